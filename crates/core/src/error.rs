@@ -228,7 +228,10 @@ mod tests {
         };
         assert_eq!(err.code(), ErrorCode::Ambiguous);
         let text = err.to_string();
-        assert!(text.contains(&"a".repeat(26)) && text.contains(&"b".repeat(26)), "{text}");
+        assert!(
+            text.contains(&"a".repeat(26)) && text.contains(&"b".repeat(26)),
+            "{text}"
+        );
         assert!(text.contains("by id"), "{text}");
     }
 }
