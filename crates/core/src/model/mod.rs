@@ -1,0 +1,51 @@
+//! The data model: items, fields, sections, files, vaults and permissions.
+//!
+//! Names, fields and enum values are exactly those of the 1Password SDKs, and the JSON
+//! form is camelCase like theirs, so an integration ports by changing its import. Every
+//! enum has an `Unsupported` value that unknown wire values deserialize to: a newer
+//! server never breaks an older client.
+//!
+//! `Debug` never shows field values, notes, OTP codes or file contents.
+
+mod item;
+pub mod permissions;
+mod vault;
+
+pub use item::{
+    AddressFieldDetails, AutofillBehavior, DocumentCreateParams, FileAttributes, FileCreateParams,
+    Item, ItemCategory, ItemCreateParams, ItemField, ItemFieldDetails, ItemFieldType, ItemFile,
+    ItemListFilter, ItemListFilterByStateInner, ItemOverview, ItemSection, ItemState,
+    OtpFieldDetails, SshKeyAttributes, Website,
+};
+pub use vault::{
+    Vault, VaultAccess, VaultAccessorType, VaultCreateParams, VaultGetParams, VaultListParams,
+    VaultOverview, VaultType, VaultUpdateParams,
+};
+
+use std::fmt;
+
+/// Stands in for a secret in `Debug` output: says how big it was, never what it was.
+struct Redacted(usize);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<redacted {} bytes>", self.0)
+    }
+}
+
+/// Binary content travels as standard base64 in JSON, never as an array of numbers.
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| serde::de::Error::custom(format!("content is not valid base64: {e}")))
+    }
+}
