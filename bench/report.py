@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Summarise criterion results as ratios against the baseline of the same run.
+
+Every benchmark group may contain one function whose id starts with "baseline"
+(the unavoidable floor of that operation, e.g. one pass over the input bytes or the
+OS random-number call). Each other function is reported as a multiple of it, so the
+numbers mean the same thing on a fast or a slow machine. Targets from the issues are
+printed beside the measured times for reference; they are never asserted in tests.
+"""
+import json
+import sys
+from pathlib import Path
+
+# Issue targets (nanoseconds per call), keyed by "group/function".
+TARGETS_NS = {
+    "reference/validate": 1_000,
+    "password/random-32": 5_000,
+}
+
+
+def load(root: Path):
+    groups = {}
+    for bench_json in sorted(root.glob("**/new/benchmark.json")):
+        meta = json.loads(bench_json.read_text())
+        estimates = json.loads((bench_json.parent / "estimates.json").read_text())
+        group = meta["group_id"]
+        name = meta.get("function_id") or meta.get("value_str") or group
+        if meta.get("value_str") and meta.get("function_id"):
+            name = f'{meta["function_id"]}/{meta["value_str"]}'
+        groups.setdefault(group, {})[name] = estimates["mean"]["point_estimate"]
+    return groups
+
+
+def human(ns: float) -> str:
+    if ns >= 1e6:
+        return f"{ns / 1e6:8.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:8.2f} µs"
+    return f"{ns:8.1f} ns"
+
+
+def main() -> int:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+    groups = load(root)
+    if not groups:
+        print(f"no criterion results under {root}; run `make bench`", file=sys.stderr)
+        return 1
+    print(f"{'benchmark':<44} {'mean':>11} {'× baseline':>11}  target")
+    for group, functions in sorted(groups.items()):
+        baseline = next((ns for name, ns in functions.items() if name.startswith("baseline")), None)
+        for name, ns in sorted(functions.items(), key=lambda kv: (not kv[0].startswith("baseline"), kv[0])):
+            key = f"{group}/{name}"
+            ratio = "" if baseline is None or name.startswith("baseline") else f"{ns / baseline:10.1f}×"
+            target = TARGETS_NS.get(key)
+            verdict = "" if target is None else f"< {human(target).strip()} {'met' if ns < target else 'MISSED'}"
+            print(f"{key:<44} {human(ns):>11} {ratio:>11}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
