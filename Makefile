@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo test lint fmt bench
+.PHONY: help demo test lint fmt bench compat
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n",$$1,$$2}'
@@ -16,13 +16,28 @@ demo: ## Run the end-to-end demo (today: the offline core — references, TOTP, 
 test: lint ## Run every check and test suite (what CI runs)
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(MAKE) --no-print-directory compat
 
-lint: ## Formatting and lints (cargo fmt --check, clippy -D warnings)
+# Python tools of the test suite (tests/requirements.txt), in a venv under target/.
+PYENV := target/pyenv
+$(PYENV)/.installed: tests/requirements.txt
+	python3 -m venv $(PYENV)
+	$(PYENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+compat: $(PYENV)/.installed ## Check our reference validator against the official 1Password SDK
+	$(CARGO) build --quiet -p sesame-core --example validate_references
+	$(PYENV)/bin/python tests/compat/references_vs_1password.py target/debug/examples/validate_references
+
+lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, ruff)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(PYENV)/bin/ruff check bench tests
+	$(PYENV)/bin/ruff format --check bench tests
 
-fmt: ## Format all code
+fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --all
+	$(PYENV)/bin/ruff format bench tests
 
 bench: ## Benchmarks, reported as ratios against baselines measured in the same run
 	$(CARGO) bench -p sesame-core --bench reference --bench totp --bench password -- $(BENCH_ARGS)

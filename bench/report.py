@@ -7,6 +7,7 @@ OS random-number call). Each other function is reported as a multiple of it, so 
 numbers mean the same thing on a fast or a slow machine. Targets from the issues are
 printed beside the measured times for reference; they are never asserted in tests.
 """
+
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ def load(root: Path):
         group = meta["group_id"]
         name = meta.get("function_id") or meta.get("value_str") or group
         if meta.get("value_str") and meta.get("function_id"):
-            name = f'{meta["function_id"]}/{meta["value_str"]}'
+            name = f"{meta['function_id']}/{meta['value_str']}"
         groups.setdefault(group, {})[name] = estimates["mean"]["point_estimate"]
     return groups
 
@@ -48,11 +49,19 @@ def main() -> int:
     print(f"{'benchmark':<44} {'mean':>11} {'× baseline':>11}  target")
     for group, functions in sorted(groups.items()):
         baseline = next((ns for name, ns in functions.items() if name.startswith("baseline")), None)
-        for name, ns in sorted(functions.items(), key=lambda kv: (not kv[0].startswith("baseline"), kv[0])):
+        for name, ns in sorted(
+            functions.items(), key=lambda kv: (not kv[0].startswith("baseline"), kv[0])
+        ):
             key = f"{group}/{name}"
-            ratio = "" if baseline is None or name.startswith("baseline") else f"{ns / baseline:10.1f}×"
+            ratio = (
+                "" if baseline is None or name.startswith("baseline") else f"{ns / baseline:10.1f}×"
+            )
             target = TARGETS_NS.get(key)
-            verdict = "" if target is None else f"< {human(target).strip()} {'met' if ns < target else 'MISSED'}"
+            verdict = (
+                ""
+                if target is None
+                else f"< {human(target).strip()} {'met' if ns < target else 'MISSED'}"
+            )
             print(f"{key:<44} {human(ns):>11} {ratio:>11}  {verdict}")
     return 0
 
