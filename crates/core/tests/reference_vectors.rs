@@ -19,19 +19,14 @@ fn cases() -> Vec<Value> {
 }
 
 fn text<'a>(case: &'a Value, key: &str) -> &'a str {
-    case[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} in {case}"))
+    case[key].as_str().expect(key)
 }
 
 #[test]
 fn there_are_enough_cases_and_every_kind_is_covered() {
     let cases = cases();
     assert!(cases.len() >= 150, "only {} cases", cases.len());
-    let covered: HashSet<&str> = cases
-        .iter()
-        .filter_map(|c| c["error"].as_str())
-        .collect();
+    let covered: HashSet<&str> = cases.iter().filter_map(|c| c["error"].as_str()).collect();
     for kind in ReferenceErrorKind::ALL {
         // The builder's own failure cannot come from parsing text.
         if kind != ReferenceErrorKind::InexpressibleName {
