@@ -258,10 +258,12 @@ impl<'a> ReferencePart<'a> {
         } else if check_name(self.id, 0, segment).is_ok() {
             Ok(self.id)
         } else {
-            Err(
-                ReferenceError::new(ReferenceErrorKind::InexpressibleName, 0, segment)
-                    .with(excerpt(self.id)),
-            )
+            let error = ReferenceError::new(ReferenceErrorKind::InexpressibleName, 0, segment);
+            Err(if self.id.is_empty() {
+                error
+            } else {
+                error.with(excerpt(self.id))
+            })
         }
     }
 }
