@@ -65,15 +65,20 @@ def allowed(reference: str, we_accept: bool, they_accept: bool, code: str | None
 
 
 def generate(rng: random.Random) -> str:
-    name_chars = [*"abcXYZ019 -_.", "é", "名", "٣", "/", "?", "=", "&", "%", "@", ":", "\t", "ß"]
+    """A reference that is usually nearly valid, so both validators get exercised deeply."""
+    safe = "abcXYZ019-_. "
+    odd = ["é", "名", "٣", "ß", "/", "?", "=", "&", "%", "@", ":", "\t", "\u00a0", "\u0301"]
 
     def name() -> str:
-        return "".join(rng.choice(name_chars) for _ in range(rng.choice([0, 1, 1, 2, 3, 5, 8])))
+        length = rng.choice([0, 1, 2, 3, 5, 8, 8, 13])
+        return "".join(
+            rng.choice(odd) if rng.random() < 0.06 else rng.choice(safe) for _ in range(length)
+        )
 
-    segments = [name() for _ in range(rng.choice([1, 2, 3, 3, 3, 4, 4, 5]))]
-    scheme = rng.choice(["op://"] * 12 + ["OP://", "op:/", "op:", "", "op//", "xop://"])
+    count = rng.choice([3] * 8 + [4] * 8 + [1, 2, 5])
+    scheme = rng.choice(["op://"] * 30 + ["OP://", "op:/", "op:", "", "op//", "xop://"])
     query = rng.choice(
-        [""] * 6
+        [""] * 10
         + [
             "?attribute=totp",
             "?attribute=otp",
@@ -91,7 +96,7 @@ def generate(rng: random.Random) -> str:
             "?attribute=size",
         ]
     )
-    return scheme + "/".join(segments) + query
+    return scheme + "/".join(name() for _ in range(count)) + query
 
 
 def main() -> int:

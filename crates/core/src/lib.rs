@@ -6,7 +6,7 @@
 //!
 //! This release holds the offline half: everything that works without a server.
 //!
-//! ```ignore
+//! ```
 //! use sesame_core::reference::SecretReference;
 //! let reference: SecretReference = "op://Infra/Postgres/password".parse()?;
 //! assert_eq!(reference.vault(), "Infra");
