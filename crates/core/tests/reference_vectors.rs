@@ -42,6 +42,32 @@ fn there_are_enough_cases_and_every_kind_is_covered() {
     }
 }
 
+/// The compatibility rule: we differ from the official validator (whose verdict each case
+/// records in `official`, checked against the real SDK by `make compat`) only where the
+/// origin says why: an extension we accept, or a degenerate reference we reject.
+#[test]
+fn every_difference_from_the_official_validator_is_documented() {
+    for case in cases() {
+        let (valid, official) = (
+            case["valid"] == true,
+            case["official"].as_bool().expect("official"),
+        );
+        match text(&case, "origin") {
+            "official" => assert_eq!(valid, official, "{case}"),
+            // Accepted as an extension, or a malformed use of one: never officially valid.
+            "extension" => assert!(!official, "{case}"),
+            "degenerate" => {
+                assert!(!valid && official, "{case}");
+                assert!(
+                    ["empty_segment", "surrounding_whitespace"].contains(&text(&case, "error")),
+                    "{case}"
+                );
+            }
+            other => panic!("unknown origin {other}"),
+        }
+    }
+}
+
 #[test]
 fn valid_cases_parse_into_their_parts() {
     let mut failures = Vec::new();
