@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarise criterion results as ratios against the baseline of the same run.
 
-Every benchmark group may contain one function whose id starts with "baseline"
+Benchmarks are grouped by the first component of their id ("reference/validate/…" is in
+group "reference"). Every group may contain one benchmark whose name starts with "baseline"
 (the unavoidable floor of that operation, e.g. one pass over the input bytes or the
 OS random-number call). Each other function is reported as a multiple of it, so the
 numbers mean the same thing on a fast or a slow machine. Targets from the issues are
@@ -14,21 +15,21 @@ from pathlib import Path
 
 # Issue targets (nanoseconds per call), keyed by "group/function".
 TARGETS_NS = {
-    "reference/validate": 1_000,
+    "reference/validate/three_segments": 1_000,
+    "reference/validate/four_segments_query": 1_000,
+    "reference/validate/unicode_ids": 1_000,
     "password/random-32": 5_000,
 }
 
 
 def load(root: Path):
+    """{group: {name: mean ns}}, the group being the first component of the benchmark id."""
     groups = {}
     for bench_json in sorted(root.glob("**/new/benchmark.json")):
-        meta = json.loads(bench_json.read_text())
+        full_id = json.loads(bench_json.read_text())["full_id"]
         estimates = json.loads((bench_json.parent / "estimates.json").read_text())
-        group = meta["group_id"]
-        name = meta.get("function_id") or meta.get("value_str") or group
-        if meta.get("value_str") and meta.get("function_id"):
-            name = f"{meta['function_id']}/{meta['value_str']}"
-        groups.setdefault(group, {})[name] = estimates["mean"]["point_estimate"]
+        group, _, name = full_id.partition("/")
+        groups.setdefault(group, {})[name or group] = estimates["mean"]["point_estimate"]
     return groups
 
 
@@ -46,7 +47,7 @@ def main() -> int:
     if not groups:
         print(f"no criterion results under {root}; run `make bench`", file=sys.stderr)
         return 1
-    print(f"{'benchmark':<44} {'mean':>11} {'× baseline':>11}  target")
+    print(f"{'benchmark':<52} {'mean':>11} {'× baseline':>11}  target")
     for group, functions in sorted(groups.items()):
         baseline = next((ns for name, ns in functions.items() if name.startswith("baseline")), None)
         for name, ns in sorted(
@@ -62,7 +63,7 @@ def main() -> int:
                 if target is None
                 else f"< {human(target).strip()} {'met' if ns < target else 'MISSED'}"
             )
-            print(f"{key:<44} {human(ns):>11} {ratio:>11}  {verdict}")
+            print(f"{key:<52} {human(ns):>11} {ratio:>11}  {verdict}")
     return 0
 
 

@@ -21,6 +21,11 @@ const REFERENCES: [(&str, &str); 3] = [
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("reference");
+    // The floor: one pass over the bytes of the longest reference, counting delimiters.
+    let longest = REFERENCES[1].1;
+    group.bench_function("baseline/scan_bytes", |b| {
+        b.iter(|| black_box(longest).bytes().filter(|&b| b == b'/').count())
+    });
     for (name, reference) in REFERENCES {
         assert!(validate(reference).is_ok());
         group.bench_function(format!("validate/{name}"), |b| {
