@@ -13,7 +13,10 @@ use sesame_core::crypto::{verify_signature, WrappedVaultKey};
 use sesame_core::id::Id;
 use sesame_core::token::TokenSecret;
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/crypto.json");
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/vectors/crypto.json"
+);
 
 const DESCRIPTION: &str = "Known-answer vectors for Sesame cryptography (format version 1). \
 All byte strings are lowercase hex; ids are 26-character strings; integers are plain JSON \
@@ -39,9 +42,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(value: &Value) -> Vec<u8> {
-    HEXLOWER
-        .decode(value.as_str().unwrap().as_bytes())
-        .unwrap()
+    HEXLOWER.decode(value.as_str().unwrap().as_bytes()).unwrap()
 }
 
 fn unhex32(value: &Value) -> [u8; 32] {
@@ -89,7 +90,10 @@ fn wrap_entry(
     vault_key: [u8; 32],
 ) -> Value {
     let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(recipient_secret));
-    let (vault, principal) = (vault.parse::<Id>().unwrap(), principal.parse::<Id>().unwrap());
+    let (vault, principal) = (
+        vault.parse::<Id>().unwrap(),
+        principal.parse::<Id>().unwrap(),
+    );
     let wrapped = kat::wrap_vault_key(
         &kat::vault_key_from_bytes(vault_key),
         &keys.encryption_public_key(),
@@ -120,28 +124,22 @@ fn context_from(entry: &Value) -> EnvelopeContext {
         3 => EnvelopeContext::item_details(account, vault, id(&entry["item_id"]), version),
         4 => {
             assert_eq!(version, 0);
-            EnvelopeContext::file_key(
-                account,
-                vault,
-                id(&entry["item_id"]),
-                id(&entry["file_id"]),
-            )
+            EnvelopeContext::file_key(account, vault, id(&entry["item_id"]), id(&entry["file_id"]))
         }
         other => panic!("unknown part {other}"),
     }
 }
 
-fn envelope_entry(
-    vault_key: [u8; 32],
-    context: Value,
-    nonce: [u8; 12],
-    plaintext: &[u8],
-) -> Value {
+fn envelope_entry(vault_key: [u8; 32], context: Value, nonce: [u8; 12], plaintext: &[u8]) -> Value {
     let mut entry = context;
     let ctx = context_from(&entry);
-    let envelope =
-        kat::seal_with_nonce(&kat::vault_key_from_bytes(vault_key), &ctx, plaintext, nonce)
-            .unwrap();
+    let envelope = kat::seal_with_nonce(
+        &kat::vault_key_from_bytes(vault_key),
+        &ctx,
+        plaintext,
+        nonce,
+    )
+    .unwrap();
     let map = entry.as_object_mut().unwrap();
     map.insert("vault_key".into(), hex(&vault_key).into());
     map.insert("aad".into(), hex(&ctx.aad()).into());
@@ -264,16 +262,14 @@ fn principal_keys_match() {
     for entry in entries {
         let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["secret"])));
         assert_eq!(hex(&keys.signing_public_key()), entry["ed25519_public_key"]);
-        assert_eq!(hex(&keys.encryption_public_key()), entry["x25519_public_key"]);
+        assert_eq!(
+            hex(&keys.encryption_public_key()),
+            entry["x25519_public_key"]
+        );
         let message = unhex(&entry["message"]);
         let signature = unhex(&entry["signature"]);
         assert_eq!(hex(&keys.sign(&message)), entry["signature"]);
-        verify_signature(
-            &unhex(&entry["ed25519_public_key"]),
-            &message,
-            &signature,
-        )
-        .unwrap();
+        verify_signature(&unhex(&entry["ed25519_public_key"]), &message, &signature).unwrap();
     }
 }
 
@@ -283,8 +279,9 @@ fn vault_key_wraps_match() {
     let entries = vectors["vault_key_wraps"].as_array().unwrap();
     assert!(!entries.is_empty());
     for entry in entries {
-        let keys =
-            PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["recipient_secret"])));
+        let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(
+            &entry["recipient_secret"],
+        )));
         assert_eq!(
             hex(&keys.encryption_public_key()),
             entry["recipient_x25519_public_key"]

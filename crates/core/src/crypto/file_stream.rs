@@ -466,7 +466,7 @@ impl<R: Read> FileDecryptor<R> {
             ),
             (true, false) => format!(
                 "file {file}: the final chunk {n} failed authentication: the stream was \
-                 truncated or altered, or it belongs to another file or key"
+                 truncated, altered or had data appended, or it belongs to another file or key"
             ),
             (false, false) => format!(
                 "file {file}: chunk {n} failed authentication: chunks were altered, dropped, \
