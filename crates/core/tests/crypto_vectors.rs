@@ -126,7 +126,7 @@ fn context_from(entry: &Value) -> EnvelopeContext {
             assert_eq!(version, 0);
             EnvelopeContext::file_key(account, vault, id(&entry["item_id"]), id(&entry["file_id"]))
         }
-        other => panic!("unknown part {other}"),
+        other => unreachable!("unknown part {other}"),
     }
 }
 
