@@ -1,0 +1,89 @@
+//! End-to-end encryption: principal keys, vault keys, item envelopes and file streams.
+//!
+//! Every primitive comes from a maintained crate (RustCrypto `hkdf`, `aes-gcm`, `aead`,
+//! `hpke`, and the dalek curves); this module only fixes *how* they are combined. The byte
+//! formats below are a contract shared with the Python, Node and Go implementations, which
+//! check themselves against `tests/vectors/crypto.json`. Changing any of them is a new
+//! format version, never an edit.
+//!
+//! Conventions: `||` is concatenation, strings are their ASCII bytes with no terminator or
+//! length prefix, an id is its 26 ASCII characters (`[a-z0-9]`, see [`crate::id::Id`]),
+//! integers are big-endian, base64url is RFC 4648 §5 without padding.
+//!
+//! # Principal keys ([`PrincipalKeys`])
+//!
+//! From the 32-byte token secret, HKDF-SHA256 (RFC 5869) with salt `"sesame/v1"`:
+//!
+//! - Ed25519 signing seed = `HKDF-Expand(PRK, "sesame/v1/ed25519-signing-key", 32)`
+//!   (the RFC 8032 32-byte private key);
+//! - X25519 private key = `HKDF-Expand(PRK, "sesame/v1/x25519-encryption-key", 32)`
+//!   (clamped by X25519 as usual, RFC 7748).
+//!
+//! # Vault keys ([`VaultKey`], [`WrappedVaultKey`])
+//!
+//! A vault key is 32 random bytes. It is wrapped to a member with HPKE (RFC 9180) in Base
+//! mode with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-256-GCM (suite ids 0x0020,
+//! 0x0001, 0x0002):
+//!
+//! - `info = "sesame/v1/vault-key" || vault_id || principal_id` (19 + 26 + 26 = 71 bytes);
+//! - `aad` is empty; the plaintext is the 32-byte key, so the ciphertext is 48 bytes;
+//! - on the wire: `{"encapsulated_key": base64url(enc, 32 bytes), "ciphertext": base64url(ct)}`.
+//!
+//! # Envelopes ([`EnvelopeContext`], [`VaultKey::seal`], [`VaultKey::open`])
+//!
+//! Vault attributes, item overviews, item details and file keys are sealed with AES-256-GCM
+//! under the vault key:
+//!
+//! ```text
+//! envelope = 0x01 || nonce (12 random bytes) || ciphertext || tag (16 bytes)
+//! aad      = "sesame/v1/envelope" || account_id || vault_id
+//!            || (item_id or 26 zero bytes) || (file_id or 26 zero bytes)
+//!            || part (1 byte) || version (u64, big-endian)
+//! ```
+//!
+//! (18 + 26 + 26 + 26 + 26 + 1 + 8 = 131 bytes.) Parts: `0x01` vault attributes, `0x02` item
+//! overview, `0x03` item details, `0x04` file key. A zero byte never occurs in an id, so
+//! "absent" is unambiguous.
+//!
+//! # File streams ([`FileKey`], [`FileEncryptor`], [`FileDecryptor`])
+//!
+//! Each file has its own random 32-byte key (itself sealed as a [`Part::FileKey`] envelope)
+//! and is encrypted with the STREAM construction (Hoang, Reyhanitabar, Rogaway, Vizár 2015)
+//! as implemented by `aead::stream::StreamBE32` over AES-256-GCM:
+//!
+//! ```text
+//! stream  = header || chunk_0 || … || chunk_n          (n ≥ 0; chunk_n is the last chunk)
+//! header  = "SESF" || 0x01 (format version) || chunk_size (u32) || nonce_prefix (7 bytes)
+//! chunk_i = AES-256-GCM(key, nonce_i, aad, plaintext_i) including its 16-byte tag
+//! nonce_i = nonce_prefix || i (u32) || (0x01 if i = n else 0x00)
+//! aad     = "sesame/v1/file" || file_id || header
+//! ```
+//!
+//! Every chunk but the last holds exactly `chunk_size` plaintext bytes; the last holds
+//! `0..=chunk_size` bytes (an empty file is one empty last chunk). Because the chunk index
+//! and the last-chunk flag are in the nonce and the file id and header are in the AAD,
+//! reordering, dropping, duplicating or splicing chunks, truncating the stream and appending
+//! data are all detected. The default chunk size is [`DEFAULT_CHUNK_SIZE`]; a reader accepts
+//! `1..=`[`MAX_CHUNK_SIZE`], so its memory stays bounded whatever the header says.
+
+mod envelope;
+mod file_stream;
+#[doc(hidden)]
+pub mod kat;
+mod keys;
+mod vault_key;
+
+pub use envelope::{EnvelopeContext, Part};
+pub use file_stream::{
+    ciphertext_len, FileDecryptor, FileEncryptor, FileKey, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
+};
+pub use keys::{verify_signature, PrincipalKeys};
+pub use vault_key::{VaultKey, WrappedVaultKey};
+
+/// Length in bytes of every symmetric key and of the token secret.
+pub(crate) const KEY_LEN: usize = 32;
+
+/// Lowercase hex of public (non-secret) bytes, for `Debug` output.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(bytes)
+}
