@@ -60,6 +60,7 @@ impl FileKey {
         key
     }
 
+    #[cfg(feature = "kat")]
     pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         Self(bytes)
     }

@@ -68,6 +68,7 @@
 
 mod envelope;
 mod file_stream;
+#[cfg(feature = "kat")]
 #[doc(hidden)]
 pub mod kat;
 mod keys;

@@ -51,6 +51,7 @@ impl VaultKey {
         key
     }
 
+    #[cfg(feature = "kat")]
     pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         Self(bytes)
     }
