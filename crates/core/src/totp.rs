@@ -208,7 +208,7 @@ impl fmt::Debug for TotpCode {
 impl Totp {
     /// Parses what a TOTP item field holds: an `otpauth://totp/...` URI or a bare base32
     /// secret (which gets SHA1, 6 digits and 30 seconds). Surrounding whitespace is
-    /// ignored.
+    /// ignored; input containing `://` is read as a URI.
     ///
     /// ```
     /// use sesame_core::totp::Totp;
@@ -220,7 +220,8 @@ impl Totp {
     /// ```
     pub fn parse(input: &str) -> Result<Self> {
         let input = input.trim();
-        if has_otpauth_scheme(input) {
+        // Any other URI is reported as a wrong URI, not as a secret with a bad ':'.
+        if has_otpauth_scheme(input) || input.contains("://") {
             Self::from_uri(input)
         } else {
             Self::from_base32_secret(input)
@@ -866,6 +867,59 @@ mod tests {
         assert_eq!(echo("MD5"), "MD5");
         assert_eq!(echo(""), "nothing");
         assert!(echo(&"9".repeat(100)).chars().count() <= MAX_ECHO + 2);
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let totp = Totp::parse(&format!("otpauth://totp/I:a?secret={secret}")).unwrap();
+        let hotp = Hotp::from_uri(&format!("otpauth://hotp/I:a?secret={secret}&counter=0")).unwrap();
+        let code = totp.code_at(59);
+        for debug in [
+            format!("{totp:?}"),
+            format!("{hotp:?}"),
+            format!("{code:?}"),
+        ] {
+            assert!(debug.contains("REDACTED"), "{debug}");
+            assert!(!debug.contains(secret) && !debug.contains("GEZD"), "{debug}");
+            assert!(!debug.contains(code.code()), "{debug}");
+            assert!(!debug.contains("12345678"), "{debug}");
+        }
+        assert!(format!("{totp:?}").contains("period: 30"));
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let totp = Totp::parse("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=86400").unwrap();
+        let code = totp.code_at(u64::MAX);
+        assert_eq!(code.code().len(), 6);
+        assert!(code.valid_from() <= u64::MAX && code.valid_until() >= code.valid_from());
+        let code = totp.code_at(0);
+        assert_eq!((code.valid_from(), code.valid_until()), (0, 86_400));
+        assert_eq!(code.expires_in_seconds(), 86_400);
+    }
+
+    #[test]
+    fn trailing_bits_of_the_last_character_are_ignored() {
+        // 26 characters = 130 bits: 16 bytes plus 2 leftover bits, here non-zero ('7').
+        let a = decode_secret("JBSWY3DPEHPK3PXPJBSWY3DPE7").unwrap();
+        let b = decode_secret("JBSWY3DPEHPK3PXPJBSWY3DPE4").unwrap();
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn codes_keep_leading_zeros_for_every_length() {
+        for digits in [6u8, 7, 8] {
+            let key = OtpKey {
+                secret: Zeroizing::new(b"12345678901234567890".to_vec()),
+                algorithm: Algorithm::Sha1,
+                digits,
+            };
+            for counter in 0..2000 {
+                assert_eq!(key.code(counter).len(), usize::from(digits));
+            }
+        }
     }
 
     proptest! {
