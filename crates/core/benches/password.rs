@@ -26,7 +26,10 @@ fn recipes() -> Vec<(&'static str, PasswordRecipe)> {
         })
     };
     vec![
-        ("pin/6", PasswordRecipe::Pin(PasswordRecipePinInner { length: 6 })),
+        (
+            "pin/6",
+            PasswordRecipe::Pin(PasswordRecipePinInner { length: 6 }),
+        ),
         ("random/32/digits+symbols", random(32, true, true)),
         ("random/8/digits+symbols", random(8, true, true)),
         ("random/100/digits+symbols", random(100, true, true)),

@@ -20,8 +20,10 @@ fn parse(c: &mut Criterion) {
 
 fn codes(c: &mut Criterion) {
     for algorithm in ["SHA1", "SHA256", "SHA512"] {
-        let totp =
-            Totp::parse(&format!("otpauth://totp/x?secret={SECRET}&algorithm={algorithm}")).unwrap();
+        let totp = Totp::parse(&format!(
+            "otpauth://totp/x?secret={SECRET}&algorithm={algorithm}"
+        ))
+        .unwrap();
         c.bench_function(&format!("totp/code_at/{algorithm}"), |b| {
             b.iter(|| totp.code_at(black_box(1_700_000_000)))
         });

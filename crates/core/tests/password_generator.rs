@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use secrecy::ExposeSecret;
 use sesame_core::password::{
     generate_password, PasswordRecipe, PasswordRecipeMemorableInner, PasswordRecipePinInner,
-    PasswordRecipeRandomInner, SeparatorType, WordListType, RANDOM_DIGITS, RANDOM_LETTERS,
-    SYMBOLS,
+    PasswordRecipeRandomInner, SeparatorType, WordListType, RANDOM_DIGITS, RANDOM_LETTERS, SYMBOLS,
 };
 use sesame_core::ErrorCode;
 
@@ -179,9 +178,8 @@ fn memorable_words_and_separators() {
             for capitalize in [false, true] {
                 for count in [3, 7, 15] {
                     let (password, _) = generate(&memorable(count, separator, capitalize, list));
-                    let words: Vec<&str> = password
-                        .split(|c: char| !c.is_ascii_alphabetic())
-                        .collect();
+                    let words: Vec<&str> =
+                        password.split(|c: char| !c.is_ascii_alphabetic()).collect();
                     assert_eq!(words.len(), count as usize, "{password}");
                     let gaps: Vec<char> = password
                         .chars()
@@ -258,10 +256,7 @@ fn log2_u128(x: u128) -> f64 {
 #[test]
 fn pin_entropy_is_length_times_log2_10() {
     for length in 4..=12 {
-        assert_close(
-            generate(&pin(length)).1,
-            log2_u128(10u128.pow(length)),
-        );
+        assert_close(generate(&pin(length)).1, log2_u128(10u128.pow(length)));
     }
 }
 
@@ -287,7 +282,10 @@ fn random_entropy_counts_exactly_the_allowed_strings() {
     // Long passwords: the constraint costs almost nothing ((75/83)^100 ≈ 4e-5).
     let (_, bits) = generate(&random(100, true, true));
     let unconstrained = 100.0 * 83f64.log2();
-    assert!(bits < unconstrained && unconstrained - bits < 1e-3, "{bits}");
+    assert!(
+        bits < unconstrained && unconstrained - bits < 1e-3,
+        "{bits}"
+    );
     let (_, bits) = generate(&random(32, true, true));
     assert!((200.0..204.0).contains(&bits), "{bits}");
 }
@@ -378,13 +376,21 @@ fn recipes_serialize_exactly_like_the_1password_sdk() {
         ),
         (pin(6), r#"{"type":"Pin","parameters":{"length":6}}"#),
         (
-            memorable(5, SeparatorType::DigitsAndSymbols, true, WordListType::ThreeLetters),
+            memorable(
+                5,
+                SeparatorType::DigitsAndSymbols,
+                true,
+                WordListType::ThreeLetters,
+            ),
             r#"{"type":"Memorable","parameters":{"separatorType":"digitsAndSymbols","capitalize":true,"wordListType":"threeLetters","wordCount":5}}"#,
         ),
     ];
     for (recipe, json) in cases {
         assert_eq!(serde_json::to_string(&recipe).unwrap(), json);
-        assert_eq!(serde_json::from_str::<PasswordRecipe>(json).unwrap(), recipe);
+        assert_eq!(
+            serde_json::from_str::<PasswordRecipe>(json).unwrap(),
+            recipe
+        );
     }
     for (separator, name) in ALL_SEPARATORS.iter().zip([
         "digits",
@@ -411,10 +417,10 @@ fn recipes_serialize_exactly_like_the_1password_sdk() {
         r#"{"type":"random","parameters":{"length":6}}"#
     )
     .is_err());
-    assert!(serde_json::from_str::<PasswordRecipe>(
-        r#"{"type":"Pin","parameters":{"length":-1}}"#
-    )
-    .is_err());
+    assert!(
+        serde_json::from_str::<PasswordRecipe>(r#"{"type":"Pin","parameters":{"length":-1}}"#)
+            .is_err()
+    );
 }
 
 #[test]

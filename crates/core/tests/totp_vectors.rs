@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Checks `tests/vectors/totp.json`: RFC 4226 / RFC 6238 tables and otpauth:// parsing.
 
 use serde_json::Value;
@@ -21,11 +21,15 @@ fn cases<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
 }
 
 fn str_of<'a>(case: &'a Value, key: &str) -> &'a str {
-    case[key].as_str().unwrap_or_else(|| panic!("{key} in {case}"))
+    case[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {case}"))
 }
 
 fn u64_of(case: &Value, key: &str) -> u64 {
-    case[key].as_u64().unwrap_or_else(|| panic!("{key} in {case}"))
+    case[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {case}"))
 }
 
 fn base32(hex: &str) -> String {
@@ -102,7 +106,11 @@ fn valid_inputs_parse_to_the_expected_parameters_and_codes() {
         match str_of(case, "kind") {
             "totp" => {
                 let totp = Totp::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
-                assert_eq!(totp.issuer().map(str::to_owned), opt_str(case, "issuer"), "{input}");
+                assert_eq!(
+                    totp.issuer().map(str::to_owned),
+                    opt_str(case, "issuer"),
+                    "{input}"
+                );
                 assert_eq!(
                     totp.account_name().map(str::to_owned),
                     opt_str(case, "account_name"),

@@ -139,7 +139,8 @@ fn generate_pin(length: usize) -> GeneratedPassword {
 
 /// The alphabet of a random password, in one contiguous slice.
 fn random_alphabet(digits: bool, symbols: bool) -> &'static [u8] {
-    const ALL: &str = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz!#$%&()*+,-./:;<=>?@[]^_{}~23456789";
+    const ALL: &str =
+        "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz!#$%&()*+,-./:;<=>?@[]^_{}~23456789";
     let letters = RANDOM_LETTERS.len();
     let with_symbols = letters + SYMBOLS.len();
     let all = ALL.as_bytes();
@@ -175,11 +176,7 @@ fn generate_random(recipe: &PasswordRecipeRandomInner) -> GeneratedPassword {
     }
     GeneratedPassword {
         password: SecretString::from(password),
-        entropy_bits: random_entropy(
-            recipe.length,
-            recipe.include_digits,
-            recipe.include_symbols,
-        ),
+        entropy_bits: random_entropy(recipe.length, recipe.include_digits, recipe.include_symbols),
     }
 }
 
@@ -230,11 +227,7 @@ fn generate_memorable(recipe: &PasswordRecipeMemorableInner) -> GeneratedPasswor
 
     GeneratedPassword {
         password: SecretString::from(password),
-        entropy_bits: memorable_entropy(
-            recipe.word_count,
-            list_size,
-            separators.len() as u32,
-        ),
+        entropy_bits: memorable_entropy(recipe.word_count, list_size, separators.len() as u32),
     }
 }
 
@@ -247,7 +240,11 @@ fn pin_entropy(length: u32) -> f64 {
 /// `n·log2 A + log2(1 − Σ(1 − k/A)^n + …)` so nothing overflows up to length 100.
 fn random_entropy(n: u32, digits: bool, symbols: bool) -> f64 {
     let letters = RANDOM_LETTERS.len() as f64;
-    let d = if digits { RANDOM_DIGITS.len() as f64 } else { 0.0 };
+    let d = if digits {
+        RANDOM_DIGITS.len() as f64
+    } else {
+        0.0
+    };
     let s = if symbols { SYMBOLS.len() as f64 } else { 0.0 };
     let a = letters + d + s;
     let n = f64::from(n);
