@@ -698,14 +698,15 @@ fn echo(value: &str) -> String {
     if value.is_empty() {
         return "nothing".to_owned();
     }
-    let mut shown: String = value.chars().take(MAX_ECHO).collect();
-    if shown.len() < value.len() {
+    let mut shown: String = value
+        .chars()
+        .take(MAX_ECHO)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if value.chars().count() > MAX_ECHO {
         shown.push('…');
     }
-    format!("{shown:?}")
-        .trim_matches('"')
-        .to_owned()
-        .replace(char::is_control, "?")
+    shown
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in query values) into a zeroizing string.
