@@ -15,11 +15,11 @@
 //!   satisfy the rule, and the entropy is `log2` of their count by inclusion–exclusion:
 //!   `A^n − (A−D)^n − (A−S)^n + (A−D−S)^n` (terms only for the enabled classes).
 //! - **Memorable**: `wordCount` entries of the chosen list, joined by separators.
-//!   Entropy `wordCount · log2 W + (wordCount − 1) · log2 S`, with `W` the list size
-//!   (7,772 full words, 1,710 syllables or 630 three-letter words) and `S` the number of
-//!   possible separators (10 for digits, 37 for digits and symbols, 1 otherwise).
-//!   `capitalize` upper-cases the first letter of every word, like 1Password; it is not
-//!   random and adds no entropy.
+//!   Entropy `wordCount · log2 W + (wordCount − 1) · log2 S (+ log2 wordCount)`, with `W`
+//!   the list size (7,772 full words, 1,710 syllables or 17,576 three-letter groups) and
+//!   `S` the number of possible separators (10 for digits, 37 for digits and symbols, 1
+//!   otherwise). `capitalize` writes one randomly chosen word in capitals, as the
+//!   1Password SDK does (`salami-neatly-runny-THAMES`), which adds `log2 wordCount`.
 
 mod csprng;
 mod recipe;
@@ -208,12 +208,14 @@ fn generate_memorable(recipe: &PasswordRecipeMemorableInner) -> GeneratedPasswor
     let mut gaps = [0u8; MAX_WORDS];
     for i in 0..count {
         lens[i] = words::entry(recipe.word_list_type, rng.below(list_size), &mut picks[i]);
-        if recipe.capitalize {
-            picks[i][0].make_ascii_uppercase();
-        }
         if i + 1 < count {
             gaps[i] = rng.pick(separators);
         }
+    }
+    if recipe.capitalize {
+        // As in the 1Password SDK: one word, chosen at random, in capitals.
+        let word = rng.below(count as u32) as usize;
+        picks[word][..lens[word]].make_ascii_uppercase();
     }
 
     let total = lens[..count].iter().sum::<usize>() + count.saturating_sub(1);
@@ -229,7 +231,12 @@ fn generate_memorable(recipe: &PasswordRecipeMemorableInner) -> GeneratedPasswor
 
     GeneratedPassword {
         password: SecretString::from(password),
-        entropy_bits: memorable_entropy(recipe.word_count, list_size, separators.len() as u32),
+        entropy_bits: memorable_entropy(
+            recipe.word_count,
+            list_size,
+            separators.len() as u32,
+            recipe.capitalize,
+        ),
     }
 }
 
@@ -264,9 +271,17 @@ fn random_entropy(n: u32, digits: bool, symbols: bool) -> f64 {
     n * a.log2() + fraction.log2()
 }
 
-fn memorable_entropy(word_count: u32, list_size: u32, separators: u32) -> f64 {
+fn memorable_entropy(word_count: u32, list_size: u32, separators: u32, capitalize: bool) -> f64 {
+    // Words are all lowercase letters, so the one capitalised word is always recognisable
+    // and each choice of it gives a distinct password.
+    let capital = if capitalize {
+        f64::from(word_count).log2()
+    } else {
+        0.0
+    };
     f64::from(word_count) * f64::from(list_size).log2()
         + f64::from(word_count.saturating_sub(1)) * f64::from(separators).log2()
+        + capital
 }
 
 #[cfg(test)]

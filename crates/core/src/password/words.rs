@@ -5,7 +5,6 @@ use std::sync::OnceLock;
 use super::WordListType;
 
 const EFF_LARGE: &str = include_str!("../../data/eff_large_wordlist.txt");
-const THREE_LETTERS: &str = include_str!("../../data/three_letter_words.txt");
 
 /// Consonants and vowels of generated syllables (no `q`, `x`, `y`: they read ambiguously).
 const CONSONANTS: &[u8; 18] = b"bcdfghjklmnprstvwz";
@@ -13,6 +12,8 @@ const VOWELS: &[u8; 5] = b"aeiou";
 /// Consonant–vowel syllables come first, then consonant–vowel–consonant ones.
 const CV_COUNT: u32 = 18 * 5;
 const SYLLABLE_COUNT: u32 = CV_COUNT + 18 * 5 * 18;
+/// "Three letters" are any three of `a`–`z`, as in the 1Password SDK (`tnu-eth-wxg`).
+const THREE_LETTER_COUNT: u32 = 26 * 26 * 26;
 
 /// Longest entry of any list, in bytes (EFF words are at most 9 letters).
 pub(crate) const MAX_WORD_LEN: usize = 9;
@@ -32,16 +33,11 @@ fn full_words() -> &'static [&'static str] {
     LIST.get_or_init(|| letters_only(EFF_LARGE))
 }
 
-fn three_letter_words() -> &'static [&'static str] {
-    static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
-    LIST.get_or_init(|| letters_only(THREE_LETTERS))
-}
-
 /// How many distinct entries a list has.
 pub(crate) fn count(list: WordListType) -> u32 {
     let len = match list {
         WordListType::FullWords => full_words().len(),
-        WordListType::ThreeLetters => three_letter_words().len(),
+        WordListType::ThreeLetters => return THREE_LETTER_COUNT,
         WordListType::Syllables => return SYLLABLE_COUNT,
     };
     u32::try_from(len).unwrap_or(0)
@@ -53,13 +49,20 @@ pub(crate) fn entry(list: WordListType, index: u32, out: &mut [u8; MAX_WORD_LEN]
         WordListType::FullWords => full_words()
             .get(index as usize)
             .map_or(&[], |w| w.as_bytes()),
-        WordListType::ThreeLetters => three_letter_words()
-            .get(index as usize)
-            .map_or(&[], |w| w.as_bytes()),
+        WordListType::ThreeLetters => return three_letters(index, out),
         WordListType::Syllables => return syllable(index, out),
     };
     out[..word.len()].copy_from_slice(word);
     word.len()
+}
+
+fn three_letters(index: u32, out: &mut [u8; MAX_WORD_LEN]) -> usize {
+    // `index % 26` is below 26, so the narrowing is exact.
+    let letter = |i: u32| b'a' + (i % 26) as u8;
+    out[0] = letter(index / (26 * 26));
+    out[1] = letter(index / 26);
+    out[2] = letter(index);
+    3
 }
 
 fn syllable(index: u32, out: &mut [u8; MAX_WORD_LEN]) -> usize {
@@ -98,7 +101,7 @@ mod tests {
     fn lists_have_the_documented_sizes_and_no_duplicates() {
         for (list, expected) in [
             (WordListType::FullWords, 7772),
-            (WordListType::ThreeLetters, 630),
+            (WordListType::ThreeLetters, 17_576),
             (WordListType::Syllables, 1710),
         ] {
             let words = all(list);
