@@ -39,6 +39,7 @@ fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --all
 	$(PYENV)/bin/ruff format bench tests
 
-bench: ## Benchmarks, reported as ratios against baselines measured in the same run
+bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
 	$(CARGO) bench -p sesame-core --bench reference --bench totp --bench password -- $(BENCH_ARGS)
-	python3 bench/report.py target/criterion
+	$(PYENV)/bin/python bench/official_1password.py target/bench-official.json
+	$(PYENV)/bin/python bench/report.py target/criterion target/bench-official.json

@@ -7,6 +7,8 @@ group "reference"). Every group may contain one benchmark whose name starts with
 OS random-number call). Each other function is reported as a multiple of it, so the
 numbers mean the same thing on a fast or a slow machine. Targets from the issues are
 printed beside the measured times for reference; they are never asserted in tests.
+An optional second argument names the JSON written by official_1password.py, whose
+timings of the official 1Password SDK are then printed beside ours.
 """
 
 import json
@@ -18,7 +20,7 @@ TARGETS_NS = {
     "reference/validate/three_segments": 1_000,
     "reference/validate/four_segments_query": 1_000,
     "reference/validate/unicode_ids": 1_000,
-    "password/random-32": 5_000,
+    "password/random/32/digits+symbols": 5_000,
 }
 
 
@@ -43,6 +45,8 @@ def human(ns: float) -> str:
 
 def main() -> int:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+    official_path = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    official = json.loads(official_path.read_text()) if official_path else {}
     groups = load(root)
     if not groups:
         print(f"no criterion results under {root}; run `make bench`", file=sys.stderr)
@@ -64,6 +68,14 @@ def main() -> int:
                 else f"< {human(target).strip()} {'met' if ns < target else 'MISSED'}"
             )
             print(f"{key:<52} {human(ns):>11} {ratio:>11}  {verdict}")
+    if official:
+        print("\nThe official 1Password Python SDK, timed in the same run (for scale):")
+        print(f"{'benchmark':<52} {'official':>11} {'ours':>11}  speed-up")
+        for key, theirs in sorted(official.items()):
+            group, _, name = key.partition("/")
+            ours = groups.get(group, {}).get(name)
+            if ours is not None:
+                print(f"{key:<52} {human(theirs):>11} {human(ours):>11}  {theirs / ours:7.0f}×")
     return 0
 
 

@@ -4,6 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rand::RngCore;
 use sesame_core::password::{
     generate_password, PasswordRecipe, PasswordRecipeMemorableInner, PasswordRecipePinInner,
     PasswordRecipeRandomInner, SeparatorType, WordListType,
@@ -54,6 +55,14 @@ fn recipes() -> Vec<(&'static str, PasswordRecipe)> {
 }
 
 fn generate(c: &mut Criterion) {
+    // The floor: the one OS random-number call a password costs (64 bytes).
+    c.bench_function("password/baseline/os_random_64_bytes", |b| {
+        b.iter(|| {
+            let mut bytes = [0u8; 64];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            black_box(bytes)
+        })
+    });
     for (name, recipe) in recipes() {
         // First call loads the word lists, outside the measurement.
         generate_password(&recipe).unwrap();
