@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo test lint fmt bench compat
+.PHONY: help demo test lint fmt bench compat vectors
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n",$$1,$$2}'
@@ -34,6 +34,9 @@ lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D 
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(PYENV)/bin/ruff check bench tests
 	$(PYENV)/bin/ruff format --check bench tests
+
+vectors: ## Rewrite the generated test vectors (crypto, tokens) after a deliberate format change
+	SESAME_REGENERATE_VECTORS=1 $(CARGO) test -q -p sesame-core --test crypto_vectors --test token_vectors committed_file_matches_generator
 
 fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --all
