@@ -6,6 +6,19 @@
 //!
 //! This release holds the offline half: everything that works without a server.
 //!
+//! | module | what it does |
+//! |---|---|
+//! | [`reference`] | parse, validate and build `op://vault/item/[section/]field` references |
+//! | [`totp`] | TOTP and HOTP codes from `otpauth://` URIs or base32 secrets |
+//! | [`password`] | the 1Password recipes (Pin, Random, Memorable) with exact entropy |
+//! | [`crypto`] | principal keys, HPKE-wrapped vault keys, item envelopes, file streams |
+//! | [`token`] | service account tokens: generate, parse, precise errors |
+//! | [`model`] | items, fields, vaults and permissions, shaped as in the 1Password SDKs |
+//! | [`id`] | 26-character random identifiers |
+//!
+//! Every fallible call returns [`Error`], whose [`code`](Error::code) is stable across
+//! releases and languages.
+//!
 //! ```
 //! use sesame_core::reference::SecretReference;
 //! let reference: SecretReference = "op://Infra/Postgres/password".parse()?;
