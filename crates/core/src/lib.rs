@@ -8,7 +8,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`reference`] | parse, validate and build `op://vault/item/[section/]field` references |
+//! | [`reference`](mod@reference) | parse, validate and build `op://vault/item/[section/]field` references |
 //! | [`totp`] | TOTP and HOTP codes from `otpauth://` URIs or base32 secrets |
 //! | [`password`] | the 1Password recipes (Pin, Random, Memorable) with exact entropy |
 //! | [`crypto`] | principal keys, HPKE-wrapped vault keys, item envelopes, file streams |
