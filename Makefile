@@ -29,9 +29,10 @@ compat: $(PYENV)/.installed ## Check our reference validator against the officia
 	$(CARGO) build --quiet -p sesame-core --example validate_references
 	$(PYENV)/bin/python tests/compat/references_vs_1password.py target/debug/examples/validate_references
 
-lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, ruff)
+lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	$(PYENV)/bin/ruff check bench tests
 	$(PYENV)/bin/ruff format --check bench tests
 
