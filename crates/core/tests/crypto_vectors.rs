@@ -13,6 +13,8 @@ use sesame_core::crypto::{verify_signature, WrappedVaultKey};
 use sesame_core::id::Id;
 use sesame_core::token::TokenSecret;
 
+mod support;
+
 const PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/vectors/crypto.json"
@@ -236,24 +238,12 @@ fn build_vectors() -> Value {
 }
 
 fn load() -> Value {
-    let text = std::fs::read_to_string(PATH).expect("tests/vectors/crypto.json exists");
-    serde_json::from_str(&text).unwrap()
+    support::load(PATH)
 }
 
 #[test]
 fn committed_file_matches_generator() {
-    let built = build_vectors();
-    // After a deliberate format change: `make vectors` rewrites the file from the generator.
-    if std::env::var_os("SESAME_REGENERATE_VECTORS").is_some() {
-        let text = serde_json::to_string_pretty(&built).unwrap();
-        std::fs::write(PATH, text + "\n").unwrap();
-        return;
-    }
-    assert_eq!(
-        load(),
-        built,
-        "tests/vectors/crypto.json differs from its generator; if the format changed on purpose, run `make vectors`"
-    );
+    support::check_generated(PATH, &build_vectors());
 }
 
 #[test]

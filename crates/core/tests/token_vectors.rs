@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use sha2::{Digest, Sha256};
 
+mod support;
+
 const PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/vectors/tokens.json"
@@ -147,24 +149,12 @@ fn build_vectors() -> Value {
 }
 
 fn load() -> Value {
-    let text = std::fs::read_to_string(PATH).expect("tests/vectors/tokens.json exists");
-    serde_json::from_str(&text).unwrap()
+    support::load(PATH)
 }
 
 #[test]
 fn committed_file_matches_generator() {
-    let built = build_vectors();
-    // After a deliberate format change: `make vectors` rewrites the file from the generator.
-    if std::env::var_os("SESAME_REGENERATE_VECTORS").is_some() {
-        let text = serde_json::to_string_pretty(&built).unwrap();
-        std::fs::write(PATH, text + "\n").unwrap();
-        return;
-    }
-    assert_eq!(
-        load(),
-        built,
-        "tests/vectors/tokens.json differs from its generator; if the format changed on purpose, run `make vectors`"
-    );
+    support::check_generated(PATH, &build_vectors());
 }
 
 #[test]
