@@ -559,6 +559,66 @@ fn errors_are_sticky() {
     assert!(decryptor.read(&mut buf).is_err());
 }
 
+/// Hands out its bytes, but fails once with `TimedOut` after `fail_at` bytes, as a
+/// network stream whose server stalls mid-chunk would.
+struct StallingReader {
+    bytes: Vec<u8>,
+    position: usize,
+    fail_at: usize,
+    failed: bool,
+}
+
+impl Read for StallingReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if !self.failed && self.position >= self.fail_at {
+            self.failed = true;
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "stalled"));
+        }
+        let end = self.bytes.len().min(self.position + out.len());
+        let end = if self.failed {
+            end
+        } else {
+            end.min(self.fail_at)
+        };
+        let n = end - self.position;
+        out[..n].copy_from_slice(&self.bytes[self.position..end]);
+        self.position = end;
+        Ok(n)
+    }
+}
+
+#[test]
+fn an_io_error_mid_chunk_ends_the_stream_and_never_yields_unauthenticated_bytes() {
+    let key = FileKey::generate();
+    let [file] = ids();
+    let plaintext = pattern(40);
+    let ciphertext = encrypt_small(&key, &file, PREFIX, &plaintext);
+    // Stall in the middle of the second chunk (16-byte header, 32-byte chunks).
+    let reader = StallingReader {
+        bytes: ciphertext,
+        position: 0,
+        fail_at: 16 + 32 + 10,
+        failed: false,
+    };
+    let mut decryptor = FileDecryptor::new(reader, &key, &file).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(decryptor.read(&mut buf).unwrap(), 16);
+    assert_eq!(&buf[..16], &plaintext[..16]);
+    assert_eq!(
+        decryptor.read(&mut buf).unwrap_err().kind(),
+        io::ErrorKind::TimedOut
+    );
+    // Retrying must not hand out what was read before the stall, nor resume silently.
+    for _ in 0..3 {
+        let err = decryptor.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string().contains("reading the stream failed"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn bad_headers_are_named() {
     let key = FileKey::generate();

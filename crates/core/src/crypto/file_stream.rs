@@ -323,6 +323,10 @@ enum ReadState {
 /// (get it with `err.into_inner()` and `downcast::<sesame_core::Error>()`); plaintext read
 /// before the error must then be discarded.
 ///
+/// The inner reader must block: an I/O error from it (`TimedOut`, `WouldBlock`, …) is
+/// returned once and ends the stream, because the chunk it interrupted can no longer be
+/// authenticated. Every later read fails; start the download again.
+///
 /// ```
 /// use std::io::{Read, Write};
 /// use sesame_core::crypto::{FileDecryptor, FileEncryptor, FileKey};
@@ -418,7 +422,20 @@ impl<R: Read> FileDecryptor<R> {
         // Read one byte past a full chunk: only the end of the input marks the last chunk.
         let start = self.buffer.len();
         self.buffer.resize(segment + 1, 0);
-        let read = read_up_to(&mut self.inner, &mut self.buffer[start..])?;
+        let read = match read_up_to(&mut self.inner, &mut self.buffer[start..]) {
+            Ok(read) => read,
+            Err(e) => {
+                // The buffer now holds unauthenticated bytes: wipe it and end the stream, so
+                // a caller that retries can never read them as plaintext. A decryptor needs a
+                // blocking reader; after an I/O error, start again from the beginning.
+                let file = self.file;
+                let _ = self.fail(format!(
+                    "file {file}: reading the stream failed ({}); start the download again",
+                    e.kind()
+                ));
+                return Err(e);
+            }
+        };
         self.buffer.truncate(start + read);
         let last = self.buffer.len() <= segment;
         if !last {
