@@ -48,27 +48,26 @@ impl RandomBytes {
         b
     }
 
-    /// A uniform integer in `0..n`, for `1 <= n <= 65536`.
+    /// A uniform integer in `0..n` (`n == 0` is treated as 1: callers pass list sizes).
     ///
-    /// Draws one byte when `n <= 256`, two otherwise, and rejects draws in the top
-    /// partial block (`zone..`), so every result is exactly equally likely.
+    /// Draws the fewest whole bytes that cover `n` and rejects draws in the top partial
+    /// block (`zone..`), so every result is exactly equally likely.
     pub(crate) fn below(&mut self, n: u32) -> u32 {
-        debug_assert!((1..=65_536).contains(&n));
-        if n <= 256 {
-            let zone = 256 - 256 % n;
-            loop {
-                let v = u32::from(self.byte());
-                if v < zone {
-                    return v % n;
-                }
-            }
+        let n = u64::from(n.max(1));
+        let width: u32 = if n <= 0x100 {
+            1
+        } else if n <= 0x1_0000 {
+            2
         } else {
-            let zone = 65_536 - 65_536 % n;
-            loop {
-                let v = u32::from(self.byte()) << 8 | u32::from(self.byte());
-                if v < zone {
-                    return v % n;
-                }
+            4
+        };
+        let range = 1u64 << (8 * width);
+        let zone = range - range % n;
+        loop {
+            let v = (0..width).fold(0u64, |v, _| v << 8 | u64::from(self.byte()));
+            if v < zone {
+                // `v % n < n <= u32::MAX`, so the narrowing is exact.
+                return (v % n) as u32;
             }
         }
     }
@@ -96,9 +95,26 @@ mod tests {
     #[test]
     fn below_stays_in_range_across_refills() {
         let mut rng = RandomBytes::new(4);
-        for n in [1, 2, 3, 10, 83, 255, 256, 257, 630, 1710, 7772, 65_536] {
+        for n in [
+            0,
+            1,
+            2,
+            3,
+            10,
+            83,
+            255,
+            256,
+            257,
+            630,
+            1710,
+            7772,
+            65_536,
+            65_537,
+            17_576 * 1000,
+            u32::MAX,
+        ] {
             for _ in 0..500 {
-                assert!(rng.below(n) < n);
+                assert!(rng.below(n) < n.max(1));
             }
         }
     }
