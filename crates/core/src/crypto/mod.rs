@@ -29,6 +29,16 @@
 //! - `aad` is empty; the plaintext is the 32-byte key, so the ciphertext is 48 bytes;
 //! - on the wire: `{"encapsulated_key": base64url(enc, 32 bytes), "ciphertext": base64url(ct)}`.
 //!
+//! Base mode proves nothing about who wrapped the key: anyone holding a member's public
+//! key, the server included, can wrap a key of its own choosing that unwraps cleanly, and
+//! a server that substitutes a member's public key receives the real vault key. The
+//! networked client must therefore never trust a wrapped key or a public key just because
+//! the server served it: grants are to be signed by the granting principal's Ed25519 key
+//! (over the account, vault, principal, a key generation number and the wrapped key) and
+//! public keys checked against a directory the account owner signs. That protocol belongs
+//! with the server and client; this module supplies the primitives ([`PrincipalKeys::sign`],
+//! [`verify_signature`]).
+//!
 //! # Envelopes ([`EnvelopeContext`], [`VaultKey::seal`], [`VaultKey::open`])
 //!
 //! Vault attributes, item overviews, item details and file keys are sealed with AES-256-GCM
