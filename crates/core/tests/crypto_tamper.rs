@@ -151,7 +151,7 @@ fn wrapped_vault_key_wire_form() {
     };
     let json = serde_json::to_value(&wrapped).unwrap();
     assert_eq!(
-        json["encapsulated_key"],
+        json["encapsulatedKey"],
         "-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s"
     );
     assert_eq!(json["ciphertext"].as_str().unwrap().len(), 64);
@@ -159,10 +159,10 @@ fn wrapped_vault_key_wire_form() {
         serde_json::from_value::<WrappedVaultKey>(json).unwrap(),
         wrapped
     );
-    let short = serde_json::json!({"encapsulated_key": "AAAA", "ciphertext": ""});
+    let short = serde_json::json!({"encapsulatedKey": "AAAA", "ciphertext": ""});
     let err = serde_json::from_value::<WrappedVaultKey>(short).unwrap_err();
     assert!(err.to_string().contains("must be 32 bytes"), "{err}");
-    let padded = serde_json::json!({"encapsulated_key": "AA==", "ciphertext": ""});
+    let padded = serde_json::json!({"encapsulatedKey": "AA==", "ciphertext": ""});
     assert!(serde_json::from_value::<WrappedVaultKey>(padded).is_err());
 }
 

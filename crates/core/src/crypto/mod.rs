@@ -27,7 +27,7 @@
 //!
 //! - `info = "sesame/v1/vault-key" || vault_id || principal_id` (19 + 26 + 26 = 71 bytes);
 //! - `aad` is empty; the plaintext is the 32-byte key, so the ciphertext is 48 bytes;
-//! - on the wire: `{"encapsulated_key": base64url(enc, 32 bytes), "ciphertext": base64url(ct)}`.
+//! - on the wire: `{"encapsulatedKey": base64url(enc, 32 bytes), "ciphertext": base64url(ct)}`.
 //!
 //! Base mode proves nothing about who wrapped the key: anyone holding a member's public
 //! key, the server included, can wrap a key of its own choosing that unwraps cleanly, and

@@ -173,7 +173,7 @@ impl fmt::Debug for VaultKey {
 
 /// A vault key wrapped to one member with HPKE: safe to store on and send through the server.
 ///
-/// Serializes as `{"encapsulated_key": "<base64url>", "ciphertext": "<base64url>"}`
+/// Serializes as `{"encapsulatedKey": "<base64url>", "ciphertext": "<base64url>"}`
 /// (unpadded base64url).
 ///
 /// ```
@@ -197,7 +197,7 @@ pub struct WrappedVaultKey {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct WireWrappedVaultKey {
     encapsulated_key: String,
     ciphertext: String,
@@ -219,15 +219,15 @@ impl TryFrom<WireWrappedVaultKey> for WrappedVaultKey {
         let decode = |field: &str, value: &str| {
             URL_SAFE_NO_PAD.decode(value).map_err(|err| {
                 Error::invalid_input(
-                    format!("wrapped_vault_key.{field}"),
+                    format!("wrappedVaultKey.{field}"),
                     format!("is not unpadded base64url: {err}"),
                 )
             })
         };
-        let encapsulated = decode("encapsulated_key", &wire.encapsulated_key)?;
+        let encapsulated = decode("encapsulatedKey", &wire.encapsulated_key)?;
         let encapsulated_key = encapsulated.as_slice().try_into().map_err(|_| {
             Error::invalid_input(
-                "wrapped_vault_key.encapsulated_key",
+                "wrappedVaultKey.encapsulatedKey",
                 format!("must be 32 bytes, got {}", encapsulated.len()),
             )
         })?;
