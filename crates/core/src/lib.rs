@@ -26,6 +26,7 @@
 //! # Ok::<(), sesame_core::Error>(())
 //! ```
 
+pub mod api;
 pub mod crypto;
 mod error;
 pub mod id;

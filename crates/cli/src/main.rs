@@ -1,0 +1,2 @@
+//! The `sesame` command line (being written).
+fn main() {}

@@ -1,0 +1,623 @@
+//! The wire protocol between the client and the server: JSON over HTTP under `/v1`.
+//!
+//! Both sides use these types, so they cannot drift apart. The server only ever sees
+//! [`Ciphertext`], wrapped keys, public keys, ids, version numbers and permission bits:
+//! every name, title, field value and note is sealed by the client (see [`crate::crypto`]).
+//!
+//! # Endpoints
+//!
+//! Every endpoint but `POST /v1/auth`, `/healthz`, `/readyz` and `/v1/openapi.json` needs
+//! `Authorization: Bearer <session>`. Ids in paths are [`Id`]s. "vault access" below means
+//! the caller holds a grant on the vault with any permission; without one, every vault
+//! endpoint answers `404 not_found` exactly as for a vault that does not exist.
+//!
+//! | method and path | request → response | who may call |
+//! |---|---|---|
+//! | `POST /v1/auth` | [`AuthRequest`] → [`AuthResponse`] | anyone holding a principal's signing key |
+//! | `GET /v1/principals/me` | → [`Principal`] | any principal |
+//! | `GET /v1/principals` | → `[`[`Principal`]`]` | owner |
+//! | `GET /v1/principals/{id}` | → [`Principal`] (public keys, to grant to it) | any principal |
+//! | `POST /v1/principals` | [`ServiceAccountCreateRequest`] → [`Principal`] | owner |
+//! | `POST /v1/principals/{id}/rotate` | [`KeyRotationRequest`] → [`Principal`] | owner |
+//! | `DELETE /v1/principals/{id}` | → `204` (revokes: every session ends) | owner |
+//! | `POST /v1/vaults` | [`VaultCreateRequest`] → [`VaultRecord`] | any principal (gets every permission) |
+//! | `GET /v1/vaults` | → `[`[`VaultRecord`]`]`, only vaults with access | any principal |
+//! | `GET /v1/vaults/{v}` | → [`VaultRecord`] | vault access |
+//! | `PUT /v1/vaults/{v}` | [`VaultUpdateRequest`] → [`VaultRecord`] | `MANAGE_VAULT` |
+//! | `DELETE /v1/vaults/{v}` | → `204` | `MANAGE_VAULT` |
+//! | `GET /v1/vaults/{v}/access` | → `[`[`VaultAccessRecord`]`]` | `MANAGE_VAULT` |
+//! | `PUT /v1/vaults/{v}/access/{principal}` | [`AccessGrantRequest`] → [`VaultAccessRecord`] | `MANAGE_VAULT` |
+//! | `DELETE /v1/vaults/{v}/access/{principal}` | → `204` | `MANAGE_VAULT` |
+//! | `POST /v1/vaults/{v}/items` | [`ItemCreateRequest`] → [`ItemRecord`] | `CREATE_ITEMS` |
+//! | `GET /v1/vaults/{v}/items?since=N&details=B` | → [`ItemChanges`] | `READ_ITEMS` |
+//! | `POST /v1/vaults/{v}/items/batch-get` | [`ItemBatchGetRequest`] → [`ItemBatchGetResponse`] | `READ_ITEMS` |
+//! | `GET /v1/vaults/{v}/items/{i}` | → [`ItemRecord`] with details | `READ_ITEMS` |
+//! | `PUT /v1/vaults/{v}/items/{i}` | [`ItemUpdateRequest`] → [`ItemRecord`]; stale version: `409` | `UPDATE_ITEMS`, and `ARCHIVE_ITEMS` to change the state |
+//! | `DELETE /v1/vaults/{v}/items/{i}` | → `204` (leaves a tombstone) | `DELETE_ITEMS` |
+//! | `POST /v1/sync` | [`SyncRequest`] → [`SyncResponse`] | any principal |
+//! | `GET /v1/events?after=N&limit=M` | → [`EventsPage`] | owner |
+//!
+//! Errors are [`ErrorBody`] with the status of [`ErrorCode::http_status`]. Every
+//! authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+//! `X-RateLimit-Reset` (seconds until the window resets); a `429` also `Retry-After`.
+//!
+//! # Versions
+//!
+//! An item's `version` starts at 1 and grows by one with every update; the client seals
+//! the overview and details of version `n` with `n` in their AAD, so the server cannot
+//! replay an old version as the current one. A vault's `contentVersion` grows with every
+//! item change in it (create, update, delete); each item and tombstone records the
+//! `contentVersion` of its last change, which is what `since=` compares against.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::crypto::WrappedVaultKey;
+use crate::id::Id;
+use crate::model::ItemState;
+use crate::ErrorCode;
+
+/// Most items a batch call takes, as in the 1Password SDK.
+pub const MAX_BATCH: usize = 50;
+
+/// Domain label that starts every authentication message.
+const AUTH_LABEL: &[u8] = b"sesame/v1/auth";
+
+/// How far an [`AuthRequest`] timestamp may be from the server's clock, in seconds.
+pub const AUTH_CLOCK_SKEW_SECONDS: u64 = 120;
+
+/// Opaque encrypted bytes, as unpadded base64url on the wire. `Debug` shows only the length.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Ciphertext(pub Vec<u8>);
+
+impl fmt::Debug for Ciphertext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ciphertext({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Ciphertext {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&URL_SAFE_NO_PAD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Ciphertext {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        URL_SAFE_NO_PAD
+            .decode(text.as_bytes())
+            .map(Ciphertext)
+            .map_err(|e| serde::de::Error::custom(format!("not unpadded base64url: {e}")))
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable [`ErrorCode`] string, e.g. `not_found`.
+    pub code: String,
+    /// What was wrong and what to do, for people. Never holds a secret.
+    pub message: String,
+}
+
+impl ErrorCode {
+    /// The HTTP status the server answers this code with.
+    ///
+    /// ```
+    /// assert_eq!(sesame_core::ErrorCode::Conflict.http_status(), 409);
+    /// ```
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidReference | Self::InvalidToken | Self::InvalidInput => 400,
+            Self::Unauthenticated => 401,
+            Self::PermissionDenied => 403,
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::Integrity => 422,
+            Self::RateLimited => 429,
+            Self::Ambiguous => 400,
+            Self::Network => 502,
+            Self::Server => 500,
+        }
+    }
+
+    /// The code of a wire string, if this version knows it.
+    pub fn from_wire(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+/// Proof of a principal's signing key, exchanged for a short-lived session.
+///
+/// `signature` is Ed25519 over [`auth_message`] of the other fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthRequest {
+    /// The account.
+    pub account_id: Id,
+    /// The principal proving its key.
+    pub principal_id: Id,
+    /// Unix seconds when the request was made; must be within
+    /// [`AUTH_CLOCK_SKEW_SECONDS`] of the server's clock.
+    pub timestamp: u64,
+    /// 16 random bytes, base64url.
+    pub nonce: String,
+    /// The integration's name, recorded in the audit trail.
+    pub integration_name: String,
+    /// The integration's version, recorded in the audit trail.
+    pub integration_version: String,
+    /// The 64-byte Ed25519 signature, base64url.
+    pub signature: String,
+}
+
+/// The bytes an [`AuthRequest`] signs:
+/// `"sesame/v1/auth" || account || principal || timestamp (u64 BE) || nonce (its base64url
+/// text) || u16 BE length || integration name || u16 BE length || integration version`.
+///
+/// ```
+/// use sesame_core::{api::auth_message, id::Id};
+/// let id: Id = "abcdefghijklmnopqrstuvwxyz".parse()?;
+/// let message = auth_message(&id, &id, 1, "AAAA", "app", "1.0");
+/// assert!(message.starts_with(b"sesame/v1/auth"));
+/// # Ok::<(), sesame_core::Error>(())
+/// ```
+pub fn auth_message(
+    account: &Id,
+    principal: &Id,
+    timestamp: u64,
+    nonce: &str,
+    integration_name: &str,
+    integration_version: &str,
+) -> Vec<u8> {
+    let mut message = Vec::with_capacity(AUTH_LABEL.len() + 52 + 8 + nonce.len() + 4 + 128);
+    message.extend_from_slice(AUTH_LABEL);
+    message.extend_from_slice(account.as_str().as_bytes());
+    message.extend_from_slice(principal.as_str().as_bytes());
+    message.extend_from_slice(&timestamp.to_be_bytes());
+    message.extend_from_slice(nonce.as_bytes());
+    for text in [integration_name, integration_version] {
+        // Integration names and versions are length-limited far below 64 KiB.
+        let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
+        message.extend_from_slice(&len.to_be_bytes());
+        message.extend_from_slice(&text.as_bytes()[..usize::from(len)]);
+    }
+    message
+}
+
+/// A session, granted for a valid [`AuthRequest`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    /// The bearer credential for every other call. Secret.
+    pub session: String,
+    /// Unix seconds when the session ends; authenticate again before then.
+    pub expires_at: u64,
+    /// Who the session is for.
+    pub principal: Principal,
+    /// The server's clock, unix seconds.
+    pub server_time: u64,
+}
+
+impl fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("session", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .field("principal", &self.principal)
+            .field("server_time", &self.server_time)
+            .finish()
+    }
+}
+
+/// The kind of a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum PrincipalKind {
+    /// The account owner: manages service accounts and reads the audit trail.
+    Owner,
+    /// A service account: what automation and agents use.
+    ServiceAccount,
+    /// A kind this version does not know.
+    #[serde(other)]
+    Unsupported,
+}
+
+/// A principal as the server knows it: public keys only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Principal {
+    /// Its id.
+    pub id: Id,
+    /// A name for people, e.g. `ci-deploy`. Not secret.
+    pub name: String,
+    /// Owner or service account.
+    pub kind: PrincipalKind,
+    /// Ed25519 public key, base64url.
+    pub signing_public_key: String,
+    /// X25519 public key, base64url: vault keys are wrapped to it.
+    pub encryption_public_key: String,
+    /// Incremented by every key rotation; sessions of older generations are rejected.
+    pub key_generation: u32,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When its token stops working, if it expires.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it was revoked, if it was.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// One vault a new or rotated principal is granted, with the vault key wrapped to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VaultGrant {
+    /// The vault.
+    pub vault_id: Id,
+    /// An OR of [`permissions`](crate::model::permissions) flags.
+    pub permissions: u32,
+    /// The vault key, wrapped to the principal's encryption key.
+    pub wrapped_key: WrappedVaultKey,
+}
+
+/// A new service account. The client makes its token (and so its id and keys) and wraps
+/// the granted vault keys to it; the server never sees the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccountCreateRequest {
+    /// The id inside the new token.
+    pub id: Id,
+    /// A name for people.
+    pub name: String,
+    /// Ed25519 public key, base64url.
+    pub signing_public_key: String,
+    /// X25519 public key, base64url.
+    pub encryption_public_key: String,
+    /// When the token stops working, if it should.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Vaults it may use.
+    #[serde(default)]
+    pub grants: Vec<VaultGrant>,
+}
+
+/// New keys for a principal (a new token), with every vault key re-wrapped to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyRotationRequest {
+    /// Ed25519 public key, base64url.
+    pub signing_public_key: String,
+    /// X25519 public key, base64url.
+    pub encryption_public_key: String,
+    /// Every vault it keeps, re-wrapped; grants left out are revoked.
+    pub grants: Vec<VaultGrant>,
+}
+
+/// A new vault: its id and key are made by the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VaultCreateRequest {
+    /// The new vault's id.
+    pub id: Id,
+    /// Name and description, sealed with [`Part::VaultAttributes`](crate::crypto::Part) at
+    /// attribute version 1.
+    pub attributes: Ciphertext,
+    /// The vault key wrapped to the creator.
+    pub wrapped_key: WrappedVaultKey,
+}
+
+/// A vault as the caller sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultRecord {
+    /// Its id.
+    pub id: Id,
+    /// Sealed name and description.
+    pub attributes: Ciphertext,
+    /// Version of `attributes`, starting at 1.
+    pub attribute_version: u64,
+    /// Grows with every item change in the vault.
+    pub content_version: u64,
+    /// Active (not archived, not deleted) items.
+    pub active_item_count: u32,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When its attributes or items last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// The vault key wrapped to the caller.
+    pub wrapped_key: WrappedVaultKey,
+    /// The caller's permissions.
+    pub permissions: u32,
+}
+
+/// New vault attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VaultUpdateRequest {
+    /// The attribute version this edit is based on; a stale one is a `409`.
+    pub expected_attribute_version: u64,
+    /// The new attributes, sealed at `expected_attribute_version + 1`.
+    pub attributes: Ciphertext,
+}
+
+/// A grant of permissions on a vault to a principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessGrantRequest {
+    /// An OR of [`permissions`](crate::model::permissions) flags (not 0: revoke instead).
+    pub permissions: u32,
+    /// The vault key wrapped to the principal: required for a new member, optional when
+    /// only changing the permissions of an existing one.
+    #[serde(default)]
+    pub wrapped_key: Option<WrappedVaultKey>,
+}
+
+/// One member of a vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultAccessRecord {
+    /// The vault.
+    pub vault_id: Id,
+    /// The member.
+    pub principal_id: Id,
+    /// Its permissions.
+    pub permissions: u32,
+}
+
+/// A new item; its id is made by the client and its parts sealed at version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ItemCreateRequest {
+    /// The new item's id.
+    pub id: Id,
+    /// Active or archived (the server needs it for permissions and counts).
+    pub state: ItemState,
+    /// Sealed overview (title, category, tags, websites).
+    pub overview: Ciphertext,
+    /// Sealed details (fields, sections, notes, file metadata).
+    pub details: Ciphertext,
+}
+
+/// A new version of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ItemUpdateRequest {
+    /// The version this edit is based on; a stale one is a `409 conflict`.
+    pub expected_version: u32,
+    /// Active or archived.
+    pub state: ItemState,
+    /// Overview sealed at `expected_version + 1`.
+    pub overview: Ciphertext,
+    /// Details sealed at `expected_version + 1`.
+    pub details: Ciphertext,
+}
+
+/// An item as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemRecord {
+    /// Its id.
+    pub id: Id,
+    /// Its vault.
+    pub vault_id: Id,
+    /// Its version, from 1.
+    pub version: u32,
+    /// Active or archived.
+    pub state: ItemState,
+    /// The vault `contentVersion` of its last change.
+    pub content_version: u64,
+    /// Sealed overview.
+    pub overview: Ciphertext,
+    /// Sealed details, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Ciphertext>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A deleted item, kept so that syncing clients learn of the deletion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tombstone {
+    /// The deleted item's id.
+    pub id: Id,
+    /// The vault `contentVersion` of the deletion.
+    pub content_version: u64,
+}
+
+/// What changed in a vault after a `since` content version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemChanges {
+    /// The vault.
+    pub vault_id: Id,
+    /// The vault's current content version: the next `since`.
+    pub content_version: u64,
+    /// Items created or changed after `since`.
+    pub items: Vec<ItemRecord>,
+    /// Items deleted after `since`.
+    pub deleted: Vec<Tombstone>,
+}
+
+/// Several items of one vault at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ItemBatchGetRequest {
+    /// At most [`MAX_BATCH`] ids.
+    pub ids: Vec<Id>,
+}
+
+/// One result of a batch call: the item, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemResult {
+    /// The requested id.
+    pub id: Id,
+    /// The item, on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemRecord>,
+    /// The error, on failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+/// The answer to an [`ItemBatchGetRequest`], in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemBatchGetResponse {
+    /// One result per requested id.
+    pub items: Vec<ItemResult>,
+}
+
+/// How far a client has synced one vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncCursor {
+    /// The vault.
+    pub vault_id: Id,
+    /// The content version the client has.
+    pub content_version: u64,
+    /// The attribute version the client has.
+    pub attribute_version: u64,
+    /// The permissions the client knows of.
+    pub permissions: u32,
+}
+
+/// One round trip that brings every vault the caller can see up to date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncRequest {
+    /// What the client has; vaults it does not list are sent whole.
+    pub cursors: Vec<SyncCursor>,
+    /// Whether changed items carry their details too.
+    pub details: bool,
+}
+
+/// The answer to a [`SyncRequest`]. When nothing changed, `vaults` and `changes` are
+/// empty: no ciphertext crosses the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncResponse {
+    /// Every vault id the caller can see now; a cursor not in this list lost access.
+    pub visible: Vec<Id>,
+    /// Vaults that are new to the client or whose attributes or permissions changed.
+    pub vaults: Vec<VaultRecord>,
+    /// Item changes of the vaults whose content version moved past the cursor.
+    pub changes: Vec<ItemChanges>,
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// Position in the trail, from 1, without gaps.
+    pub seq: u64,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// Who acted (absent for failed authentications of unknown principals).
+    pub principal_id: Option<Id>,
+    /// What was done, e.g. `item.update`.
+    pub action: String,
+    /// The vault concerned.
+    pub vault_id: Option<Id>,
+    /// The item concerned.
+    pub item_id: Option<Id>,
+    /// `ok`, or the [`ErrorCode`] string of the failure.
+    pub outcome: String,
+    /// The caller's integration name.
+    pub integration_name: String,
+    /// The caller's integration version.
+    pub integration_version: String,
+    /// Hash of the previous event (hex SHA-256; 64 zeros for the first).
+    pub prev_hash: String,
+    /// Hash of this event (hex SHA-256), chaining it to `prev_hash`.
+    pub hash: String,
+}
+
+/// A page of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsPage {
+    /// Events in order.
+    pub events: Vec<AuditEvent>,
+    /// The `after=` of the next page, if there may be more.
+    pub next_cursor: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_and_has_an_error_status() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(code));
+            assert!(code.http_status() >= 400);
+        }
+        assert_eq!(ErrorCode::from_wire("teapot"), None);
+    }
+
+    #[test]
+    fn ciphertext_is_base64url_and_debug_hides_it() {
+        let c = Ciphertext(vec![0xfb, 0xff, 0x01]);
+        assert_eq!(serde_json::to_string(&c).unwrap(), "\"-_8B\"");
+        assert_eq!(serde_json::from_str::<Ciphertext>("\"-_8B\"").unwrap(), c);
+        assert!(serde_json::from_str::<Ciphertext>("\"+/8B\"").is_err());
+        assert_eq!(format!("{c:?}"), "Ciphertext(3 bytes)");
+    }
+
+    #[test]
+    fn auth_message_binds_every_field() {
+        let a: Id = "a".repeat(26).parse().unwrap();
+        let b: Id = "b".repeat(26).parse().unwrap();
+        let base = auth_message(&a, &b, 7, "nonce", "app", "1.0");
+        for other in [
+            auth_message(&b, &a, 7, "nonce", "app", "1.0"),
+            auth_message(&a, &b, 8, "nonce", "app", "1.0"),
+            auth_message(&a, &b, 7, "nonce2", "app", "1.0"),
+            auth_message(&a, &b, 7, "nonce", "ap", "p1.0"),
+            auth_message(&a, &b, 7, "nonce", "app", "1.1"),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn auth_response_debug_hides_the_session() {
+        let principal = Principal {
+            id: "a".repeat(26).parse().unwrap(),
+            name: "ci".into(),
+            kind: PrincipalKind::ServiceAccount,
+            signing_public_key: String::new(),
+            encryption_public_key: String::new(),
+            key_generation: 1,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: None,
+            revoked_at: None,
+        };
+        let response = AuthResponse {
+            session: "v1.secret-session".into(),
+            expires_at: 0,
+            principal,
+            server_time: 0,
+        };
+        assert!(!format!("{response:?}").contains("secret-session"));
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(json["principal"]["kind"], "serviceAccount");
+        assert_eq!(json["principal"]["expiresAt"], serde_json::Value::Null);
+    }
+}
