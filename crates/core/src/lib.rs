@@ -4,7 +4,7 @@
 //! end-to-end encryption, service account tokens and the item model. Every language
 //! binding is a thin shell around this crate.
 //!
-//! This release holds the offline half: everything that works without a server.
+//! [`Client`] connects to a Sesame server; everything else works offline.
 //!
 //! | module | what it does |
 //! |---|---|
@@ -15,6 +15,8 @@
 //! | [`token`] | service account tokens: generate, parse, precise errors |
 //! | [`model`] | items, fields, vaults and permissions, shaped as in the 1Password SDKs |
 //! | [`id`] | 26-character random identifiers |
+//! | [`client`] | the networked client: authenticate, resolve references, manage items, vaults and service accounts |
+//! | [`api`] | the wire protocol shared with the server |
 //!
 //! Every fallible call returns [`Error`], whose [`code`](Error::code) is stable across
 //! releases and languages.
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod api;
+pub mod client;
 pub mod crypto;
 mod error;
 pub mod id;
@@ -36,4 +39,5 @@ pub mod reference;
 pub mod token;
 pub mod totp;
 
+pub use client::{Client, ClientConfig};
 pub use error::{Error, ErrorCode, Result};

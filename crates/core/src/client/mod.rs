@@ -1,0 +1,575 @@
+//! The networked client: authenticate with a service account token, then resolve secret
+//! references and manage items, vaults and service accounts on a Sesame server.
+//!
+//! The shape mirrors the 1Password SDKs: [`Client::authenticate`], then
+//! [`client.secrets()`](Client::secrets), [`client.items()`](Client::items),
+//! [`client.vaults()`](Client::vaults) and
+//! [`client.service_accounts()`](Client::service_accounts). The server only stores and
+//! serves ciphertext; every name, title and value below is sealed and opened here.
+//!
+//! ```no_run
+//! use sesame_core::{Client, ClientConfig};
+//! # async fn run() -> sesame_core::Result<()> {
+//! let token = std::env::var("SESAME_SERVICE_ACCOUNT_TOKEN").unwrap_or_default();
+//! let client = Client::authenticate(token, ClientConfig::new("my-app", "1.0.0")).await?;
+//! let password = client.secrets().resolve("op://Infra/Postgres/password").await?;
+//! # drop(password); Ok(()) }
+//! ```
+//!
+//! # Sealed formats
+//!
+//! Each part is UTF-8 JSON (camelCase keys) sealed with [`VaultKey::seal`] in the
+//! [`EnvelopeContext`] named below, whose AAD binds account, vault, item, part and version:
+//!
+//! | part | JSON | context |
+//! |---|---|---|
+//! | vault attributes | `{"title", "description"}` | `vault_attributes(account, vault, attributeVersion)` |
+//! | item overview | `{"title", "category", "tags", "websites", "createdAt", "updatedAt", "state"}` | `item_overview(account, vault, item, version)` |
+//! | item details | `{"fields", "sections", "notes", "files", "document"}` | `item_details(account, vault, item, version)` |
+//!
+//! Values are shaped as the [`model`](crate::model) types serialize them (`fields` is a
+//! list of [`ItemField`](crate::model::ItemField), `category` an
+//! [`ItemCategory`](crate::model::ItemCategory) name, timestamps RFC 3339). The overview
+//! also seals the item `state`, and the client rejects a record whose plaintext `state`
+//! differs from the sealed one, so a server cannot un-archive an item unnoticed.
+//!
+//! # Cache and sync
+//!
+//! The client keeps, per vault it can see: the unwrapped vault key, the decrypted
+//! attributes, every item's decrypted overview and its still-sealed details (opened only
+//! to answer a call). `POST /v1/sync` with one cursor per vault brings all of it up to
+//! date in one round trip, which carries no ciphertext when nothing changed. A warm
+//! [`resolve`](Secrets::resolve) is that one round trip; with
+//! [`ClientConfig::cache_ttl`] set and the last sync younger than it, none. A vault the
+//! principal lost access to is dropped from the cache.
+//!
+//! # Transport
+//!
+//! Every call has a timeout ([`ClientConfig::timeout`]). Idempotent calls (GET, PUT with an
+//! expected version, DELETE, batch-get and sync) are retried up to
+//! [`ClientConfig::retries`] times on connection errors, `429` (after `Retry-After`, if it
+//! is at most 10 s; a longer wait is returned as [`Error::RateLimited`]) and `5xx`, with
+//! exponential backoff and full jitter. An expired session is renewed transparently.
+
+mod cache;
+mod items;
+mod resolve;
+mod sealed;
+mod secrets;
+mod service_accounts;
+mod transport;
+mod vaults;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore;
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::{self, AuthRequest, AuthResponse, Principal};
+use crate::crypto::{PrincipalKeys, VaultKey};
+use crate::token::ServiceAccountToken;
+use crate::{Error, Result};
+
+pub use items::{BatchResponse, ItemListFilters, Items};
+pub use secrets::{ResolveAllResponse, Secrets};
+pub use service_accounts::ServiceAccounts;
+pub use transport::RateLimitState;
+pub use vaults::Vaults;
+
+use cache::Cache;
+use transport::{Call, Reply, Retry, Transport};
+
+/// Longest integration name, in characters.
+pub const MAX_INTEGRATION_NAME_LEN: usize = 40;
+/// Longest integration version, in characters.
+pub const MAX_INTEGRATION_VERSION_LEN: usize = 20;
+/// A session is renewed this long before the server says it ends, so that a call never
+/// races its expiry.
+const SESSION_MARGIN: Duration = Duration::from_secs(30);
+
+/// How a [`Client`] identifies itself and talks to the server.
+///
+/// ```
+/// use std::time::Duration;
+/// use sesame_core::ClientConfig;
+/// let config = ClientConfig {
+///     cache_ttl: Some(Duration::from_secs(5)),
+///     ..ClientConfig::new("deploy-bot", "2.1.0")
+/// };
+/// assert_eq!(config.timeout, Duration::from_secs(30));
+/// assert_eq!(config.retries, 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The name of the program using Sesame, recorded in the audit trail: 1 to
+    /// [`MAX_INTEGRATION_NAME_LEN`] characters, ASCII letters, digits, spaces, `-`, `_` and
+    /// `.`, starting with a letter or digit.
+    pub integration_name: String,
+    /// Its version: 1 to [`MAX_INTEGRATION_VERSION_LEN`] characters, ASCII letters,
+    /// digits, `.`, `-`, `_` and `+`.
+    pub integration_version: String,
+    /// The server to use instead of the one in the token, e.g. `http://127.0.0.1:8787`.
+    pub server_url: Option<String>,
+    /// The limit on every HTTP call, connection included (default 30 s).
+    pub timeout: Duration,
+    /// How often an idempotent call is retried after a transient failure (default 3).
+    pub retries: u32,
+    /// Opt-in: skip the sync round trip while the last sync is younger than this, trading
+    /// freshness for latency. `None` (the default) syncs on every read.
+    pub cache_ttl: Option<Duration>,
+}
+
+impl ClientConfig {
+    /// The defaults for an integration with this name and version.
+    pub fn new(
+        integration_name: impl Into<String>,
+        integration_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            integration_name: integration_name.into(),
+            integration_version: integration_version.into(),
+            server_url: None,
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            cache_ttl: None,
+        }
+    }
+
+    /// Checks the integration name and version, as the 1Password SDK does before it
+    /// connects.
+    ///
+    /// ```
+    /// use sesame_core::ClientConfig;
+    /// assert!(ClientConfig::new("My App", "v1.0.0").validate().is_ok());
+    /// let err = ClientConfig::new("", "1.0").validate().unwrap_err();
+    /// assert!(err.to_string().contains("integration_name"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        check_integration(
+            "integration_name",
+            &self.integration_name,
+            MAX_INTEGRATION_NAME_LEN,
+            |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'),
+            "ASCII letters, digits, spaces, '-', '_' and '.'",
+        )?;
+        check_integration(
+            "integration_version",
+            &self.integration_version,
+            MAX_INTEGRATION_VERSION_LEN,
+            |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'),
+            "ASCII letters, digits, '.', '-', '_' and '+'",
+        )?;
+        if self.timeout.is_zero() {
+            return Err(Error::invalid_input("timeout", "must be longer than zero"));
+        }
+        Ok(())
+    }
+}
+
+fn check_integration(
+    what: &str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+    allowed_text: &str,
+) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid_input(
+            what,
+            "is required: set it to the name and version of your program, e.g. \
+             ClientConfig::new(\"my-app\", \"1.0.0\"); it is recorded in the audit trail",
+        ));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(Error::invalid_input(
+            what,
+            format!("is {len} characters long; at most {max} are allowed"),
+        ));
+    }
+    if let Some((position, c)) = value.chars().enumerate().find(|(_, c)| !allowed(*c)) {
+        return Err(Error::invalid_input(
+            what,
+            format!(
+                "has {c:?} at character {}; only {allowed_text} are allowed",
+                position + 1
+            ),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(Error::invalid_input(
+            what,
+            "must start with a letter or a digit",
+        ));
+    }
+    Ok(())
+}
+
+/// An authenticated connection to a Sesame server.
+///
+/// Cheap to clone (an [`Arc`] inside); clones share the session, cache and counters, and
+/// every method may be called from many tasks at once. `Debug` never shows the token or
+/// the session.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    token: ServiceAccountToken,
+    keys: PrincipalKeys,
+    transport: Transport,
+    /// A tokio mutex: it is held across the authentication call, so that concurrent
+    /// callers finding the session expired authenticate once.
+    session: tokio::sync::Mutex<Option<Session>>,
+    principal: std::sync::RwLock<Option<Principal>>,
+    cache: std::sync::RwLock<Cache>,
+    /// Syncs run one at a time, so their results apply in order.
+    sync_lock: tokio::sync::Mutex<()>,
+}
+
+struct Session {
+    bearer: SecretString,
+    renew_at: Instant,
+    generation: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("server_url", &self.inner.transport.base_url())
+            .field("principal", &self.inner.token.principal_id())
+            .field("config", &self.inner.config)
+            .field("token", &"[redacted]")
+            .field("session", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Client {
+    /// Parses `token` (failing before any network call when it is malformed), checks
+    /// `config` and authenticates in one round trip.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidToken`] for a malformed token, [`Error::InvalidInput`] for a bad
+    /// integration name or version, [`Error::Unauthenticated`] when the server rejects the
+    /// token, [`Error::Network`] when it cannot be reached.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use sesame_core::{Client, ClientConfig, ErrorCode};
+    /// let err = Client::authenticate("not-a-token", ClientConfig::new("app", "1.0")).await.unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidToken);
+    /// # });
+    /// ```
+    pub async fn authenticate(
+        token: impl Into<SecretString>,
+        config: ClientConfig,
+    ) -> Result<Self> {
+        let token: SecretString = token.into();
+        let token = ServiceAccountToken::parse(token.expose_secret().trim())?;
+        config.validate()?;
+        let base_url = config
+            .server_url
+            .clone()
+            .unwrap_or_else(|| token.server_url().to_owned());
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::invalid_input(
+                "server_url",
+                format!("{base_url:?} is not an http:// or https:// URL"),
+            ));
+        }
+        let transport = Transport::new(&base_url, config.timeout, config.retries)?;
+        let client = Self {
+            inner: Arc::new(Inner {
+                keys: token.keys(),
+                token,
+                config,
+                transport,
+                session: tokio::sync::Mutex::new(None),
+                principal: std::sync::RwLock::new(None),
+                cache: std::sync::RwLock::new(Cache::default()),
+                sync_lock: tokio::sync::Mutex::new(()),
+            }),
+        };
+        client.inner.session(None).await?;
+        Ok(client)
+    }
+
+    /// Resolves secret references.
+    pub fn secrets(&self) -> Secrets<'_> {
+        Secrets { client: self }
+    }
+
+    /// Creates, reads, updates, archives and deletes items.
+    pub fn items(&self) -> Items<'_> {
+        Items { client: self }
+    }
+
+    /// Lists, creates, updates and shares vaults.
+    pub fn vaults(&self) -> Vaults<'_> {
+        Vaults { client: self }
+    }
+
+    /// Creates, lists, rotates and revokes service accounts (the account owner only).
+    pub fn service_accounts(&self) -> ServiceAccounts<'_> {
+        ServiceAccounts { client: self }
+    }
+
+    /// The principal this client acts as, as the server described it at authentication.
+    pub fn principal(&self) -> Option<Principal> {
+        self.inner.principal.read().ok().and_then(|p| p.clone())
+    }
+
+    /// The server URL in use.
+    pub fn server_url(&self) -> &str {
+        self.inner.transport.base_url()
+    }
+
+    /// The rate-limit budget the server last reported, if it has.
+    pub fn rate_limit(&self) -> Option<RateLimitState> {
+        self.inner.transport.rate_limit()
+    }
+
+    /// How many HTTP requests this client (and its clones) have sent, retries and
+    /// authentications included: a debug counter for tests and benchmarks.
+    pub fn round_trips(&self) -> u64 {
+        self.inner.transport.round_trips()
+    }
+
+    /// One authenticated `GET /healthz` round trip: a baseline for benchmarks and a
+    /// liveness check.
+    pub async fn ping(&self) -> Result<()> {
+        self.inner
+            .call(Method::GET, "/healthz", None, Retry::Idempotent, "server")
+            .await
+            .map(|_| ())
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Inner {
+    fn account(&self) -> &crate::id::Id {
+        self.token.account_id()
+    }
+
+    /// The current session, authenticating when there is none, it is about to expire, or
+    /// it is the one (`stale`) the server just rejected.
+    async fn session(&self, stale: Option<u64>) -> Result<(SecretString, u64)> {
+        let mut slot = self.session.lock().await;
+        if let Some(session) = slot.as_ref() {
+            let rejected = stale == Some(session.generation);
+            if !rejected && Instant::now() < session.renew_at {
+                return Ok((session.bearer.clone(), session.generation));
+            }
+        }
+        let generation = slot.as_ref().map_or(0, |s| s.generation + 1);
+        let response = self.authenticate_once().await?;
+        let lifetime =
+            Duration::from_secs(response.expires_at.saturating_sub(response.server_time));
+        let renew_at = Instant::now() + lifetime.saturating_sub(SESSION_MARGIN);
+        if let Ok(mut principal) = self.principal.write() {
+            *principal = Some(response.principal.clone());
+        }
+        let bearer = SecretString::from(response.session);
+        *slot = Some(Session {
+            bearer: bearer.clone(),
+            renew_at,
+            generation,
+        });
+        Ok((bearer, generation))
+    }
+
+    async fn authenticate_once(&self) -> Result<AuthResponse> {
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let nonce = URL_SAFE_NO_PAD.encode(nonce);
+        let timestamp = unix_now();
+        let (name, version) = (
+            self.config.integration_name.as_str(),
+            self.config.integration_version.as_str(),
+        );
+        let message = api::auth_message(
+            self.account(),
+            self.token.principal_id(),
+            timestamp,
+            &nonce,
+            name,
+            version,
+        );
+        let request = AuthRequest {
+            account_id: *self.account(),
+            principal_id: *self.token.principal_id(),
+            timestamp,
+            nonce,
+            integration_name: name.to_owned(),
+            integration_version: version.to_owned(),
+            signature: URL_SAFE_NO_PAD.encode(self.keys.sign(&message)),
+        };
+        let call = Call {
+            method: Method::POST,
+            path: "/v1/auth",
+            body: Some(to_json(&request)?),
+            session: None,
+            // A fresh nonce makes a repeat harmless, and a lost answer is worth retrying.
+            retry: Retry::Idempotent,
+            not_found: "principal",
+        };
+        self.transport.send(&call).await?.json()
+    }
+
+    /// An authenticated call; a `401` renews the session once and repeats the call.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        retry: Retry,
+        not_found: &str,
+    ) -> Result<Reply> {
+        let (bearer, generation) = self.session(None).await?;
+        let mut call = Call {
+            method,
+            path,
+            body,
+            session: Some(&bearer),
+            retry,
+            not_found,
+        };
+        match self.transport.send(&call).await {
+            Err(Error::Unauthenticated(_)) => {
+                let (renewed, _) = self.session(Some(generation)).await?;
+                call.session = Some(&renewed);
+                self.transport.send(&call).await
+            }
+            other => other,
+        }
+    }
+
+    async fn call_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+        retry: Retry,
+        not_found: &str,
+    ) -> Result<T> {
+        let body = body.map(to_json).transpose()?;
+        self.call(method, path, body, retry, not_found)
+            .await?
+            .json()
+    }
+
+    async fn call_empty(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+        retry: Retry,
+        not_found: &str,
+    ) -> Result<()> {
+        let body = body.map(to_json).transpose()?;
+        self.call(method, path, body, retry, not_found)
+            .await
+            .map(|_| ())
+    }
+
+    fn principal_id(&self) -> &crate::id::Id {
+        self.token.principal_id()
+    }
+
+    /// Wraps `key` of `vault` to a principal's base64url X25519 public key.
+    fn wrap_to(
+        &self,
+        key: &VaultKey,
+        vault: &crate::id::Id,
+        principal: &crate::id::Id,
+        public_key_b64: &str,
+    ) -> Result<crate::crypto::WrappedVaultKey> {
+        let bytes = URL_SAFE_NO_PAD.decode(public_key_b64).ok();
+        let public: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+            Error::Server(format!(
+                "the server sent an encryption public key for principal {principal} that \
+                     is not 32 bytes of base64url"
+            ))
+        })?;
+        key.wrap(&public, vault, principal)
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| Error::invalid_input("request", format!("could not be encoded as JSON: {e}")))
+}
+
+/// Parses an id argument, naming it in the error.
+fn parse_id(what: &str, value: &str) -> Result<crate::id::Id> {
+    value.parse().map_err(|_| {
+        Error::invalid_input(
+            what,
+            format!(
+                "{value:?} is not a Sesame id (26 characters a-z and 0-9); pass the id, not \
+                 the name"
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_names_follow_the_rules() {
+        let ok = |n: &str, v: &str| ClientConfig::new(n, v).validate();
+        assert!(ok("1Password SDK", "v1.0.0").is_ok());
+        assert!(ok("deploy_bot.prod-2", "2.1.0+build.7").is_ok());
+        let err = ok("", "1.0").unwrap_err();
+        assert!(
+            err.to_string().contains("integration_name") && err.to_string().contains("required")
+        );
+        let err = ok("app", "").unwrap_err();
+        assert!(err.to_string().contains("integration_version"));
+        let err = ok(&"a".repeat(41), "1").unwrap_err();
+        assert!(err.to_string().contains("41 characters"), "{err}");
+        assert!(ok(&"a".repeat(40), "1").is_ok());
+        let err = ok("app\n", "1").unwrap_err();
+        assert!(err.to_string().contains("character 4"), "{err}");
+        assert!(ok("app/evil", "1").is_err());
+        assert!(ok("ünïcode", "1").is_err());
+        assert!(ok(" app", "1").is_err());
+        assert!(ok("app", "1 0").is_err());
+        assert!(ok("app", &"1".repeat(21)).is_err());
+        let mut config = ClientConfig::new("app", "1");
+        config.timeout = Duration::ZERO;
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn ids_are_checked_with_a_hint() {
+        let err = parse_id("vault_id", "Infra").unwrap_err();
+        assert!(err.to_string().contains("not the name"), "{err}");
+        assert!(parse_id("vault_id", &"a".repeat(26)).is_ok());
+    }
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Client>();
+    }
+}

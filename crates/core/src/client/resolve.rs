@@ -1,0 +1,522 @@
+//! Secret reference resolution over decrypted data: the matching rules of DESIGN.md §4.
+//!
+//! Pure functions, so every rule is unit-tested without a server.
+
+use crate::model::{ItemField, ItemFieldType};
+use crate::reference::{Attribute, ReferenceQuery, SecretReference, SshFormat};
+use crate::totp::Totp;
+use crate::{Error, Result};
+
+use super::sealed::DetailsPlain;
+
+/// The field ids that carry a 1Password purpose.
+const USERNAME_IDS: [&str; 1] = ["username"];
+const PASSWORD_IDS: [&str; 1] = ["password"];
+/// The name the item notes answer to when no field has it (1Password's notes field id).
+const NOTES_NAMES: [&str; 2] = ["notesPlain", "notes"];
+
+/// Picks the one candidate whose id is `segment` or whose name equals it
+/// case-insensitively. An id match wins over name matches (ids are unique); several name
+/// matches are [`Error::Ambiguous`] listing their ids. `Ok(None)`: nothing matched.
+pub(crate) fn pick<'a, T>(
+    what: &str,
+    segment: &str,
+    candidates: impl IntoIterator<Item = &'a T>,
+    id_of: impl Fn(&T) -> &str,
+    name_of: impl Fn(&T) -> &str,
+) -> Result<Option<&'a T>> {
+    let mut by_name = Vec::new();
+    for candidate in candidates {
+        if id_of(candidate) == segment {
+            return Ok(Some(candidate));
+        }
+        if eq_name(name_of(candidate), segment) {
+            by_name.push(candidate);
+        }
+    }
+    match by_name.len() {
+        0 => Ok(None),
+        1 => Ok(by_name.pop()),
+        _ => Err(Error::Ambiguous {
+            what: what.to_owned(),
+            name: segment.to_owned(),
+            candidates: by_name.iter().map(|c| id_of(c).to_owned()).collect(),
+        }),
+    }
+}
+
+/// Case-insensitive name equality (Unicode lowercase, as names may be in any script).
+fn eq_name(name: &str, segment: &str) -> bool {
+    name.eq_ignore_ascii_case(segment)
+        || (!name.is_ascii() || !segment.is_ascii())
+            && name.to_lowercase() == segment.to_lowercase()
+}
+
+/// Resolves the field part of `reference` in one item's details; `item` names the item
+/// in errors and `now` (unix seconds) times one-time passwords.
+pub(crate) fn resolve_in_item(
+    details: &DetailsPlain,
+    reference: &SecretReference,
+    item: &str,
+    now: u64,
+) -> Result<String> {
+    if let Some(ReferenceQuery::Attribute(Attribute::Content | Attribute::Name | Attribute::Size)) =
+        reference.query()
+    {
+        return file_attribute(details, reference, item);
+    }
+    let target = find_field(details, reference, item)?;
+    value_of(&target, details, reference, now)
+}
+
+/// What a reference's last segment named.
+#[derive(Debug)]
+enum Target<'a> {
+    Field(&'a ItemField),
+    Notes,
+}
+
+/// Finds the field of `reference` in an item's details. `item` names the item in errors.
+fn find_field<'a>(
+    details: &'a DetailsPlain,
+    reference: &SecretReference,
+    item: &str,
+) -> Result<Target<'a>> {
+    let wanted = reference.field();
+    if let Some(section_segment) = reference.section() {
+        let section = pick(
+            "section",
+            section_segment,
+            &details.sections,
+            |s| s.id.as_str(),
+            |s| s.title.as_str(),
+        )?
+        .ok_or_else(|| Error::NotFound {
+            what: "section".into(),
+            message: format!("no section {section_segment:?} in item {item}"),
+        })?;
+        let in_section = details
+            .fields
+            .iter()
+            .filter(|f| f.section_id.as_deref() == Some(section.id.as_str()));
+        return pick("field", wanted, in_section, field_id, field_title)?
+            .map(Target::Field)
+            .ok_or_else(|| Error::NotFound {
+                what: "field".into(),
+                message: format!(
+                    "no field {wanted:?} in section {section_segment:?} of item {item}"
+                ),
+            });
+    }
+    // Three segments: the unnamed section first, then every section.
+    let unnamed = details.fields.iter().filter(|f| f.section_id.is_none());
+    if let Some(field) = pick("field", wanted, unnamed, field_id, field_title)? {
+        return Ok(Target::Field(field));
+    }
+    if let Some(field) = pick("field", wanted, &details.fields, field_id, field_title)? {
+        return Ok(Target::Field(field));
+    }
+    if NOTES_NAMES.iter().any(|n| eq_name(n, wanted)) {
+        return Ok(Target::Notes);
+    }
+    Err(Error::NotFound {
+        what: "field".into(),
+        message: format!("no field {wanted:?} in item {item}"),
+    })
+}
+
+fn field_id(f: &ItemField) -> &str {
+    &f.id
+}
+
+fn field_title(f: &ItemField) -> &str {
+    &f.title
+}
+
+/// The value a reference asks for, given what it named. `now` is the unix time for OTPs.
+fn value_of(
+    target: &Target<'_>,
+    details: &DetailsPlain,
+    reference: &SecretReference,
+    now: u64,
+) -> Result<String> {
+    let query = reference.query().copied();
+    match target {
+        Target::Notes => match query {
+            None | Some(ReferenceQuery::Attribute(Attribute::Value)) => Ok(details.notes.clone()),
+            Some(ReferenceQuery::Attribute(Attribute::Type)) => Ok("Text".into()),
+            Some(ReferenceQuery::Attribute(Attribute::Id)) => Ok("notesPlain".into()),
+            Some(ReferenceQuery::Attribute(Attribute::Purpose)) => Ok("NOTES".into()),
+            Some(other) => Err(Error::invalid_input(
+                "reference.query",
+                format!("{other} does not apply to the item notes"),
+            )),
+        },
+        Target::Field(field) => match query {
+            None | Some(ReferenceQuery::Attribute(Attribute::Value)) => Ok(field.value.clone()),
+            Some(ReferenceQuery::Attribute(Attribute::Otp | Attribute::Totp)) => {
+                if field.field_type != ItemFieldType::Totp {
+                    return Err(Error::invalid_input(
+                        "reference.query",
+                        format!(
+                            "attribute=otp needs a one-time password field, but field {:?} is \
+                             of type {}",
+                            field.id,
+                            type_name(field.field_type)
+                        ),
+                    ));
+                }
+                Ok(Totp::parse(&field.value)?.code_at(now).code().to_owned())
+            }
+            Some(ReferenceQuery::Attribute(Attribute::Type)) => {
+                Ok(type_name(field.field_type).to_owned())
+            }
+            Some(ReferenceQuery::Attribute(Attribute::Id)) => Ok(field.id.clone()),
+            Some(ReferenceQuery::Attribute(Attribute::Purpose)) => Ok(purpose(&field.id).into()),
+            Some(ReferenceQuery::SshFormat(SshFormat::OpenSsh)) => openssh(field),
+            // Content, Name and Size are answered by `resolve_in_item` before a field is looked up.
+            Some(ReferenceQuery::Attribute(_)) => file_attribute(details, reference, &field.id),
+        },
+    }
+}
+
+/// The field type as in the model's JSON (`Concealed`, `Totp`, …).
+fn type_name(field_type: ItemFieldType) -> &'static str {
+    match field_type {
+        ItemFieldType::Text => "Text",
+        ItemFieldType::Concealed => "Concealed",
+        ItemFieldType::CreditCardType => "CreditCardType",
+        ItemFieldType::CreditCardNumber => "CreditCardNumber",
+        ItemFieldType::Phone => "Phone",
+        ItemFieldType::Url => "Url",
+        ItemFieldType::Totp => "Totp",
+        ItemFieldType::Email => "Email",
+        ItemFieldType::Reference => "Reference",
+        ItemFieldType::SshKey => "SshKey",
+        ItemFieldType::Menu => "Menu",
+        ItemFieldType::MonthYear => "MonthYear",
+        ItemFieldType::Address => "Address",
+        ItemFieldType::Date => "Date",
+        _ => "Unsupported",
+    }
+}
+
+/// `USERNAME`, `PASSWORD`, `NOTES` or empty, by field id as in the 1Password SDK.
+fn purpose(id: &str) -> &'static str {
+    if USERNAME_IDS.contains(&id) {
+        "USERNAME"
+    } else if PASSWORD_IDS.contains(&id) {
+        "PASSWORD"
+    } else if NOTES_NAMES.contains(&id) {
+        "NOTES"
+    } else {
+        ""
+    }
+}
+
+fn openssh(field: &ItemField) -> Result<String> {
+    if field.field_type != ItemFieldType::SshKey {
+        return Err(Error::invalid_input(
+            "reference.query",
+            format!(
+                "ssh-format=openssh applies to SSH key fields; field {:?} is of type {}",
+                field.id,
+                type_name(field.field_type)
+            ),
+        ));
+    }
+    let value = field.value.trim_start();
+    if value.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        return Ok(field.value.clone());
+    }
+    let format = if value.starts_with("-----BEGIN PRIVATE KEY-----") {
+        "PKCS#8 PEM"
+    } else if value.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        "PKCS#1 PEM"
+    } else if value.starts_with("-----BEGIN EC PRIVATE KEY-----") {
+        "SEC1 PEM"
+    } else {
+        "not a PEM private key"
+    };
+    Err(Error::invalid_input(
+        "reference.query",
+        format!(
+            "ssh-format=openssh: the key in field {:?} is stored as {format}; Sesame does not \
+             convert key formats yet, so store the key in OpenSSH format \
+             (ssh-keygen -p -f KEY converts it in place) or read it without the query",
+            field.id
+        ),
+    ))
+}
+
+/// `content`, `name` or `size` of the file the last segment names.
+fn file_attribute(
+    details: &DetailsPlain,
+    reference: &SecretReference,
+    item: &str,
+) -> Result<String> {
+    let wanted = reference.field();
+    let files = details
+        .files
+        .iter()
+        .map(|f| &f.attributes)
+        .chain(details.document.iter());
+    let attributes: Vec<_> = files.collect();
+    let file = pick(
+        "file",
+        wanted,
+        attributes.iter().copied(),
+        |f| f.id.as_str(),
+        |f| f.name.as_str(),
+    )?
+    .ok_or_else(|| Error::NotFound {
+        what: "file".into(),
+        message: format!("no file named {wanted:?} in item {item}"),
+    })?;
+    match reference.query() {
+        Some(ReferenceQuery::Attribute(Attribute::Name)) => Ok(file.name.clone()),
+        Some(ReferenceQuery::Attribute(Attribute::Size)) => Ok(file.size.to_string()),
+        _ => Err(Error::invalid_input(
+            "reference.query",
+            format!(
+                "attribute=content of file {:?}: file downloads are not available in this \
+                 client version; read its name or size instead",
+                file.name
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FileAttributes, ItemFile, ItemSection};
+    use crate::ErrorCode;
+
+    fn field(id: &str, title: &str, section: Option<&str>, t: ItemFieldType, v: &str) -> ItemField {
+        let mut f = ItemField::new(id, title, t, v);
+        f.section_id = section.map(str::to_owned);
+        f
+    }
+
+    fn details() -> DetailsPlain {
+        DetailsPlain {
+            fields: vec![
+                field("username", "username", None, ItemFieldType::Text, "admin"),
+                field(
+                    "password",
+                    "password",
+                    None,
+                    ItemFieldType::Concealed,
+                    "top",
+                ),
+                field(
+                    "p2",
+                    "password",
+                    Some("s1"),
+                    ItemFieldType::Concealed,
+                    "in-section",
+                ),
+                field("host", "host", Some("s1"), ItemFieldType::Text, "db.local"),
+                field("dup1", "port", Some("s1"), ItemFieldType::Text, "1"),
+                field("dup2", "PORT", Some("s2"), ItemFieldType::Text, "2"),
+                field(
+                    "otp",
+                    "one-time password",
+                    Some("s2"),
+                    ItemFieldType::Totp,
+                    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+                ),
+                field(
+                    "key",
+                    "private key",
+                    None,
+                    ItemFieldType::SshKey,
+                    "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
+                ),
+                field(
+                    "pem",
+                    "pem key",
+                    None,
+                    ItemFieldType::SshKey,
+                    "-----BEGIN PRIVATE KEY-----\nabc",
+                ),
+            ],
+            sections: vec![
+                ItemSection {
+                    id: "s1".into(),
+                    title: "Database".into(),
+                },
+                ItemSection {
+                    id: "s2".into(),
+                    title: "Security".into(),
+                },
+                ItemSection {
+                    id: "s3".into(),
+                    title: "security".into(),
+                },
+            ],
+            notes: "remember me".into(),
+            files: vec![],
+            document: None,
+        }
+    }
+
+    fn resolve(d: &DetailsPlain, reference: &str) -> Result<String> {
+        let reference: SecretReference = reference.parse()?;
+        resolve_in_item(d, &reference, "Item", 59)
+    }
+
+    #[test]
+    fn pick_prefers_ids_then_one_name_case_insensitively() {
+        let items = [("aaa", "Prod DB"), ("bbb", "prod db"), ("ccc", "Stage")];
+        fn id<'a>(c: &'a (&str, &str)) -> &'a str {
+            c.0
+        }
+        fn name<'a>(c: &'a (&str, &str)) -> &'a str {
+            c.1
+        }
+        assert_eq!(
+            pick("item", "STAGE", &items, id, name).unwrap(),
+            Some(&items[2])
+        );
+        assert_eq!(
+            pick("item", "bbb", &items, id, name).unwrap(),
+            Some(&items[1])
+        );
+        assert_eq!(pick("item", "nope", &items, id, name).unwrap(), None);
+        match pick("item", "PROD db", &items, id, name) {
+            Err(Error::Ambiguous {
+                what,
+                name,
+                candidates,
+            }) => {
+                assert_eq!((what.as_str(), name.as_str()), ("item", "PROD db"));
+                assert_eq!(candidates, ["aaa", "bbb"]);
+            }
+            other => panic!("expected ambiguity, got {other:?}"),
+        }
+        let unicode = [("x", "Ölfeld")];
+        assert!(pick("vault", "öLFELD", &unicode, id, name)
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn three_segments_prefer_the_unnamed_section() {
+        let d = details();
+        assert_eq!(resolve(&d, "op://v/i/password").unwrap(), "top");
+        assert_eq!(
+            resolve(&d, "op://v/i/Database/password").unwrap(),
+            "in-section"
+        );
+        // Not in the unnamed section: searched everywhere.
+        assert_eq!(resolve(&d, "op://v/i/host").unwrap(), "db.local");
+    }
+
+    #[test]
+    fn ambiguity_and_not_found_name_the_segment() {
+        let d = details();
+        let err = resolve(&d, "op://v/i/port").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Ambiguous);
+        let text = err.to_string();
+        assert!(text.contains("dup1") && text.contains("dup2"), "{text}");
+        let err = resolve(&d, "op://v/i/Security/password").unwrap_err();
+        assert!(
+            matches!(&err, Error::Ambiguous { what, .. } if what == "section"),
+            "{err}"
+        );
+        let err = resolve(&d, "op://v/i/Nope/password").unwrap_err();
+        assert!(
+            matches!(&err, Error::NotFound { what, .. } if what == "section"),
+            "{err}"
+        );
+        let err = resolve(&d, "op://v/i/Database/username").unwrap_err();
+        assert!(
+            matches!(&err, Error::NotFound { what, .. } if what == "field"),
+            "{err}"
+        );
+        let err = resolve(&d, "op://v/i/missing").unwrap_err();
+        assert!(
+            matches!(&err, Error::NotFound { what, message } if what == "field" && message.contains("missing"))
+        );
+    }
+
+    #[test]
+    fn attributes() {
+        let d = details();
+        assert_eq!(
+            resolve(&d, "op://v/i/password?attribute=type").unwrap(),
+            "Concealed"
+        );
+        assert_eq!(
+            resolve(&d, "op://v/i/password?attribute=purpose").unwrap(),
+            "PASSWORD"
+        );
+        assert_eq!(
+            resolve(&d, "op://v/i/username?attribute=purpose").unwrap(),
+            "USERNAME"
+        );
+        assert_eq!(resolve(&d, "op://v/i/host?attribute=purpose").unwrap(), "");
+        assert_eq!(
+            resolve(&d, "op://v/i/Database/password?attr=id").unwrap(),
+            "p2"
+        );
+        assert_eq!(
+            resolve(&d, "op://v/i/password?attribute=value").unwrap(),
+            "top"
+        );
+        // RFC 6238 SHA-1 vector at T=59: 94287082 → six digits 287082.
+        assert_eq!(
+            resolve(&d, "op://v/i/one-time password?attribute=totp").unwrap(),
+            "287082"
+        );
+        assert_eq!(resolve(&d, "op://v/i/otp?attribute=otp").unwrap(), "287082");
+        let err = resolve(&d, "op://v/i/password?attribute=otp").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert_eq!(resolve(&d, "op://v/i/notes").unwrap(), "remember me");
+        assert_eq!(
+            resolve(&d, "op://v/i/notesPlain?attribute=purpose").unwrap(),
+            "NOTES"
+        );
+    }
+
+    #[test]
+    fn ssh_format_passes_openssh_and_explains_other_formats() {
+        let d = details();
+        let key = resolve(&d, "op://v/i/private key?ssh-format=openssh").unwrap();
+        assert!(key.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+        let err = resolve(&d, "op://v/i/pem key?ssh-format=openssh").unwrap_err();
+        assert!(err.to_string().contains("PKCS#8"), "{err}");
+        assert!(!err.to_string().contains("abc"));
+        let err = resolve(&d, "op://v/i/password?ssh-format=openssh").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn file_attributes_find_files_by_name() {
+        let mut d = details();
+        let err = resolve(&d, "op://v/i/cert.pem?attribute=size").unwrap_err();
+        assert!(
+            matches!(&err, Error::NotFound { what, .. } if what == "file"),
+            "{err}"
+        );
+        d.files.push(ItemFile {
+            attributes: FileAttributes {
+                name: "cert.pem".into(),
+                id: "f1".into(),
+                size: 42,
+            },
+            section_id: "s1".into(),
+            field_id: "cert".into(),
+        });
+        assert_eq!(
+            resolve(&d, "op://v/i/CERT.pem?attribute=size").unwrap(),
+            "42"
+        );
+        assert_eq!(
+            resolve(&d, "op://v/i/f1?attribute=name").unwrap(),
+            "cert.pem"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! `client.secrets()`: resolve secret references.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::crypto::VaultKey;
+use crate::id::Id;
+use crate::model::{permissions, ItemState};
+use crate::password::{GeneratedPassword, PasswordRecipe};
+use crate::reference::SecretReference;
+use crate::{Error, Result};
+
+use super::cache::Cache;
+use super::resolve::{pick, resolve_in_item};
+use super::{unix_now, Client, Inner};
+
+/// Secret resolution, from [`Client::secrets`].
+#[derive(Debug, Clone, Copy)]
+pub struct Secrets<'a> {
+    pub(super) client: &'a Client,
+}
+
+/// The answer to [`Secrets::resolve_all`]: one result per distinct reference, like the
+/// 1Password `resolveAll`.
+#[derive(Debug)]
+pub struct ResolveAllResponse {
+    /// The secret or the error of each reference, keyed by the reference as given.
+    pub individual_responses: HashMap<String, Result<String>>,
+}
+
+impl ResolveAllResponse {
+    /// The result for `reference`, if it was asked for.
+    pub fn get(&self, reference: &str) -> Option<&Result<String>> {
+        self.individual_responses.get(reference)
+    }
+}
+
+/// Where a reference's item lives in the cache, found under the read lock.
+enum Located {
+    Value(String),
+    /// The item's details were not in the cache: fetch them.
+    Fetch {
+        vault: Id,
+        item: Id,
+        key: Arc<VaultKey>,
+    },
+}
+
+impl Secrets<'_> {
+    /// The secret a reference names: one sync round trip on a warm cache, none when
+    /// [`ClientConfig::cache_ttl`](super::ClientConfig::cache_ttl) is set and fresh.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidReference`] before any network call; [`Error::NotFound`] naming the
+    /// segment (`vault`, `item`, `section`, `field`, `file`) that matched nothing;
+    /// [`Error::Ambiguous`] listing the ids a name matched.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// let password = client.secrets().resolve("op://Infra/Postgres/password").await?;
+    /// let code = client.secrets().resolve("op://Infra/GitHub/one-time password?attribute=totp").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn resolve(&self, reference: &str) -> Result<String> {
+        let reference = SecretReference::parse(reference)?;
+        let inner = &self.client.inner;
+        inner.sync(false).await?;
+        match inner.read_cache(|cache| locate(inner, cache, &reference))?? {
+            Located::Value(value) => Ok(value),
+            Located::Fetch { vault, item, key } => {
+                inner.resolve_fetched(&vault, &item, &key, &reference).await
+            }
+        }
+    }
+
+    /// Resolves many references with one sync: a warm cache answers any number of them in
+    /// at most two round trips. Each reference gets its own result.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// let refs = ["op://Infra/Postgres/password", "op://Infra/Redis/password"];
+    /// let response = client.secrets().resolve_all(&refs).await?;
+    /// for reference in refs {
+    ///     match response.get(reference) {
+    ///         Some(Ok(_secret)) => println!("{reference}: resolved"),
+    ///         Some(Err(e)) => println!("{reference}: {e}"),
+    ///         None => unreachable!(),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Only when the sync itself fails (network, authentication); per-reference failures
+    /// are in the response.
+    pub async fn resolve_all<S: AsRef<str>>(&self, references: &[S]) -> Result<ResolveAllResponse> {
+        let inner = &self.client.inner;
+        inner.sync(false).await?;
+        let mut individual_responses = HashMap::with_capacity(references.len());
+        let mut fetches = Vec::new();
+        inner.read_cache(|cache| {
+            for text in references {
+                let text = text.as_ref();
+                if individual_responses.contains_key(text) {
+                    continue;
+                }
+                let result = SecretReference::parse(text)
+                    .map_err(Error::from)
+                    .and_then(|reference| Ok((locate(inner, cache, &reference)?, reference)));
+                let result = match result {
+                    Ok((Located::Value(value), _)) => Ok(value),
+                    Ok((Located::Fetch { vault, item, key }, reference)) => {
+                        fetches.push((text.to_owned(), vault, item, key, reference));
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                };
+                individual_responses.insert(text.to_owned(), result);
+            }
+        })?;
+        // Details missing from the cache (a server that did not send them): one fetch each.
+        for (text, vault, item, key, reference) in fetches {
+            let result = inner.resolve_fetched(&vault, &item, &key, &reference).await;
+            individual_responses.insert(text, result);
+        }
+        Ok(ResolveAllResponse {
+            individual_responses,
+        })
+    }
+
+    /// Checks a reference's syntax offline (see [`crate::reference::validate`]).
+    ///
+    /// ```
+    /// use sesame_core::client::Secrets;
+    /// assert!(Secrets::validate_secret_reference("op://Infra/Postgres/password").is_ok());
+    /// assert!(Secrets::validate_secret_reference("op://Infra").is_err());
+    /// ```
+    pub fn validate_secret_reference(reference: &str) -> Result<()> {
+        crate::reference::validate(reference).map_err(Error::from)
+    }
+
+    /// Generates a password from a 1Password recipe, offline (see
+    /// [`crate::password::generate_password`]).
+    ///
+    /// ```
+    /// use sesame_core::client::Secrets;
+    /// use sesame_core::password::{PasswordRecipe, PasswordRecipePinInner};
+    /// let pin = Secrets::generate_password(&PasswordRecipe::Pin(PasswordRecipePinInner { length: 6 }))?;
+    /// assert!(pin.entropy_bits() > 19.0);
+    /// # Ok::<(), sesame_core::Error>(())
+    /// ```
+    pub fn generate_password(recipe: &PasswordRecipe) -> Result<GeneratedPassword> {
+        crate::password::generate_password(recipe)
+    }
+}
+
+/// Finds the vault and item of `reference` in the cache and, when the details are there,
+/// the value.
+fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<Located> {
+    let vaults: Vec<_> = cache.vaults.iter().collect();
+    let (vault_id, vault) = *pick(
+        "vault",
+        reference.vault(),
+        &vaults,
+        |(id, _)| id.as_str(),
+        |(_, v)| v.attributes.title.as_str(),
+    )?
+    .ok_or_else(|| Error::NotFound {
+        what: "vault".into(),
+        message: format!(
+            "no vault {:?} among the {} vaults this principal can see",
+            reference.vault(),
+            cache.vaults.len()
+        ),
+    })?;
+    if !permissions::has(vault.permissions, permissions::READ_ITEMS) {
+        return Err(Error::PermissionDenied(format!(
+            "reading items of vault {vault_id} needs READ_ITEMS, which this principal lacks"
+        )));
+    }
+    // Archived items never resolve, so they cannot make a name ambiguous either.
+    let active: Vec<_> = vault
+        .items
+        .iter()
+        .filter(|(_, item)| item.overview.state == ItemState::Active)
+        .collect();
+    let (item_id, item) = *pick(
+        "item",
+        reference.item(),
+        &active,
+        |(id, _)| id.as_str(),
+        |(_, i)| i.overview.title.as_str(),
+    )?
+    .ok_or_else(|| Error::NotFound {
+        what: "item".into(),
+        message: format!(
+            "no active item {:?} in vault {:?}",
+            reference.item(),
+            vault.attributes.title
+        ),
+    })?;
+    let Some(details) = &item.details else {
+        return Ok(Located::Fetch {
+            vault: *vault_id,
+            item: *item_id,
+            key: Arc::clone(&vault.key),
+        });
+    };
+    let details = inner.open_details(&vault.key, vault_id, item_id, item.version, details)?;
+    resolve_in_item(&details, reference, &item.overview.title, unix_now()).map(Located::Value)
+}
+
+impl Inner {
+    async fn resolve_fetched(
+        &self,
+        vault: &Id,
+        item: &Id,
+        key: &VaultKey,
+        reference: &SecretReference,
+    ) -> Result<String> {
+        let (overview, details, _) = self.fetch_item(vault, item, key).await?;
+        if overview.state != ItemState::Active {
+            return Err(Error::NotFound {
+                what: "item".into(),
+                message: format!("item {:?} is archived", overview.title),
+            });
+        }
+        resolve_in_item(&details, reference, &overview.title, unix_now())
+    }
+}

@@ -1,0 +1,184 @@
+//! `client.service_accounts()`: the account owner creates, lists, rotates and revokes
+//! service accounts. The client makes each token, so the server never sees one.
+
+use reqwest::Method;
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::api::{
+    KeyRotationRequest, Principal, ServiceAccountCreateRequest, VaultAccessRecord, VaultGrant,
+};
+use crate::id::Id;
+use crate::model::permissions;
+use crate::token::ServiceAccountToken;
+use crate::{Error, Result};
+
+use super::transport::Retry;
+use super::{parse_id, Client, Inner};
+
+/// Service account management, from [`Client::service_accounts`].
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceAccounts<'a> {
+    pub(super) client: &'a Client,
+}
+
+impl ServiceAccounts<'_> {
+    /// Creates a service account with access to the given vaults (`(vault id,
+    /// permissions)`), returning it and its token. The token is shown only here: store it.
+    ///
+    /// ```no_run
+    /// # async fn run(owner: sesame_core::Client, vault: &str) -> sesame_core::Result<()> {
+    /// use sesame_core::model::permissions::READ_ITEMS;
+    /// let (principal, token) = owner.service_accounts().create("ci-deploy", &[(vault, READ_ITEMS)], None).await?;
+    /// # drop((principal, token)); Ok(()) }
+    /// ```
+    pub async fn create(
+        &self,
+        name: &str,
+        grants: &[(&str, u32)],
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<(Principal, SecretString)> {
+        let inner = &self.client.inner;
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid_input("name", "must be 1 to 100 characters"));
+        }
+        let id = Id::generate();
+        let token =
+            ServiceAccountToken::generate(inner.transport.base_url(), *inner.account(), id)?;
+        let keys = token.keys();
+        let wanted = grants
+            .iter()
+            .map(|(vault, bits)| Ok((parse_id("vault_id", vault)?, *bits)))
+            .collect::<Result<Vec<_>>>()?;
+        let request = ServiceAccountCreateRequest {
+            id,
+            name: name.to_owned(),
+            signing_public_key: URL_SAFE_NO_PAD.encode(keys.signing_public_key()),
+            encryption_public_key: URL_SAFE_NO_PAD.encode(keys.encryption_public_key()),
+            expires_at,
+            grants: inner
+                .wrap_grants(&id, &keys.encryption_public_key(), &wanted)
+                .await?,
+        };
+        let principal: Principal = inner
+            .call_json(
+                Method::POST,
+                "/v1/principals",
+                Some(&request),
+                Retry::Once,
+                "principal",
+            )
+            .await?;
+        Ok((principal, token.to_secret_string()))
+    }
+
+    /// Every principal of the account.
+    pub async fn list(&self) -> Result<Vec<Principal>> {
+        self.client
+            .inner
+            .call_json(
+                Method::GET,
+                "/v1/principals",
+                None::<&()>,
+                Retry::Idempotent,
+                "principal",
+            )
+            .await
+    }
+
+    /// Revokes a service account: its sessions end and its token stops working.
+    pub async fn revoke(&self, principal_id: &str) -> Result<()> {
+        let id = parse_id("principal_id", principal_id)?;
+        self.client
+            .inner
+            .call_empty(
+                Method::DELETE,
+                &format!("/v1/principals/{id}"),
+                None::<&()>,
+                Retry::Idempotent,
+                "principal",
+            )
+            .await
+    }
+
+    /// Gives a service account a new token (and keys) and returns it; the old token stops
+    /// working. Its grants are found on the vaults this owner manages and re-wrapped to
+    /// the new key; a grant on a vault the owner cannot manage is dropped.
+    pub async fn rotate(&self, principal_id: &str) -> Result<SecretString> {
+        let inner = &self.client.inner;
+        let id = parse_id("principal_id", principal_id)?;
+        inner.sync(true).await?;
+        let managed: Vec<Id> = inner.read_cache(|cache| {
+            cache
+                .vaults
+                .iter()
+                .filter(|(_, v)| permissions::has(v.permissions, permissions::MANAGE_VAULT))
+                .map(|(id, _)| *id)
+                .collect()
+        })?;
+        let mut kept = Vec::new();
+        for vault in managed {
+            let members: Vec<VaultAccessRecord> = inner
+                .call_json(
+                    Method::GET,
+                    &format!("/v1/vaults/{vault}/access"),
+                    None::<&()>,
+                    Retry::Idempotent,
+                    "vault",
+                )
+                .await?;
+            if let Some(member) = members.iter().find(|m| m.principal_id == id) {
+                kept.push((vault, member.permissions));
+            }
+        }
+        let token =
+            ServiceAccountToken::generate(inner.transport.base_url(), *inner.account(), id)?;
+        let keys = token.keys();
+        let request = KeyRotationRequest {
+            signing_public_key: URL_SAFE_NO_PAD.encode(keys.signing_public_key()),
+            encryption_public_key: URL_SAFE_NO_PAD.encode(keys.encryption_public_key()),
+            grants: inner
+                .wrap_grants(&id, &keys.encryption_public_key(), &kept)
+                .await?,
+        };
+        let _: Principal = inner
+            .call_json(
+                Method::POST,
+                &format!("/v1/principals/{id}/rotate"),
+                Some(&request),
+                Retry::Once,
+                "principal",
+            )
+            .await?;
+        Ok(token.to_secret_string())
+    }
+}
+
+impl Inner {
+    async fn wrap_grants(
+        &self,
+        principal: &Id,
+        public_key: &[u8; 32],
+        grants: &[(Id, u32)],
+    ) -> Result<Vec<VaultGrant>> {
+        let mut wrapped = Vec::with_capacity(grants.len());
+        for (vault, bits) in grants {
+            if *bits == 0 {
+                return Err(Error::invalid_input(
+                    "grants",
+                    format!("vault {vault} is granted NO_ACCESS (0); leave it out instead"),
+                ));
+            }
+            let key = self.vault_key(vault).await?;
+            wrapped.push(VaultGrant {
+                vault_id: *vault,
+                permissions: *bits,
+                wrapped_key: key.wrap(public_key, vault, principal)?,
+            });
+        }
+        Ok(wrapped)
+    }
+}

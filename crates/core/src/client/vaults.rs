@@ -1,0 +1,338 @@
+//! `client.vaults()`: list, read, create, update, delete and share vaults.
+
+use reqwest::Method;
+
+use crate::api::{
+    AccessGrantRequest, Principal, VaultAccessRecord, VaultCreateRequest, VaultRecord,
+    VaultUpdateRequest,
+};
+use crate::crypto::VaultKey;
+use crate::id::Id;
+use crate::model::{
+    Vault, VaultAccess, VaultAccessorType, VaultCreateParams, VaultGetParams, VaultOverview,
+    VaultType, VaultUpdateParams,
+};
+use crate::{Error, Result};
+
+use super::sealed::{self, VaultAttributes};
+use super::transport::Retry;
+use super::{parse_id, Client};
+
+/// Vault management, from [`Client::vaults`].
+#[derive(Debug, Clone, Copy)]
+pub struct Vaults<'a> {
+    pub(super) client: &'a Client,
+}
+
+fn vault_from_record(record: &VaultRecord, attributes: VaultAttributes) -> Vault {
+    Vault {
+        id: record.id.to_string(),
+        title: attributes.title,
+        description: attributes.description,
+        vault_type: VaultType::UserCreated,
+        active_item_count: record.active_item_count,
+        content_version: record.content_version,
+        attribute_version: record.attribute_version,
+        access: None,
+    }
+}
+
+fn access_from_record(record: VaultAccessRecord) -> VaultAccess {
+    VaultAccess {
+        vault_uuid: record.vault_id.to_string(),
+        accessor_type: VaultAccessorType::User,
+        accessor_uuid: record.principal_id.to_string(),
+        permissions: record.permissions,
+    }
+}
+
+impl Vaults<'_> {
+    /// Every vault this principal can see, sorted by title: one sync round trip.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// for vault in client.vaults().list().await? {
+    ///     println!("{} {}", vault.id, vault.title);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self) -> Result<Vec<VaultOverview>> {
+        let inner = &self.client.inner;
+        inner.sync(false).await?;
+        let mut vaults = inner.read_cache(|cache| {
+            cache
+                .vaults
+                .iter()
+                .map(|(id, v)| v.overview(id))
+                .collect::<Vec<_>>()
+        })?;
+        vaults.sort_by(|a, b| {
+            a.title
+                .to_lowercase()
+                .cmp(&b.title.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(vaults)
+    }
+
+    /// One vault's overview.
+    pub async fn get_overview(&self, vault_id: &str) -> Result<VaultOverview> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        inner.sync(false).await?;
+        inner
+            .read_cache(|cache| cache.vaults.get(&vault).map(|v| v.overview(&vault)))?
+            .ok_or_else(|| not_found(&vault))
+    }
+
+    /// One vault, with its access list when `params.accessors` is set (needs
+    /// `MANAGE_VAULT`).
+    pub async fn get(&self, vault_id: &str, params: VaultGetParams) -> Result<Vault> {
+        let inner = &self.client.inner;
+        let overview = self.get_overview(vault_id).await?;
+        let mut vault = Vault {
+            id: overview.id,
+            title: overview.title,
+            description: overview.description,
+            vault_type: overview.vault_type,
+            active_item_count: overview.active_item_count,
+            content_version: overview.content_version,
+            attribute_version: overview.attribute_version,
+            access: None,
+        };
+        if params.accessors == Some(true) {
+            let records: Vec<VaultAccessRecord> = inner
+                .call_json(
+                    Method::GET,
+                    &format!("/v1/vaults/{}/access", vault.id),
+                    None::<&()>,
+                    Retry::Idempotent,
+                    "vault",
+                )
+                .await?;
+            vault.access = Some(records.into_iter().map(access_from_record).collect());
+        }
+        Ok(vault)
+    }
+
+    /// Creates a vault; the client makes its id and key, and the creator gets every
+    /// permission.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// use sesame_core::model::VaultCreateParams;
+    /// let vault = client.vaults().create(VaultCreateParams::new("Infra")).await?;
+    /// assert_eq!(vault.title, "Infra");
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(&self, params: VaultCreateParams) -> Result<Vault> {
+        let inner = &self.client.inner;
+        if params.title.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "title",
+                "a vault needs a non-empty title",
+            ));
+        }
+        let id = Id::generate();
+        let key = VaultKey::generate();
+        let attributes = VaultAttributes {
+            title: params.title,
+            description: params.description.unwrap_or_default(),
+        };
+        let public = inner.keys.encryption_public_key();
+        let request = VaultCreateRequest {
+            id,
+            attributes: sealed::seal(
+                &key,
+                &sealed::vault_attributes_context(inner.account(), &id, 1),
+                &attributes,
+            )?,
+            wrapped_key: key.wrap(&public, &id, inner.principal_id())?,
+        };
+        let record: VaultRecord = inner
+            .call_json(
+                Method::POST,
+                "/v1/vaults",
+                Some(&request),
+                Retry::Once,
+                "vault",
+            )
+            .await?;
+        Ok(vault_from_record(&record, attributes))
+    }
+
+    /// Changes a vault's title or description (needs `MANAGE_VAULT`); a concurrent change
+    /// is an [`Error::Conflict`].
+    pub async fn update(&self, vault_id: &str, params: VaultUpdateParams) -> Result<Vault> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        let key = inner.vault_key(&vault).await?;
+        let current: VaultRecord = inner
+            .call_json(
+                Method::GET,
+                &format!("/v1/vaults/{vault}"),
+                None::<&()>,
+                Retry::Idempotent,
+                "vault",
+            )
+            .await?;
+        let mut attributes: VaultAttributes = sealed::open(
+            &key,
+            &sealed::vault_attributes_context(inner.account(), &vault, current.attribute_version),
+            &current.attributes,
+            "vault attributes",
+        )?;
+        if let Some(title) = params.title {
+            if title.trim().is_empty() {
+                return Err(Error::invalid_input(
+                    "title",
+                    "a vault needs a non-empty title",
+                ));
+            }
+            attributes.title = title;
+        }
+        if let Some(description) = params.description {
+            attributes.description = description;
+        }
+        let next = current.attribute_version + 1;
+        let request = VaultUpdateRequest {
+            expected_attribute_version: current.attribute_version,
+            attributes: sealed::seal(
+                &key,
+                &sealed::vault_attributes_context(inner.account(), &vault, next),
+                &attributes,
+            )?,
+        };
+        let record: VaultRecord = inner
+            .call_json(
+                Method::PUT,
+                &format!("/v1/vaults/{vault}"),
+                Some(&request),
+                Retry::Idempotent,
+                "vault",
+            )
+            .await?;
+        Ok(vault_from_record(&record, attributes))
+    }
+
+    /// Deletes a vault and everything in it (needs `MANAGE_VAULT`).
+    pub async fn delete(&self, vault_id: &str) -> Result<()> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        inner
+            .call_empty(
+                Method::DELETE,
+                &format!("/v1/vaults/{vault}"),
+                None::<&()>,
+                Retry::Idempotent,
+                "vault",
+            )
+            .await?;
+        inner.write_cache(|cache| cache.vaults.remove(&vault))?;
+        Ok(())
+    }
+
+    /// Shares a vault with a principal: fetches its public key, wraps the vault key to it
+    /// and grants `permissions` (needs `MANAGE_VAULT`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, vault: &str, principal: &str) -> sesame_core::Result<()> {
+    /// use sesame_core::model::permissions::READ_ITEMS;
+    /// client.vaults().grant(vault, principal, READ_ITEMS).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn grant(
+        &self,
+        vault_id: &str,
+        principal_id: &str,
+        permissions: u32,
+    ) -> Result<VaultAccess> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        let principal = parse_id("principal_id", principal_id)?;
+        check_permissions(permissions)?;
+        let key = inner.vault_key(&vault).await?;
+        let member: Principal = inner
+            .call_json(
+                Method::GET,
+                &format!("/v1/principals/{principal}"),
+                None::<&()>,
+                Retry::Idempotent,
+                "principal",
+            )
+            .await?;
+        let wrapped = inner.wrap_to(&key, &vault, &principal, &member.encryption_public_key)?;
+        self.put_access(&vault, &principal, permissions, Some(wrapped))
+            .await
+    }
+
+    /// Changes the permissions of an existing member (needs `MANAGE_VAULT`).
+    pub async fn update_permissions(
+        &self,
+        vault_id: &str,
+        principal_id: &str,
+        permissions: u32,
+    ) -> Result<VaultAccess> {
+        let vault = parse_id("vault_id", vault_id)?;
+        let principal = parse_id("principal_id", principal_id)?;
+        check_permissions(permissions)?;
+        self.put_access(&vault, &principal, permissions, None).await
+    }
+
+    /// Removes a principal from a vault (needs `MANAGE_VAULT`).
+    pub async fn revoke(&self, vault_id: &str, principal_id: &str) -> Result<()> {
+        let vault = parse_id("vault_id", vault_id)?;
+        let principal = parse_id("principal_id", principal_id)?;
+        self.client
+            .inner
+            .call_empty(
+                Method::DELETE,
+                &format!("/v1/vaults/{vault}/access/{principal}"),
+                None::<&()>,
+                Retry::Idempotent,
+                "vault",
+            )
+            .await
+    }
+
+    async fn put_access(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        permissions: u32,
+        wrapped_key: Option<crate::crypto::WrappedVaultKey>,
+    ) -> Result<VaultAccess> {
+        let record: VaultAccessRecord = self
+            .client
+            .inner
+            .call_json(
+                Method::PUT,
+                &format!("/v1/vaults/{vault}/access/{principal}"),
+                Some(&AccessGrantRequest {
+                    permissions,
+                    wrapped_key,
+                }),
+                Retry::Idempotent,
+                "vault",
+            )
+            .await?;
+        Ok(access_from_record(record))
+    }
+}
+
+fn check_permissions(permissions: u32) -> Result<()> {
+    if permissions == 0 {
+        return Err(Error::invalid_input(
+            "permissions",
+            "is NO_ACCESS (0); to remove a member use revoke",
+        ));
+    }
+    Ok(())
+}
+
+fn not_found(vault: &Id) -> Error {
+    Error::NotFound {
+        what: "vault".into(),
+        message: format!("no vault {vault} is visible to this principal"),
+    }
+}
