@@ -1,0 +1,202 @@
+//! Starts the real `sesame` server binary on a fresh data directory for one test.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sesame_core::id::Id;
+use sesame_core::token::TOKEN_PREFIX;
+use sesame_core::{Client, ClientConfig};
+
+/// A running server; killed and its data directory removed on drop.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    owner_token: SecretString,
+}
+
+impl Server {
+    /// A server with default settings.
+    pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// A server whose process gets extra `SESAME_…` environment variables.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        let bin = env!("CARGO_BIN_EXE_sesame");
+        let data_dir = std::env::temp_dir().join(format!("sesame-client-test-{}", Id::generate()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let status = Command::new(bin)
+            .args(["server", "init", "--data-dir"])
+            .arg(&data_dir)
+            .args(["--url", "http://127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("run sesame server init");
+        assert!(status.success(), "sesame server init failed: {status}");
+        let credential = std::fs::read_to_string(data_dir.join("owner.credential")).unwrap();
+        let owner_token = credential
+            .split_whitespace()
+            .find(|w| w.starts_with(TOKEN_PREFIX))
+            .expect("a token in owner.credential")
+            .to_owned();
+        let mut command = Command::new(bin);
+        command
+            .args(["server", "start", "--data-dir"])
+            .arg(&data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start sesame server");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
+            .to_owned();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        Self {
+            child,
+            url,
+            data_dir,
+            owner_token: SecretString::from(owner_token),
+        }
+    }
+
+    pub fn config(&self) -> ClientConfig {
+        ClientConfig {
+            server_url: Some(self.url.clone()),
+            timeout: Duration::from_secs(10),
+            ..ClientConfig::new("sesame-tests", "1.0.0")
+        }
+    }
+
+    /// The owner's client.
+    pub async fn owner(&self) -> Client {
+        self.connect(&self.owner_token).await
+    }
+
+    /// A client for `token` with the default test configuration.
+    pub async fn connect(&self, token: &SecretString) -> Client {
+        Client::authenticate(token.expose_secret(), self.config())
+            .await
+            .expect("authenticate")
+    }
+
+    pub fn db_files(&self) -> Vec<PathBuf> {
+        ["sesame.db", "sesame.db-wal", "sesame.db-shm"]
+            .iter()
+            .map(|f| self.data_dir.join(f))
+            .filter(|p| Path::exists(p))
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+use sesame_core::model::{
+    permissions, ItemCategory, ItemCreateParams, ItemField, ItemFieldType, ItemSection,
+    VaultCreateParams,
+};
+
+/// A TOTP secret (RFC 6238's SHA-1 test key in base32).
+pub const TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+pub const OPENSSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+
+pub fn field(id: &str, title: &str, section: Option<&str>, t: ItemFieldType, value: &str) -> ItemField {
+    let mut f = ItemField::new(id, title, t, value);
+    f.section_id = section.map(str::to_owned);
+    f
+}
+
+/// The "Postgres" item: fields in the unnamed section and in sections, TOTP, SSH key, notes.
+pub fn postgres(vault: &str) -> ItemCreateParams {
+    ItemCreateParams {
+        fields: Some(vec![
+            field("username", "username", None, ItemFieldType::Text, "pg-user"),
+            field("password", "password", None, ItemFieldType::Concealed, "pg-top"),
+            field("adminpw", "password", Some("admin"), ItemFieldType::Concealed, "pg-admin"),
+            field("host", "host", Some("admin"), ItemFieldType::Text, "db.internal"),
+            field("otp", "one-time password", Some("security"), ItemFieldType::Totp, TOTP_SECRET),
+            field("sshkey", "private key", None, ItemFieldType::SshKey, OPENSSH_KEY),
+        ]),
+        sections: Some(vec![
+            ItemSection { id: "admin".into(), title: "Admin".into() },
+            ItemSection { id: "security".into(), title: "Security".into() },
+        ]),
+        notes: Some("pg notes".into()),
+        tags: Some(vec!["prod".into(), "db".into()]),
+        ..ItemCreateParams::new(ItemCategory::Database, vault, "Postgres")
+    }
+}
+
+/// A one-field login.
+pub fn login(vault: &str, title: &str, password: &str) -> ItemCreateParams {
+    ItemCreateParams {
+        fields: Some(vec![field("password", "password", None, ItemFieldType::Concealed, password)]),
+        ..ItemCreateParams::new(ItemCategory::Login, vault, title)
+    }
+}
+
+/// An owner with a vault "Infra" holding [`postgres`], and a service account that may
+/// only read it.
+pub struct Fixture {
+    pub server: Server,
+    pub owner: Client,
+    pub vault_id: String,
+    pub postgres_id: String,
+    pub sa_id: String,
+    pub sa_token: SecretString,
+}
+
+impl Fixture {
+    pub async fn new() -> Self {
+        Self::with_server(Server::start()).await
+    }
+
+    pub async fn with_server(server: Server) -> Self {
+        let owner = server.owner().await;
+        let vault = owner.vaults().create(VaultCreateParams::new("Infra")).await.unwrap();
+        let item = owner.items().create(postgres(&vault.id)).await.unwrap();
+        let (principal, sa_token) = owner
+            .service_accounts()
+            .create("ci-reader", &[(&vault.id, permissions::READ_ITEMS)], None)
+            .await
+            .unwrap();
+        Self {
+            server,
+            owner,
+            vault_id: vault.id,
+            postgres_id: item.id,
+            sa_id: principal.id.to_string(),
+            sa_token,
+        }
+    }
+
+    pub async fn service_account(&self) -> Client {
+        self.server.connect(&self.sa_token).await
+    }
+}
