@@ -1,1 +1,321 @@
-//! Sesame server (being written).
+//! # sesame-server
+//!
+//! The Sesame server: an HTTP JSON API (the contract is [`sesame_core::api`]) over a store
+//! of ciphertext. It enforces access (per-vault permission bits), keeps a hash-chained
+//! audit trail and rate-limits each principal; it never sees a plaintext name, title,
+//! field or note.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`config`] | [`ServerConfig`]: listen address, data directory, TLS, limits |
+//! | [`store`] | the [`Store`](store::Store) trait and its SQLite backend |
+//! | [`audit`] | the audit hash chain and [`audit::verify`] |
+//! | [`error`] | [`ApiError`] (request failures) and [`ServerError`] |
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), sesame_server::ServerError> {
+//! let config = sesame_server::ServerConfig::default();
+//! let init = sesame_server::init(&config, "http://127.0.0.1:8787").await?;
+//! let server = sesame_server::spawn(config).await?;
+//! println!("listening on {}", server.url());
+//! server.shutdown().await?;
+//! # drop(init);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+use sesame_core::api::PrincipalKind;
+use sesame_core::id::Id;
+use sesame_core::token::ServiceAccountToken;
+use zeroize::Zeroizing;
+
+pub mod audit;
+mod auth;
+pub mod config;
+pub mod error;
+mod rate_limit;
+mod routes;
+pub mod store;
+
+pub use config::ServerConfig;
+pub use error::{ApiError, ServerError};
+pub use routes::routes;
+
+use store::sqlite::SqliteStore;
+use store::{EventRecord, NewPrincipal, Store};
+
+/// The OpenAPI 3.1 document served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The integration name the server records for its own actions.
+const SERVER_INTEGRATION: &str = "sesame-server";
+
+/// What [`init`] created.
+#[derive(Debug)]
+pub struct InitOutcome {
+    /// The new account.
+    pub account_id: Id,
+    /// The owner's credential. Secret: store it, never log it (`Debug` is redacted).
+    pub owner_token: ServiceAccountToken,
+}
+
+/// Opens the configured store (creating and migrating the database).
+///
+/// # Errors
+///
+/// [`ServerError::Config`] for an unusable database URL, [`ServerError::Database`] when the
+/// database cannot be opened or migrated.
+pub async fn open_store(config: &ServerConfig) -> Result<SqliteStore, ServerError> {
+    SqliteStore::open(&config.database_path()?).await
+}
+
+/// Creates the schema, the account, its session secret and the owner principal, whose
+/// token (keys derived from it, server URL `server_url`) is returned and stored nowhere.
+///
+/// # Errors
+///
+/// [`ServerError::AlreadyInitialized`] when the database already has an account; other
+/// variants when the configuration or database is unusable.
+pub async fn init(config: &ServerConfig, server_url: &str) -> Result<InitOutcome, ServerError> {
+    let store = open_store(config).await?;
+    let result = init_store(&store, config, server_url).await;
+    store.close().await;
+    result
+}
+
+async fn init_store(
+    store: &SqliteStore,
+    config: &ServerConfig,
+    server_url: &str,
+) -> Result<InitOutcome, ServerError> {
+    let path = config.database_path()?.display().to_string();
+    if store.account().await?.is_some() {
+        return Err(ServerError::AlreadyInitialized(path));
+    }
+    let account_id = Id::generate();
+    let owner_id = Id::generate();
+    let owner_token = ServiceAccountToken::generate(server_url, account_id, owner_id)
+        .map_err(|e| ServerError::Config(format!("server URL: {e}")))?;
+    let keys = owner_token.keys();
+    let encode = |bytes: [u8; 32]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let owner = NewPrincipal {
+        id: owner_id,
+        name: "owner".to_owned(),
+        kind: PrincipalKind::Owner,
+        signing_public_key: encode(keys.signing_public_key()),
+        encryption_public_key: encode(keys.encryption_public_key()),
+        expires_at: None,
+    };
+    let mut secret = Zeroizing::new(vec![0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let event = EventRecord {
+        principal_id: Some(owner_id),
+        action: "account.init".to_owned(),
+        vault_id: None,
+        item_id: None,
+        outcome: "ok".to_owned(),
+        integration_name: SERVER_INTEGRATION.to_owned(),
+        integration_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    match store.initialize(&account_id, &secret, &owner, &event).await {
+        Ok(()) => Ok(InitOutcome {
+            account_id,
+            owner_token,
+        }),
+        Err(e) if e.code() == sesame_core::ErrorCode::Conflict => {
+            Err(ServerError::AlreadyInitialized(path))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Applies pending migrations; returns how many migrations the schema has.
+///
+/// # Errors
+///
+/// As [`open_store`].
+pub async fn migrate(config: &ServerConfig) -> Result<usize, ServerError> {
+    let store = open_store(config).await?;
+    store.close().await;
+    Ok(store::sqlite::MIGRATOR.iter().count())
+}
+
+/// Walks the audit trail of the configured database; see [`audit::verify`].
+///
+/// # Errors
+///
+/// As [`open_store`], or when the trail cannot be read.
+pub async fn verify_audit(config: &ServerConfig) -> Result<audit::ChainReport, ServerError> {
+    let store = open_store(config).await?;
+    let report = audit::verify(&store).await;
+    store.close().await;
+    report
+}
+
+/// A server running in the background; stop it with [`shutdown`](Self::shutdown).
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    tls: bool,
+    handle: axum_server::Handle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    store: SqliteStore,
+}
+
+impl RunningServer {
+    /// The address the socket is bound to (the real port when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to 10 seconds) and
+    /// closes the database.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Io`] when the server task failed.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after [`shutdown`](Self::shutdown) elsewhere, or a
+    /// failure).
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Io`] when the server task failed.
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let result = self.task.await;
+        self.store.close().await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(source)) => Err(ServerError::Io {
+                what: "the server failed".into(),
+                source,
+            }),
+            Err(join) => Err(ServerError::Io {
+                what: "the server task ended abnormally".into(),
+                source: std::io::Error::other(join.to_string()),
+            }),
+        }
+    }
+
+    /// A handle that can stop the server from another task.
+    pub fn handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.handle.clone())
+    }
+}
+
+/// Stops a [`RunningServer`] from anywhere (e.g. a signal handler).
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(axum_server::Handle);
+
+impl ShutdownHandle {
+    /// Starts a graceful shutdown (requests in flight get up to 10 seconds).
+    pub fn shutdown(&self) {
+        self.0.graceful_shutdown(Some(Duration::from_secs(10)));
+    }
+}
+
+/// Validates the configuration, opens the initialized database, binds the socket and
+/// serves in the background. The returned server is already accepting connections.
+///
+/// # Errors
+///
+/// [`ServerError::Config`] for an invalid configuration or unreadable TLS files,
+/// [`ServerError::NotInitialized`] before `init`, [`ServerError::Io`] when the address
+/// cannot be bound.
+pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    config.validate()?;
+    let store = open_store(&config).await?;
+    let Some(account) = store.account().await? else {
+        store.close().await;
+        return Err(ServerError::NotInitialized(
+            config.database_path()?.display().to_string(),
+        ));
+    };
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            // reqwest (ring) and axum-server (aws-lc-rs) both link a rustls provider, so
+            // rustls cannot pick one itself; an already installed default is fine too.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|e| {
+                        ServerError::Config(format!(
+                            "cannot load TLS certificate {} and key {}: {e}",
+                            cert.display(),
+                            key.display()
+                        ))
+                    })?,
+            )
+        }
+        _ => None,
+    };
+    let listener =
+        std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Io {
+            what: format!("cannot listen on {}", config.listen),
+            source,
+        })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| ServerError::Io {
+            what: "cannot configure the socket".into(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Io {
+        what: "cannot read the bound address".into(),
+        source,
+    })?;
+    let app = Arc::new(routes::App {
+        store: store.clone(),
+        account: account.id,
+        sessions: auth::SessionKey::new(account.session_secret),
+        limiter: rate_limit::RateLimiter::new(
+            config.rate_limit_reads,
+            config.rate_limit_writes,
+            config.rate_limit_window_seconds,
+        ),
+        config,
+    });
+    let service = routes::router(app).into_make_service();
+    let tls_on = tls.is_some();
+    let handle = axum_server::Handle::new();
+    let task = match tls {
+        Some(tls_config) => {
+            let server = axum_server::from_tcp_rustls(listener, tls_config).handle(handle.clone());
+            tokio::spawn(async move { server.serve(service).await })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            tokio::spawn(async move { server.serve(service).await })
+        }
+    };
+    tracing::info!(%addr, tls = tls_on, "listening");
+    Ok(RunningServer {
+        addr,
+        tls: tls_on,
+        handle,
+        task,
+        store,
+    })
+}

@@ -1,0 +1,290 @@
+//! `sesame server …`: init, start, migrate, audit verify.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use secrecy::ExposeSecret as _;
+use sesame_server::ServerConfig;
+
+/// The server subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServerCommand {
+    /// Create the account and its owner credential (once per database).
+    Init {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The URL clients reach the server at; it goes into the owner credential.
+        #[arg(long, env = "SESAME_URL", default_value = "http://127.0.0.1:8787")]
+        url: String,
+        /// Where to write the owner credential (default: <data-dir>/owner.credential).
+        /// Created with mode 0600; an existing file is never overwritten.
+        #[arg(long)]
+        credential_file: Option<PathBuf>,
+    },
+    /// Serve the API until SIGTERM or SIGINT.
+    Start {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `sesame server audit …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check the hash chain of the whole audit trail.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// Where the configuration and the data are.
+#[derive(Debug, Args)]
+pub(crate) struct StorageArgs {
+    /// A TOML configuration file (keys as in ServerConfig: listen, data_dir, …); flags
+    /// and environment variables override it.
+    #[arg(long, env = "SESAME_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the database and the owner credential [default: sesame-data].
+    #[arg(long, env = "SESAME_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://PATH) [default: <data-dir>/sesame.db].
+    #[arg(long, env = "SESAME_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+/// How to serve.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8787].
+    #[arg(long, env = "SESAME_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, env = "SESAME_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "SESAME_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long, env = "SESAME_INSECURE")]
+    insecure: bool,
+    /// Read requests per principal per window [default: 100000].
+    #[arg(long, env = "SESAME_RATE_LIMIT_READS")]
+    rate_limit_reads: Option<u64>,
+    /// Write requests per principal per window [default: 10000].
+    #[arg(long, env = "SESAME_RATE_LIMIT_WRITES")]
+    rate_limit_writes: Option<u64>,
+    /// Session lifetime in seconds [default: 3600].
+    #[arg(long, env = "SESAME_SESSION_TTL")]
+    session_ttl: Option<u64>,
+}
+
+impl StorageArgs {
+    fn config(&self) -> Result<ServerConfig, String> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::from_toml_file(path).map_err(|e| e.to_string())?,
+            None => ServerConfig::default(),
+        };
+        if let Some(dir) = &self.data_dir {
+            config.data_dir.clone_from(dir);
+        }
+        if let Some(url) = &self.database_url {
+            config.database_url = Some(url.clone());
+        }
+        Ok(config)
+    }
+}
+
+impl ServeArgs {
+    fn apply(&self, config: &mut ServerConfig) {
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        if self.tls_cert.is_some() {
+            config.tls_cert.clone_from(&self.tls_cert);
+        }
+        if self.tls_key.is_some() {
+            config.tls_key.clone_from(&self.tls_key);
+        }
+        config.insecure |= self.insecure;
+        if let Some(n) = self.rate_limit_reads {
+            config.rate_limit_reads = n;
+        }
+        if let Some(n) = self.rate_limit_writes {
+            config.rate_limit_writes = n;
+        }
+        if let Some(n) = self.session_ttl {
+            config.session_ttl_seconds = n;
+        }
+    }
+}
+
+pub(crate) async fn run(command: ServerCommand) -> Result<ExitCode, String> {
+    match command {
+        ServerCommand::Init {
+            storage,
+            url,
+            credential_file,
+        } => init(&storage.config()?, &url, credential_file).await,
+        ServerCommand::Start { storage, serve } => {
+            let mut config = storage.config()?;
+            serve.apply(&mut config);
+            start(config).await
+        }
+        ServerCommand::Migrate { storage } => {
+            let config = storage.config()?;
+            let count = sesame_server::migrate(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "database {} is up to date ({count} migrations)",
+                config.database_path().map_err(|e| e.to_string())?.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ServerCommand::Audit {
+            command: AuditCommand::Verify { storage },
+        } => {
+            let report = sesame_server::verify_audit(&storage.config()?)
+                .await
+                .map_err(|e| e.to_string())?;
+            match report.first_broken {
+                None => {
+                    println!("audit trail intact: {} events", report.events);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, why)) => {
+                    println!(
+                        "audit trail BROKEN at event {seq}: {why} ({} events before it are intact)",
+                        report.events
+                    );
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+async fn init(
+    config: &ServerConfig,
+    url: &str,
+    credential_file: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let path = credential_file.unwrap_or_else(|| config.data_dir.join("owner.credential"));
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    // Claim the file before creating the account, so a credential is never lost to an
+    // unwritable path and an existing one is never overwritten.
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!(
+                "{} already exists; refusing to overwrite a credential. Move it away or pass \
+                 --credential-file",
+                path.display()
+            )
+        } else {
+            format!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    let outcome = match sesame_server::init(config, url).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(e.to_string());
+        }
+    };
+    let token = outcome.owner_token.to_secret_string();
+    file.write_all(token.expose_secret().as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| {
+            format!(
+                "cannot write the owner credential to {}: {e}",
+                path.display()
+            )
+        })?;
+    let data_dir = config.data_dir.display();
+    println!("Initialized account {}.", outcome.account_id);
+    println!(
+        "The owner credential is in {} (mode 0600). It grants full control of the account:",
+        path.display()
+    );
+    println!("keep it secret, never commit it, and back it up somewhere safe.");
+    println!();
+    println!("Start the server:   sesame server start --data-dir {data_dir}");
+    println!(
+        "Use the credential: export SESAME_TOKEN=\"$(cat {})\"",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn start(config: ServerConfig) -> Result<ExitCode, String> {
+    let server = sesame_server::spawn(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on {}", server.url())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    }
+    let handle = server.handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        handle.shutdown();
+    });
+    server.wait().await.map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

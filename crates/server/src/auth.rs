@@ -1,0 +1,266 @@
+//! Authentication: a signed assertion ([`api::AuthRequest`]) is exchanged in one round
+//! trip for a stateless session.
+//!
+//! A session is `v1.<base64url claims JSON>.<base64url HMAC-SHA256>` under the account's
+//! session secret (stored in the database, so every replica accepts every session).
+//! Checking one needs no database write: the MAC is checked in constant time, then the
+//! principal row is read to confirm it is not revoked or expired and that its key
+//! generation still matches (a rotation ends every older session).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sesame_core::api::{self, Principal};
+use sesame_core::crypto::verify_signature;
+use sesame_core::id::Id;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::ApiError;
+
+/// Longest integration name or version.
+pub const MAX_INTEGRATION_LEN: usize = 64;
+
+const SESSION_PREFIX: &str = "v1.";
+
+/// The HMAC key of sessions. `Debug` is redacted.
+pub(crate) struct SessionKey(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey([redacted])")
+    }
+}
+
+/// What a session says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Claims {
+    /// Principal.
+    pub(crate) p: Id,
+    /// Account.
+    pub(crate) a: Id,
+    /// Key generation of the principal when the session was issued.
+    pub(crate) g: u32,
+    /// Expiry, unix seconds.
+    pub(crate) exp: u64,
+    /// Integration name.
+    pub(crate) n: String,
+    /// Integration version.
+    pub(crate) v: String,
+}
+
+impl SessionKey {
+    pub(crate) fn new(secret: Zeroizing<Vec<u8>>) -> Self {
+        Self(secret)
+    }
+
+    fn mac(&self, signed: &[u8]) -> Result<[u8; 32], ApiError> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).map_err(ApiError::internal)?;
+        mac.update(signed);
+        Ok(mac.finalize().into_bytes().into())
+    }
+
+    /// A session string for `claims`.
+    pub(crate) fn issue(&self, claims: &Claims) -> Result<String, ApiError> {
+        let json = serde_json::to_vec(claims).map_err(ApiError::internal)?;
+        let mut session = String::from(SESSION_PREFIX);
+        session.push_str(&URL_SAFE_NO_PAD.encode(json));
+        let mac = self.mac(session.as_bytes())?;
+        session.push('.');
+        session.push_str(&URL_SAFE_NO_PAD.encode(mac));
+        Ok(session)
+    }
+
+    /// The claims of a session with a valid MAC that has not expired at `now`.
+    pub(crate) fn verify(&self, session: &str, now: u64) -> Result<Claims, ApiError> {
+        let malformed = || {
+            ApiError::unauthenticated(
+                "the session is malformed: send the `session` of POST /v1/auth as \
+                 `Authorization: Bearer <session>`",
+            )
+        };
+        let (signed, mac_text) = session.rsplit_once('.').ok_or_else(malformed)?;
+        let claims_text = signed.strip_prefix(SESSION_PREFIX).ok_or_else(malformed)?;
+        let mac = URL_SAFE_NO_PAD.decode(mac_text).map_err(|_| malformed())?;
+        let expected = self.mac(signed.as_bytes())?;
+        if !bool::from(expected.as_slice().ct_eq(mac.as_slice())) {
+            return Err(ApiError::unauthenticated(
+                "the session was not issued by this server or was altered; authenticate again",
+            ));
+        }
+        let json = URL_SAFE_NO_PAD
+            .decode(claims_text)
+            .map_err(|_| malformed())?;
+        let claims: Claims = serde_json::from_slice(&json).map_err(|_| malformed())?;
+        if claims.exp <= now {
+            return Err(ApiError::unauthenticated(
+                "the session has expired; authenticate again",
+            ));
+        }
+        Ok(claims)
+    }
+}
+
+/// Unix seconds now.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Checks an integration name or version: required, at most [`MAX_INTEGRATION_LEN`]
+/// characters, printable ASCII.
+pub(crate) fn check_integration(what: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "{what} is required: name the program calling Sesame (e.g. \"deploy-bot\" / \"1.4.0\")"
+        )));
+    }
+    if value.chars().count() > MAX_INTEGRATION_LEN {
+        return Err(ApiError::invalid(format!(
+            "{what} is {} characters long; at most {MAX_INTEGRATION_LEN} are allowed",
+            value.chars().count()
+        )));
+    }
+    if let Some((index, c)) = value.char_indices().find(|(_, c)| !(' '..='~').contains(c)) {
+        return Err(ApiError::invalid(format!(
+            "{what} has {c:?} at byte {index}; only printable ASCII characters are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// An integration name or version made safe to record even when it failed the checks.
+pub(crate) fn for_audit(value: &str) -> String {
+    value
+        .chars()
+        .take(MAX_INTEGRATION_LEN)
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect()
+}
+
+/// Checks an [`api::AuthRequest`] against the principal it names (`None` if unknown).
+pub(crate) fn check_assertion(
+    account: &Id,
+    request: &api::AuthRequest,
+    principal: Option<&Principal>,
+    now: u64,
+) -> Result<(), ApiError> {
+    check_integration("integrationName", &request.integration_name)?;
+    check_integration("integrationVersion", &request.integration_version)?;
+    let nonce = URL_SAFE_NO_PAD
+        .decode(&request.nonce)
+        .map_err(|_| ApiError::invalid("nonce must be 16 random bytes as unpadded base64url"))?;
+    if nonce.len() != 16 {
+        return Err(ApiError::invalid(format!(
+            "nonce must be 16 random bytes, got {}",
+            nonce.len()
+        )));
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(&request.signature)
+        .map_err(|_| ApiError::invalid("signature must be 64 bytes as unpadded base64url"))?;
+    let skew = now.abs_diff(request.timestamp);
+    if skew > api::AUTH_CLOCK_SKEW_SECONDS {
+        return Err(ApiError::unauthenticated(format!(
+            "the request timestamp is {skew} seconds away from the server clock (at most {} \
+             allowed): check the system clock",
+            api::AUTH_CLOCK_SKEW_SECONDS
+        )));
+    }
+    let rejected = || {
+        ApiError::unauthenticated(
+            "the token was not accepted: the account or principal is unknown or the signature \
+             does not match; check that the token belongs to this server",
+        )
+    };
+    if request.account_id != *account {
+        return Err(rejected());
+    }
+    let principal = principal.ok_or_else(rejected)?;
+    let public_key = URL_SAFE_NO_PAD
+        .decode(&principal.signing_public_key)
+        .map_err(ApiError::internal)?;
+    let message = api::auth_message(
+        &request.account_id,
+        &request.principal_id,
+        request.timestamp,
+        &request.nonce,
+        &request.integration_name,
+        &request.integration_version,
+    );
+    verify_signature(&public_key, &message, &signature).map_err(|_| rejected())?;
+    check_active(principal, now)
+}
+
+/// A principal may act: not revoked, not expired.
+pub(crate) fn check_active(principal: &Principal, now: u64) -> Result<(), ApiError> {
+    if principal.revoked_at.is_some() {
+        return Err(ApiError::unauthenticated(
+            "the token was revoked; ask the account owner for a new one",
+        ));
+    }
+    if principal
+        .expires_at
+        .is_some_and(|t| t.unix_timestamp() <= now as i64)
+    {
+        return Err(ApiError::unauthenticated(
+            "the token has expired; ask the account owner for a new one",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SessionKey {
+        SessionKey::new(Zeroizing::new(vec![7; 32]))
+    }
+
+    fn claims(exp: u64) -> Claims {
+        Claims {
+            p: Id::generate(),
+            a: Id::generate(),
+            g: 1,
+            exp,
+            n: "app".into(),
+            v: "1.0".into(),
+        }
+    }
+
+    #[test]
+    fn sessions_round_trip_and_reject_tampering() {
+        let c = claims(100);
+        let session = key().issue(&c).unwrap();
+        assert!(session.starts_with("v1."));
+        assert_eq!(key().verify(&session, 99).unwrap(), c);
+        assert!(key().verify(&session, 100).is_err(), "expired");
+        let other = SessionKey::new(Zeroizing::new(vec![8; 32]));
+        assert!(other.verify(&session, 1).is_err(), "other key");
+        let forged = key().issue(&claims(200)).unwrap();
+        let (head, _) = forged.rsplit_once('.').unwrap();
+        let (_, mac) = session.rsplit_once('.').unwrap();
+        assert!(
+            key().verify(&format!("{head}.{mac}"), 1).is_err(),
+            "spliced"
+        );
+        assert!(key().verify("garbage", 1).is_err());
+    }
+
+    #[test]
+    fn integration_rules() {
+        assert!(check_integration("integrationName", "deploy-bot").is_ok());
+        assert!(check_integration("integrationName", "").is_err());
+        assert!(check_integration("integrationName", &"a".repeat(65)).is_err());
+        let err = check_integration("integrationName", "tab\there").unwrap_err();
+        assert!(err.message().contains("printable"), "{err}");
+        assert_eq!(for_audit("a\u{7}b"), "a?b");
+    }
+}

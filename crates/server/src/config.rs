@@ -1,0 +1,218 @@
+//! Server configuration: where to listen, where the data lives, TLS, rate limits, sessions.
+//!
+//! The command line fills a [`ServerConfig`] from flags, `SESAME_…` environment variables
+//! and an optional TOML file (the file's keys are the field names below).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::ServerError;
+
+/// The default listen address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// Everything the server needs to run.
+///
+/// ```
+/// let config = sesame_server::ServerConfig::default();
+/// assert_eq!(config.listen.to_string(), "127.0.0.1:8787");
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory of the SQLite database (`sesame.db`) and the owner credential.
+    pub data_dir: PathBuf,
+    /// Database URL; overrides `data_dir` for the database (`sqlite://PATH`).
+    pub database_url: Option<String>,
+    /// PEM certificate chain for TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address.
+    pub insecure: bool,
+    /// Read requests each principal may make per window.
+    pub rate_limit_reads: u64,
+    /// Write requests each principal may make per window.
+    pub rate_limit_writes: u64,
+    /// Length of a rate-limit window, in seconds (fixed windows).
+    pub rate_limit_window_seconds: u64,
+    /// How long a session lasts, in seconds.
+    pub session_ttl_seconds: u64,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            data_dir: PathBuf::from("sesame-data"),
+            database_url: None,
+            tls_cert: None,
+            tls_key: None,
+            insecure: false,
+            rate_limit_reads: 100_000,
+            rate_limit_writes: 10_000,
+            rate_limit_window_seconds: 3600,
+            session_ttl_seconds: 3600,
+            max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A configuration read from a TOML file; missing keys take their defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Config`] when the file cannot be read or has unknown or mistyped keys.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ServerError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ServerError::Config(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text)
+            .map_err(|e| ServerError::Config(format!("config file {}: {e}", path.display())))
+    }
+
+    /// Checks the settings that can be checked without touching the network or disk.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Config`]: a non-loopback address without TLS and without `insecure`,
+    /// only one of `tls_cert`/`tls_key`, a zero budget, TTL or body limit.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ServerError::Config(
+                "TLS needs both --tls-cert and --tls-key (only one was given)".into(),
+            ));
+        }
+        if !self.listen.ip().is_loopback() && !self.tls() && !self.insecure {
+            return Err(ServerError::Config(format!(
+                "refusing to listen on the non-loopback address {} without TLS: give \
+                 --tls-cert and --tls-key, or --insecure if a proxy in front terminates TLS",
+                self.listen
+            )));
+        }
+        for (name, value) in [
+            ("rate_limit_reads", self.rate_limit_reads),
+            ("rate_limit_writes", self.rate_limit_writes),
+            ("rate_limit_window_seconds", self.rate_limit_window_seconds),
+            ("session_ttl_seconds", self.session_ttl_seconds),
+        ] {
+            if value == 0 {
+                return Err(ServerError::Config(format!("{name} must be at least 1")));
+            }
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ServerError::Config(
+                "max_body_bytes must be at least 1024".into(),
+            ));
+        }
+        self.database_path().map(|_| ())
+    }
+
+    /// Whether TLS is configured.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+
+    /// The SQLite database file this configuration uses.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Config`] for a database URL this version cannot use.
+    pub fn database_path(&self) -> Result<PathBuf, ServerError> {
+        match &self.database_url {
+            None => Ok(self.data_dir.join("sesame.db")),
+            Some(url) => {
+                if let Some(path) = url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                {
+                    if path.is_empty() {
+                        return Err(ServerError::Config(
+                            "the database URL has no path: use sqlite://PATH/TO/sesame.db".into(),
+                        ));
+                    }
+                    Ok(PathBuf::from(path))
+                } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                    Err(ServerError::Config(
+                        "PostgreSQL is not supported by this version yet; use a sqlite:// URL \
+                         or leave the database URL unset to use <data-dir>/sesame.db"
+                            .into(),
+                    ))
+                } else {
+                    Err(ServerError::Config(
+                        "the database URL must start with sqlite:// (e.g. sqlite:///var/lib/sesame/sesame.db)"
+                            .into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The rate-limit window.
+    pub fn rate_limit_window(&self) -> Duration {
+        Duration::from_secs(self.rate_limit_window_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_loopback_needs_tls_or_insecure() {
+        let mut config = ServerConfig {
+            listen: "0.0.0.0:8787".parse().unwrap(),
+            ..ServerConfig::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("without TLS"), "{err}");
+        config.insecure = true;
+        assert!(config.validate().is_ok());
+        config.insecure = false;
+        config.tls_cert = Some("cert.pem".into());
+        assert!(config.validate().is_err());
+        config.tls_key = Some("key.pem".into());
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn database_urls() {
+        let mut config = ServerConfig {
+            data_dir: "/d".into(),
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            config.database_path().unwrap(),
+            PathBuf::from("/d/sesame.db")
+        );
+        config.database_url = Some("sqlite:///x/y.db".into());
+        assert_eq!(config.database_path().unwrap(), PathBuf::from("/x/y.db"));
+        config.database_url = Some("postgres://h/db".into());
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("PostgreSQL"));
+    }
+
+    #[test]
+    fn toml_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nrate_limit_reads = 5\n").unwrap();
+        let config = ServerConfig::from_toml_file(&path).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.rate_limit_reads, 5);
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(ServerConfig::from_toml_file(&path).is_err());
+    }
+}

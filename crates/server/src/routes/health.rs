@@ -1,0 +1,30 @@
+//! Health, readiness and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// `GET /healthz`: the process is up.
+pub(super) async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers.
+pub(super) async fn readyz<S: Store>(State(app): State<AppState<S>>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(_) => ApiError::internal("the database does not answer")
+            .with_status(StatusCode::SERVICE_UNAVAILABLE.as_u16())
+            .into_response(),
+    }
+}
+
+/// `GET /v1/openapi.json`.
+pub(super) async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI).into_response()
+}

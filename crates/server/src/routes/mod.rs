@@ -1,0 +1,561 @@
+//! The HTTP API: the router, the authentication and audit layer, and request extractors
+//! that turn every malformed request into a precise `4xx { code, message }`.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use sesame_core::api::{Principal, PrincipalKind};
+use sesame_core::id::Id;
+use sesame_core::model::permissions;
+use sesame_core::ErrorCode;
+
+use crate::auth::{check_active, unix_now, SessionKey};
+use crate::error::{ApiError, Outcome};
+use crate::rate_limit::RateLimiter;
+use crate::store::{EventRecord, Store};
+use crate::ServerConfig;
+
+mod events;
+mod health;
+mod items;
+mod principals;
+mod sync;
+mod vaults;
+
+/// Shared state of every request.
+pub(crate) struct App<S> {
+    pub(crate) store: S,
+    pub(crate) account: Id,
+    pub(crate) sessions: SessionKey,
+    pub(crate) config: ServerConfig,
+    pub(crate) limiter: RateLimiter,
+}
+
+pub(crate) type AppState<S> = Arc<App<S>>;
+
+/// The authenticated caller of a request and what the request is about.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) principal: Principal,
+    pub(crate) integration_name: String,
+    pub(crate) integration_version: String,
+    pub(crate) target: Target,
+}
+
+impl Caller {
+    pub(crate) fn id(&self) -> &Id {
+        &self.principal.id
+    }
+
+    /// The audit event of this request succeeding.
+    pub(crate) fn event(&self) -> EventRecord {
+        EventRecord {
+            principal_id: Some(self.principal.id),
+            action: self.target.action.to_owned(),
+            vault_id: self.target.vault,
+            item_id: self.target.item,
+            outcome: "ok".to_owned(),
+            integration_name: self.integration_name.clone(),
+            integration_version: self.integration_version.clone(),
+        }
+    }
+
+    /// Only the account owner may go on.
+    pub(crate) fn require_owner(&self, doing: &str) -> Result<(), ApiError> {
+        if self.principal.kind == PrincipalKind::Owner {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "only the account owner may {doing}; this is a service account"
+            )))
+        }
+    }
+
+    /// The vault id of the path.
+    pub(crate) fn vault(&self) -> Result<Id, ApiError> {
+        self.target
+            .vault
+            .ok_or_else(|| ApiError::internal("route without a vault id"))
+    }
+
+    /// The item id of the path.
+    pub(crate) fn item(&self) -> Result<Id, ApiError> {
+        self.target
+            .item
+            .ok_or_else(|| ApiError::internal("route without an item id"))
+    }
+
+    /// The principal id of the path.
+    pub(crate) fn subject(&self) -> Result<Id, ApiError> {
+        self.target
+            .principal
+            .ok_or_else(|| ApiError::internal("route without a principal id"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("authenticated route without a caller"))
+    }
+}
+
+/// The caller's permissions on `vault` if they include `required`: no grant at all is
+/// the same `404` as a vault that does not exist; a grant without the bit is `403`.
+pub(crate) async fn require<S: Store>(
+    app: &App<S>,
+    caller: &Caller,
+    vault: &Id,
+    required: u32,
+) -> Result<u32, ApiError> {
+    let granted = app
+        .store
+        .permissions(vault, caller.id())
+        .await?
+        .ok_or_else(|| ApiError::vault_not_found(vault))?;
+    if permissions::has(granted, required) {
+        Ok(granted)
+    } else {
+        Err(ApiError::forbidden(format!(
+            "this principal lacks {} on vault {vault}",
+            permissions::names(required & !granted).join(" and ")
+        )))
+    }
+}
+
+/// A JSON body; every rejection is a precise `4xx`.
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<S: Store, T: DeserializeOwned> FromRequest<AppState<S>> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState<S>) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                Err(if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::invalid(format!(
+                        "the request body is larger than the limit of {} bytes",
+                        state.config.max_body_bytes
+                    ))
+                    .with_status(413)
+                } else if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    ApiError::invalid(
+                        "the request body must be JSON with `Content-Type: application/json`",
+                    )
+                    .with_status(415)
+                } else {
+                    ApiError::invalid(rejection.body_text())
+                })
+            }
+        }
+    }
+}
+
+/// A query string; every rejection is a `400`.
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| ApiError::invalid(rejection.body_text()))
+    }
+}
+
+/// What a request is about: its audit action and the ids of its path.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Target {
+    pub(crate) action: &'static str,
+    pub(crate) vault: Option<Id>,
+    pub(crate) item: Option<Id>,
+    pub(crate) principal: Option<Id>,
+    /// Counted against the write budget.
+    pub(crate) write: bool,
+}
+
+fn parse_id(text: &str, what: &str) -> Result<Id, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::invalid(format!(
+            "the {what} in the path is not an id: ids are 26 lowercase letters or digits \
+             (got {} characters)",
+            text.chars().count()
+        ))
+    })
+}
+
+/// The audit action and path ids of a matched route. Ids that do not parse are a `400`
+/// (the target still carries the action for the audit trail).
+fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let get = *method == Method::GET;
+    let mut target = Target {
+        write: !get,
+        ..Target::default()
+    };
+    let mut ids = Ok(());
+    let mut id = |text: &str, what: &str| match parse_id(text, what) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            if ids.is_ok() {
+                ids = Err(e);
+            }
+            None
+        }
+    };
+    target.action = match (method.as_str(), segments.as_slice()) {
+        ("GET", ["v1", "principals", "me"]) => "principal.me",
+        ("GET", ["v1", "principals"]) => "principal.list",
+        ("POST", ["v1", "principals"]) => "principal.create",
+        (m, ["v1", "principals", p, rest @ ..]) => {
+            target.principal = id(p, "principal id");
+            match (m, rest) {
+                ("GET", []) => "principal.get",
+                ("DELETE", []) => "principal.revoke",
+                _ => "principal.rotate",
+            }
+        }
+        ("GET", ["v1", "vaults"]) => "vault.list",
+        ("POST", ["v1", "vaults"]) => "vault.create",
+        (m, ["v1", "vaults", v, rest @ ..]) => {
+            target.vault = id(v, "vault id");
+            match (m, rest) {
+                ("GET", []) => "vault.get",
+                ("PUT", []) => "vault.update",
+                ("DELETE", []) => "vault.delete",
+                ("GET", ["access"]) => "vault.access.list",
+                (m, ["access", p]) => {
+                    target.principal = id(p, "principal id");
+                    if m == "PUT" {
+                        "vault.access.grant"
+                    } else {
+                        "vault.access.revoke"
+                    }
+                }
+                ("POST", ["items"]) => "item.create",
+                ("GET", ["items"]) => "item.list",
+                ("POST", ["items", "batch-get"]) => {
+                    target.write = false;
+                    "item.batch_get"
+                }
+                (m, ["items", i]) => {
+                    target.item = id(i, "item id");
+                    match m {
+                        "GET" => "item.get",
+                        "PUT" => "item.update",
+                        _ => "item.delete",
+                    }
+                }
+                _ => "unknown",
+            }
+        }
+        (_, ["v1", "sync"]) => {
+            target.write = false;
+            "sync"
+        }
+        (_, ["v1", "events"]) => "event.list",
+        _ => "unknown",
+    };
+    (target, ids)
+}
+
+fn header(value: u64) -> HeaderValue {
+    HeaderValue::from(value)
+}
+
+/// Authenticates, rate-limits and audits every request of an authenticated route.
+async fn authenticated<S: Store>(
+    State(app): State<AppState<S>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let (target, ids) = target(request.method(), request.uri().path());
+    let now = unix_now();
+    let bearer = request
+        .headers()
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let mut failed = EventRecord {
+        principal_id: None,
+        action: target.action.to_owned(),
+        vault_id: target.vault,
+        item_id: target.item,
+        outcome: String::new(),
+        integration_name: String::new(),
+        integration_version: String::new(),
+    };
+    let caller = match bearer {
+        None => Err(ApiError::unauthenticated(
+            "this endpoint needs `Authorization: Bearer <session>`; get a session from POST \
+             /v1/auth",
+        )),
+        Some(session) => match app.sessions.verify(&session, now) {
+            Err(e) => Err(e),
+            Ok(claims) => {
+                failed.principal_id = Some(claims.p);
+                failed.integration_name = claims.n.clone();
+                failed.integration_version = claims.v.clone();
+                match app.store.principal(&claims.p).await {
+                    Err(e) => Err(e),
+                    Ok(None) => Err(ApiError::unauthenticated(
+                        "the session's principal no longer exists; authenticate again",
+                    )),
+                    Ok(Some(principal)) => {
+                        if claims.a != app.account {
+                            Err(ApiError::unauthenticated(
+                                "the session belongs to another account",
+                            ))
+                        } else if principal.key_generation != claims.g {
+                            Err(ApiError::unauthenticated(
+                                "the principal's keys were rotated, which ended this session; \
+                                 authenticate with the new token",
+                            ))
+                        } else {
+                            check_active(&principal, now).map(|()| Caller {
+                                principal,
+                                integration_name: claims.n,
+                                integration_version: claims.v,
+                                target: target.clone(),
+                            })
+                        }
+                    }
+                }
+            }
+        },
+    };
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(err) => {
+            failed.outcome = err.code().as_str().to_owned();
+            record_failure(&app, &failed).await;
+            return err.into_response();
+        }
+    };
+    let decision = app.limiter.check(caller.id(), target.write, now);
+    let mut response = if !decision.allowed {
+        ApiError::rate_limited(
+            format!(
+                "this principal used its {} {} requests of this window; retry in {} seconds",
+                decision.limit,
+                if target.write { "write" } else { "read" },
+                decision.reset
+            ),
+            decision.reset,
+        )
+        .into_response()
+    } else if let Err(err) = ids {
+        err.into_response()
+    } else {
+        request.extensions_mut().insert(caller.clone());
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", header(decision.limit));
+    headers.insert("x-ratelimit-remaining", header(decision.remaining));
+    headers.insert("x-ratelimit-reset", header(decision.reset));
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        let code = response
+            .extensions()
+            .get::<Outcome>()
+            .map_or_else(|| code_of_status(status), |o| o.0);
+        let mut event = caller.event();
+        event.outcome = code.as_str().to_owned();
+        record_failure(&app, &event).await;
+    }
+    response
+}
+
+fn code_of_status(status: StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::PermissionDenied,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        429 => ErrorCode::RateLimited,
+        400..=499 => ErrorCode::InvalidInput,
+        _ => ErrorCode::Server,
+    }
+}
+
+pub(crate) async fn record_failure<S: Store>(app: &App<S>, event: &EventRecord) {
+    if let Err(err) = app.store.append_event(event).await {
+        tracing::error!(%err, action = %event.action, "could not record a failed request in the audit trail");
+    }
+}
+
+/// Builds the router while recording every (method, path) it serves.
+struct Routes<S: Store> {
+    router: Router<AppState<S>>,
+    list: Vec<(&'static str, &'static str)>,
+}
+
+impl<S: Store> Routes<S> {
+    fn add<H, T>(mut self, method: &'static str, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState<S>>,
+        T: 'static,
+    {
+        let filter = match method {
+            "GET" => MethodFilter::GET,
+            "POST" => MethodFilter::POST,
+            "PUT" => MethodFilter::PUT,
+            _ => MethodFilter::DELETE,
+        };
+        self.list.push((method, path));
+        self.router = self.router.route(path, on(filter, handler));
+        self
+    }
+}
+
+fn authenticated_routes<S: Store>() -> Routes<S> {
+    Routes {
+        router: Router::new(),
+        list: Vec::new(),
+    }
+    .add("GET", "/v1/principals/me", principals::me::<S>)
+    .add("GET", "/v1/principals", principals::list::<S>)
+    .add("POST", "/v1/principals", principals::create::<S>)
+    .add("GET", "/v1/principals/{id}", principals::get::<S>)
+    .add(
+        "POST",
+        "/v1/principals/{id}/rotate",
+        principals::rotate::<S>,
+    )
+    .add("DELETE", "/v1/principals/{id}", principals::revoke::<S>)
+    .add("POST", "/v1/vaults", vaults::create::<S>)
+    .add("GET", "/v1/vaults", vaults::list::<S>)
+    .add("GET", "/v1/vaults/{vault}", vaults::get::<S>)
+    .add("PUT", "/v1/vaults/{vault}", vaults::update::<S>)
+    .add("DELETE", "/v1/vaults/{vault}", vaults::delete::<S>)
+    .add("GET", "/v1/vaults/{vault}/access", vaults::access_list::<S>)
+    .add(
+        "PUT",
+        "/v1/vaults/{vault}/access/{principal}",
+        vaults::access_grant::<S>,
+    )
+    .add(
+        "DELETE",
+        "/v1/vaults/{vault}/access/{principal}",
+        vaults::access_revoke::<S>,
+    )
+    .add("POST", "/v1/vaults/{vault}/items", items::create::<S>)
+    .add("GET", "/v1/vaults/{vault}/items", items::list::<S>)
+    .add(
+        "POST",
+        "/v1/vaults/{vault}/items/batch-get",
+        items::batch_get::<S>,
+    )
+    .add("GET", "/v1/vaults/{vault}/items/{item}", items::get::<S>)
+    .add("PUT", "/v1/vaults/{vault}/items/{item}", items::put::<S>)
+    .add(
+        "DELETE",
+        "/v1/vaults/{vault}/items/{item}",
+        items::delete::<S>,
+    )
+    .add("POST", "/v1/sync", sync::sync::<S>)
+    .add("GET", "/v1/events", events::list::<S>)
+}
+
+fn public_routes<S: Store>() -> Routes<S> {
+    Routes {
+        router: Router::new(),
+        list: Vec::new(),
+    }
+    .add("POST", "/v1/auth", principals::authenticate::<S>)
+    .add("GET", "/v1/openapi.json", health::openapi)
+    .add("GET", "/healthz", health::healthz)
+    .add("GET", "/readyz", health::readyz::<S>)
+}
+
+/// Every (method, path) the router serves, paths in axum's `{param}` syntax.
+///
+/// ```
+/// let routes = sesame_server::routes();
+/// assert!(routes.contains(&("POST", "/v1/auth")));
+/// ```
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    let mut list = public_routes::<crate::store::sqlite::SqliteStore>().list;
+    list.extend(authenticated_routes::<crate::store::sqlite::SqliteStore>().list);
+    list
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /v1/openapi.json for the API")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::invalid("this method is not allowed on this endpoint; see /v1/openapi.json")
+        .with_status(405)
+}
+
+pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
+    let limit = app.config.max_body_bytes;
+    let protected = authenticated_routes::<S>()
+        .router
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            authenticated::<S>,
+        ));
+    public_routes::<S>()
+        .router
+        .merge(protected)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+/// `204 No Content`.
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_name_actions_and_ids() {
+        let v = Id::generate();
+        let i = Id::generate();
+        let (t, ok) = target(&Method::PUT, &format!("/v1/vaults/{v}/items/{i}"));
+        assert!(ok.is_ok());
+        assert_eq!(
+            (t.action, t.vault, t.item, t.write),
+            ("item.update", Some(v), Some(i), true)
+        );
+        let (t, ok) = target(&Method::POST, &format!("/v1/vaults/{v}/items/batch-get"));
+        assert!(ok.is_ok());
+        assert_eq!((t.action, t.write), ("item.batch_get", false));
+        let (t, ok) = target(&Method::GET, "/v1/vaults/NOPE");
+        assert_eq!(t.action, "vault.get");
+        assert!(ok.unwrap_err().message().contains("vault id"));
+        let (t, _) = target(&Method::POST, "/v1/sync");
+        assert!(!t.write);
+    }
+}

@@ -1,0 +1,210 @@
+//! `POST /v1/auth` and the principals: the owner and service accounts.
+
+use std::collections::HashSet;
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sesame_core::api::{
+    AuthRequest, AuthResponse, KeyRotationRequest, Principal, PrincipalKind,
+    ServiceAccountCreateRequest, VaultGrant,
+};
+use time::OffsetDateTime;
+
+use super::{no_content, record_failure, ApiJson, AppState, Caller};
+use crate::auth::{check_assertion, for_audit, unix_now, Claims};
+use crate::error::ApiError;
+use crate::store::{EventRecord, NewPrincipal, Store};
+
+/// `POST /v1/auth`: a signed assertion for a session. Success and failure are audited.
+pub(super) async fn authenticate<S: Store>(
+    State(app): State<AppState<S>>,
+    ApiJson(request): ApiJson<AuthRequest>,
+) -> Result<Json<AuthResponse>, ApiError> {
+    let now = unix_now();
+    let principal = if request.account_id == app.account {
+        app.store.principal(&request.principal_id).await?
+    } else {
+        None
+    };
+    let mut event = EventRecord {
+        principal_id: principal.as_ref().map(|p| p.id),
+        action: "auth".to_owned(),
+        vault_id: None,
+        item_id: None,
+        outcome: "ok".to_owned(),
+        integration_name: for_audit(&request.integration_name),
+        integration_version: for_audit(&request.integration_version),
+    };
+    let result = check_assertion(&app.account, &request, principal.as_ref(), now);
+    let (Some(principal), Ok(())) = (principal, &result) else {
+        let err = result
+            .err()
+            .unwrap_or_else(|| ApiError::internal("authentication without a principal"));
+        event.outcome = err.code().as_str().to_owned();
+        record_failure(&app, &event).await;
+        return Err(err);
+    };
+    let mut expires_at = now + app.config.session_ttl_seconds;
+    if let Some(end) = principal.expires_at {
+        expires_at = expires_at.min(u64::try_from(end.unix_timestamp()).unwrap_or(0));
+    }
+    let session = app.sessions.issue(&Claims {
+        p: principal.id,
+        a: app.account,
+        g: principal.key_generation,
+        exp: expires_at,
+        n: request.integration_name,
+        v: request.integration_version,
+    })?;
+    app.store.append_event(&event).await?;
+    tracing::info!(principal = %principal.id, "authenticated");
+    Ok(Json(AuthResponse {
+        session,
+        expires_at,
+        principal,
+        server_time: now,
+    }))
+}
+
+/// `GET /v1/principals/me`.
+pub(super) async fn me<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<Principal>, ApiError> {
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(caller.principal))
+}
+
+/// `GET /v1/principals` (owner).
+pub(super) async fn list<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<Vec<Principal>>, ApiError> {
+    caller.require_owner("list principals")?;
+    let principals = app.store.principals().await?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(principals))
+}
+
+/// `GET /v1/principals/{id}`: public keys, to grant vaults to it.
+pub(super) async fn get<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<Principal>, ApiError> {
+    let id = caller.subject()?;
+    let principal = app
+        .store
+        .principal(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("principal {id} not found")))?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(principal))
+}
+
+fn check_public_key(what: &str, value: &str) -> Result<(), ApiError> {
+    match URL_SAFE_NO_PAD.decode(value) {
+        Ok(bytes) if bytes.len() == 32 => Ok(()),
+        Ok(bytes) => Err(ApiError::invalid(format!(
+            "{what} must be 32 bytes, got {}",
+            bytes.len()
+        ))),
+        Err(_) => Err(ApiError::invalid(format!(
+            "{what} must be unpadded base64url"
+        ))),
+    }
+}
+
+fn check_grants(grants: &[VaultGrant]) -> Result<(), ApiError> {
+    let mut seen = HashSet::new();
+    for (index, grant) in grants.iter().enumerate() {
+        if grant.permissions == 0 {
+            return Err(ApiError::invalid(format!(
+                "grants[{index}].permissions is 0: grant at least one permission or leave the \
+                 vault out"
+            )));
+        }
+        if !seen.insert(grant.vault_id) {
+            return Err(ApiError::invalid(format!(
+                "grants[{index}] names vault {} a second time",
+                grant.vault_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /v1/principals` (owner): a new service account.
+pub(super) async fn create<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(request): ApiJson<ServiceAccountCreateRequest>,
+) -> Result<Json<Principal>, ApiError> {
+    caller.require_owner("create service accounts")?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "name must be 1 to 128 characters without control characters",
+        ));
+    }
+    check_public_key("signingPublicKey", &request.signing_public_key)?;
+    check_public_key("encryptionPublicKey", &request.encryption_public_key)?;
+    if request
+        .expires_at
+        .is_some_and(|t| t <= OffsetDateTime::now_utc())
+    {
+        return Err(ApiError::invalid("expiresAt is in the past"));
+    }
+    check_grants(&request.grants)?;
+    let new = NewPrincipal {
+        id: request.id,
+        name: name.to_owned(),
+        kind: PrincipalKind::ServiceAccount,
+        signing_public_key: request.signing_public_key,
+        encryption_public_key: request.encryption_public_key,
+        expires_at: request.expires_at,
+    };
+    let principal = app
+        .store
+        .create_principal(caller.id(), &new, &request.grants, &caller.event())
+        .await?;
+    Ok(Json(principal))
+}
+
+/// `POST /v1/principals/{id}/rotate` (owner): new keys, sessions of the old ones end.
+pub(super) async fn rotate<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(request): ApiJson<KeyRotationRequest>,
+) -> Result<Json<Principal>, ApiError> {
+    caller.require_owner("rotate tokens")?;
+    let id = caller.subject()?;
+    check_public_key("signingPublicKey", &request.signing_public_key)?;
+    check_public_key("encryptionPublicKey", &request.encryption_public_key)?;
+    check_grants(&request.grants)?;
+    let principal = app
+        .store
+        .rotate_principal(
+            caller.id(),
+            &id,
+            &request.signing_public_key,
+            &request.encryption_public_key,
+            &request.grants,
+            &caller.event(),
+        )
+        .await?;
+    Ok(Json(principal))
+}
+
+/// `DELETE /v1/principals/{id}` (owner): revokes; every session ends at once.
+pub(super) async fn revoke<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require_owner("revoke tokens")?;
+    let id = caller.subject()?;
+    app.store.revoke_principal(&id, &caller.event()).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,151 @@
+//! Vaults and their members.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use sesame_core::api::{
+    AccessGrantRequest, VaultAccessRecord, VaultCreateRequest, VaultRecord, VaultUpdateRequest,
+};
+use sesame_core::model::permissions::{self, MANAGE_VAULT};
+
+use super::{no_content, require, ApiJson, AppState, Caller};
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// Every permission bit: what a vault's creator gets.
+fn every_permission() -> u32 {
+    permissions::ALL.iter().fold(0, |all, (_, bit)| all | bit)
+}
+
+/// `POST /v1/vaults`.
+pub(super) async fn create<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(request): ApiJson<VaultCreateRequest>,
+) -> Result<Json<VaultRecord>, ApiError> {
+    if request.attributes.0.is_empty() {
+        return Err(ApiError::invalid(
+            "attributes is empty: seal the vault name and description with the vault key",
+        ));
+    }
+    let mut event = caller.event();
+    event.vault_id = Some(request.id);
+    let record = app
+        .store
+        .create_vault(caller.id(), &request, every_permission(), &event)
+        .await?;
+    Ok(Json(record))
+}
+
+/// `GET /v1/vaults`: only vaults the caller has a grant on.
+pub(super) async fn list<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<Vec<VaultRecord>>, ApiError> {
+    let vaults = app.store.vaults(caller.id()).await?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(vaults))
+}
+
+/// `GET /v1/vaults/{vault}`.
+pub(super) async fn get<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<VaultRecord>, ApiError> {
+    let vault = caller.vault()?;
+    let record = app
+        .store
+        .vault(&vault, caller.id())
+        .await?
+        .ok_or_else(|| ApiError::vault_not_found(&vault))?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(record))
+}
+
+/// `PUT /v1/vaults/{vault}` (`MANAGE_VAULT`).
+pub(super) async fn update<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(request): ApiJson<VaultUpdateRequest>,
+) -> Result<Json<VaultRecord>, ApiError> {
+    let vault = caller.vault()?;
+    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    if request.attributes.0.is_empty() {
+        return Err(ApiError::invalid("attributes is empty"));
+    }
+    let record = app
+        .store
+        .update_vault(
+            &vault,
+            caller.id(),
+            request.expected_attribute_version,
+            &request.attributes,
+            &caller.event(),
+        )
+        .await?;
+    Ok(Json(record))
+}
+
+/// `DELETE /v1/vaults/{vault}` (`MANAGE_VAULT`).
+pub(super) async fn delete<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let vault = caller.vault()?;
+    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    app.store.delete_vault(&vault, &caller.event()).await?;
+    Ok(no_content())
+}
+
+/// `GET /v1/vaults/{vault}/access` (`MANAGE_VAULT`).
+pub(super) async fn access_list<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<Vec<VaultAccessRecord>>, ApiError> {
+    let vault = caller.vault()?;
+    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    let members = app.store.vault_members(&vault).await?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(members))
+}
+
+/// `PUT /v1/vaults/{vault}/access/{principal}` (`MANAGE_VAULT`).
+pub(super) async fn access_grant<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(request): ApiJson<AccessGrantRequest>,
+) -> Result<Json<VaultAccessRecord>, ApiError> {
+    let vault = caller.vault()?;
+    let principal = caller.subject()?;
+    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    if request.permissions == 0 {
+        return Err(ApiError::invalid(
+            "permissions is 0: to remove access, DELETE the grant instead",
+        ));
+    }
+    let record = app
+        .store
+        .grant(
+            &vault,
+            &principal,
+            request.permissions,
+            request.wrapped_key.as_ref(),
+            &caller.event(),
+        )
+        .await?;
+    Ok(Json(record))
+}
+
+/// `DELETE /v1/vaults/{vault}/access/{principal}` (`MANAGE_VAULT`).
+pub(super) async fn access_revoke<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let vault = caller.vault()?;
+    let principal = caller.subject()?;
+    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    app.store
+        .revoke_grant(&vault, &principal, &caller.event())
+        .await?;
+    Ok(no_content())
+}

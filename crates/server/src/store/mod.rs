@@ -1,0 +1,264 @@
+//! Storage behind one trait, shaped by the domain (vaults, grants, items, the audit
+//! trail), not by SQL, so that another backend (PostgreSQL) drops in beside
+//! [`SqliteStore`](sqlite::SqliteStore).
+//!
+//! Every method that changes data takes the [`EventRecord`] describing the request and
+//! appends it to the audit trail in the same transaction as the change: either both are
+//! stored or neither. Reads are recorded with [`Store::append_event`] after they succeed.
+
+use std::future::Future;
+
+use sesame_core::api::{
+    AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
+    Principal, PrincipalKind, VaultAccessRecord, VaultCreateRequest, VaultGrant, VaultRecord,
+};
+use sesame_core::crypto::WrappedVaultKey;
+use sesame_core::id::Id;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::error::ApiError;
+
+pub mod sqlite;
+
+/// The result of a store operation.
+pub type StoreResult<T> = Result<T, ApiError>;
+
+/// The account this server serves.
+pub struct AccountRecord {
+    /// Its id.
+    pub id: Id,
+    /// The 32-byte HMAC key of sessions.
+    pub session_secret: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for AccountRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRecord")
+            .field("id", &self.id)
+            .field("session_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A principal to create.
+#[derive(Debug, Clone)]
+pub struct NewPrincipal {
+    /// Its id (from its token).
+    pub id: Id,
+    /// Its name for people.
+    pub name: String,
+    /// Owner or service account.
+    pub kind: PrincipalKind,
+    /// Ed25519 public key, base64url.
+    pub signing_public_key: String,
+    /// X25519 public key, base64url.
+    pub encryption_public_key: String,
+    /// When its token stops working.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// An audit event before the store gives it a sequence number, a time and its hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Who acted, when known.
+    pub principal_id: Option<Id>,
+    /// What was done, e.g. `item.update`.
+    pub action: String,
+    /// The vault concerned.
+    pub vault_id: Option<Id>,
+    /// The item concerned.
+    pub item_id: Option<Id>,
+    /// `ok` or an error code.
+    pub outcome: String,
+    /// The caller's integration name.
+    pub integration_name: String,
+    /// The caller's integration version.
+    pub integration_version: String,
+}
+
+/// The persistent state of a Sesame server.
+///
+/// Errors are [`ApiError`]s: `not_found`, `conflict`, `invalid_input`,
+/// `permission_denied` for domain failures, `server` for storage failures.
+pub trait Store: Send + Sync + 'static {
+    /// Whether the database answers.
+    fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The account, if the server was initialized.
+    fn account(&self) -> impl Future<Output = StoreResult<Option<AccountRecord>>> + Send;
+
+    /// Creates the account, its session secret and its owner; `conflict` if an account
+    /// exists already.
+    fn initialize(
+        &self,
+        account: &Id,
+        session_secret: &[u8],
+        owner: &NewPrincipal,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// One principal, revoked or not.
+    fn principal(&self, id: &Id) -> impl Future<Output = StoreResult<Option<Principal>>> + Send;
+
+    /// Every principal, oldest first.
+    fn principals(&self) -> impl Future<Output = StoreResult<Vec<Principal>>> + Send;
+
+    /// Creates a service account with its grants. `caller` must manage every granted vault.
+    fn create_principal(
+        &self,
+        caller: &Id,
+        new: &NewPrincipal,
+        grants: &[VaultGrant],
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<Principal>> + Send;
+
+    /// Replaces a principal's keys and grants and bumps its key generation (ending its
+    /// sessions). A grant may only keep or lower permissions unless `caller` manages the
+    /// vault; vaults left out lose the principal.
+    fn rotate_principal(
+        &self,
+        caller: &Id,
+        id: &Id,
+        signing_public_key: &str,
+        encryption_public_key: &str,
+        grants: &[VaultGrant],
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<Principal>> + Send;
+
+    /// Revokes a service account: its sessions end and its grants are removed.
+    fn revoke_principal(
+        &self,
+        id: &Id,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The permissions of `principal` on `vault`, if it has a grant.
+    fn permissions(
+        &self,
+        vault: &Id,
+        principal: &Id,
+    ) -> impl Future<Output = StoreResult<Option<u32>>> + Send;
+
+    /// Creates a vault, granting `permissions` to its creator.
+    fn create_vault(
+        &self,
+        creator: &Id,
+        request: &VaultCreateRequest,
+        permissions: u32,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<VaultRecord>> + Send;
+
+    /// A vault as `principal` sees it, if it has a grant.
+    fn vault(
+        &self,
+        vault: &Id,
+        principal: &Id,
+    ) -> impl Future<Output = StoreResult<Option<VaultRecord>>> + Send;
+
+    /// Every vault `principal` has a grant on.
+    fn vaults(&self, principal: &Id) -> impl Future<Output = StoreResult<Vec<VaultRecord>>> + Send;
+
+    /// Replaces the vault attributes if `expected_attribute_version` is current
+    /// (`conflict` otherwise).
+    fn update_vault(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        expected_attribute_version: u64,
+        attributes: &Ciphertext,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<VaultRecord>> + Send;
+
+    /// Deletes a vault with its items and grants.
+    fn delete_vault(
+        &self,
+        vault: &Id,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Every member of a vault.
+    fn vault_members(
+        &self,
+        vault: &Id,
+    ) -> impl Future<Output = StoreResult<Vec<VaultAccessRecord>>> + Send;
+
+    /// Grants or changes a principal's permissions on a vault (a new member needs
+    /// `wrapped_key`).
+    fn grant(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        permissions: u32,
+        wrapped_key: Option<&WrappedVaultKey>,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<VaultAccessRecord>> + Send;
+
+    /// Removes a principal's grant on a vault.
+    fn revoke_grant(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Creates an item at version 1, bumping the vault content version.
+    fn create_item(
+        &self,
+        vault: &Id,
+        request: &ItemCreateRequest,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<ItemRecord>> + Send;
+
+    /// A live (not deleted) item with its details.
+    fn item(
+        &self,
+        vault: &Id,
+        item: &Id,
+    ) -> impl Future<Output = StoreResult<Option<ItemRecord>>> + Send;
+
+    /// Live items with details, in the order of `ids` (`None` for a missing one).
+    fn items(
+        &self,
+        vault: &Id,
+        ids: &[Id],
+    ) -> impl Future<Output = StoreResult<Vec<Option<ItemRecord>>>> + Send;
+
+    /// Compare-and-set of an item: succeeds only if its version is still
+    /// `request.expected_version` (`conflict` otherwise); a state change needs
+    /// `may_change_state` (`permission_denied` otherwise).
+    fn put_item(
+        &self,
+        vault: &Id,
+        item: &Id,
+        request: &ItemUpdateRequest,
+        may_change_state: bool,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<ItemRecord>> + Send;
+
+    /// Deletes an item, leaving a tombstone.
+    fn delete_item(
+        &self,
+        vault: &Id,
+        item: &Id,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Items and tombstones changed after content version `since`.
+    fn changes_since(
+        &self,
+        vault: &Id,
+        since: u64,
+        details: bool,
+    ) -> impl Future<Output = StoreResult<ItemChanges>> + Send;
+
+    /// Appends an event on its own (reads and failures).
+    fn append_event(&self, event: &EventRecord) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Events with `seq > after`, at most `limit`, in order.
+    fn events(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
+}

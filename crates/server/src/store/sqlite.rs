@@ -1,0 +1,1022 @@
+//! The SQLite backend: one file, WAL, `synchronous=FULL` (a commit is on disk when it
+//! returns), foreign keys on, embedded migrations.
+//!
+//! Writes go through a single connection, so SQLite never has to arbitrate between
+//! writers (no `SQLITE_BUSY` on lock upgrades) and the audit chain is appended in strict
+//! order; reads use a small pool and see every committed write (WAL snapshots).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sesame_core::api::{
+    AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
+    Principal, PrincipalKind, Tombstone, VaultAccessRecord, VaultCreateRequest, VaultGrant,
+    VaultRecord,
+};
+use sesame_core::crypto::WrappedVaultKey;
+use sesame_core::id::Id;
+use sesame_core::model::permissions::{self, MANAGE_VAULT};
+use sesame_core::model::ItemState;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqlitePool};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::{AccountRecord, EventRecord, NewPrincipal, Store, StoreResult};
+use crate::audit::{event_hash, GENESIS_HASH};
+use crate::error::{ApiError, ServerError};
+
+/// The embedded SQLite migrations.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A [`Store`] in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Database`] when the file cannot be opened or migrated.
+    pub async fn open(path: &Path) -> Result<Self, ServerError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| ServerError::Io {
+                what: format!("cannot create the data directory {}", parent.display()),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| ServerError::Database(format!("cannot open {}: {e}", path.display())))?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Closes both pools, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn now_ms() -> i64 {
+    // Whole milliseconds, so every stored time round-trips exactly.
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn to_ms(time: OffsetDateTime) -> i64 {
+    (time.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn id_of(row: &SqliteRow, column: &str) -> StoreResult<Id> {
+    let text: String = row.try_get(column)?;
+    Id::from_str(&text)
+        .map_err(|_| ApiError::internal(format_args!("stored {column} is not an id")))
+}
+
+fn opt_id_of(row: &SqliteRow, column: &str) -> StoreResult<Option<Id>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        Id::from_str(&t)
+            .map_err(|_| ApiError::internal(format_args!("stored {column} is not an id")))
+    })
+    .transpose()
+}
+
+fn state_text(state: ItemState) -> StoreResult<&'static str> {
+    match state {
+        ItemState::Active => Ok("active"),
+        ItemState::Archived => Ok("archived"),
+        _ => Err(ApiError::invalid(
+            "state must be \"active\" or \"archived\"",
+        )),
+    }
+}
+
+fn state_of(text: &str) -> ItemState {
+    if text == "archived" {
+        ItemState::Archived
+    } else {
+        ItemState::Active
+    }
+}
+
+fn kind_text(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::Owner => "owner",
+        _ => "serviceAccount",
+    }
+}
+
+const PRINCIPAL_COLUMNS: &str = "id, name, kind, signing_public_key, encryption_public_key, \
+     key_generation, created_at, expires_at, revoked_at";
+
+fn principal_of(row: &SqliteRow) -> StoreResult<Principal> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Principal {
+        id: id_of(row, "id")?,
+        name: row.try_get("name")?,
+        kind: if kind == "owner" {
+            PrincipalKind::Owner
+        } else {
+            PrincipalKind::ServiceAccount
+        },
+        signing_public_key: row.try_get("signing_public_key")?,
+        encryption_public_key: row.try_get("encryption_public_key")?,
+        key_generation: row.try_get::<i64, _>("key_generation")? as u32,
+        created_at: from_ms(row.try_get("created_at")?),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_ms),
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms),
+    })
+}
+
+const VAULT_SELECT: &str = "SELECT v.id, v.attributes, v.attribute_version, v.content_version, \
+     v.created_at, v.updated_at, a.wrapped_key, a.permissions, \
+     (SELECT COUNT(*) FROM items i WHERE i.vault_id = v.id AND i.deleted = 0 \
+      AND i.state = 'active') AS active_item_count \
+     FROM vaults v JOIN vault_access a ON a.vault_id = v.id AND a.principal_id = ?";
+
+fn vault_of(row: &SqliteRow) -> StoreResult<VaultRecord> {
+    let wrapped: String = row.try_get("wrapped_key")?;
+    Ok(VaultRecord {
+        id: id_of(row, "id")?,
+        attributes: Ciphertext(row.try_get("attributes")?),
+        attribute_version: row.try_get::<i64, _>("attribute_version")? as u64,
+        content_version: row.try_get::<i64, _>("content_version")? as u64,
+        active_item_count: row.try_get::<i64, _>("active_item_count")? as u32,
+        created_at: from_ms(row.try_get("created_at")?),
+        updated_at: from_ms(row.try_get("updated_at")?),
+        wrapped_key: serde_json::from_str(&wrapped)
+            .map_err(|e| ApiError::internal(format_args!("stored wrapped key: {e}")))?,
+        permissions: row.try_get::<i64, _>("permissions")? as u32,
+    })
+}
+
+const ITEM_COLUMNS: &str =
+    "id, vault_id, version, state, content_version, overview, created_at, updated_at";
+
+fn item_of(row: &SqliteRow, with_details: bool) -> StoreResult<ItemRecord> {
+    let state: String = row.try_get("state")?;
+    Ok(ItemRecord {
+        id: id_of(row, "id")?,
+        vault_id: id_of(row, "vault_id")?,
+        version: row.try_get::<i64, _>("version")? as u32,
+        state: state_of(&state),
+        content_version: row.try_get::<i64, _>("content_version")? as u64,
+        overview: Ciphertext(row.try_get("overview")?),
+        details: if with_details {
+            Some(Ciphertext(row.try_get("details")?))
+        } else {
+            None
+        },
+        created_at: from_ms(row.try_get("created_at")?),
+        updated_at: from_ms(row.try_get("updated_at")?),
+    })
+}
+
+fn wrapped_json(key: &WrappedVaultKey) -> StoreResult<String> {
+    serde_json::to_string(key).map_err(ApiError::internal)
+}
+
+/// Appends `event` to the chain inside the caller's transaction.
+async fn append(conn: &mut SqliteConnection, event: &EventRecord) -> StoreResult<()> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev_hash) = match last {
+        Some(row) => (
+            row.try_get::<i64, _>("seq")? as u64 + 1,
+            row.try_get::<String, _>("hash")?,
+        ),
+        None => (1, GENESIS_HASH.to_owned()),
+    };
+    let time = now_ms();
+    let mut full = AuditEvent {
+        seq,
+        time: from_ms(time),
+        principal_id: event.principal_id,
+        action: event.action.clone(),
+        vault_id: event.vault_id,
+        item_id: event.item_id,
+        outcome: event.outcome.clone(),
+        integration_name: event.integration_name.clone(),
+        integration_version: event.integration_version.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    full.hash = event_hash(&full);
+    sqlx::query(
+        "INSERT INTO audit_events (seq, time, principal_id, action, vault_id, item_id, outcome, \
+         integration_name, integration_version, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(seq as i64)
+    .bind(time)
+    .bind(full.principal_id.as_ref().map(Id::as_str))
+    .bind(&full.action)
+    .bind(full.vault_id.as_ref().map(Id::as_str))
+    .bind(full.item_id.as_ref().map(Id::as_str))
+    .bind(&full.outcome)
+    .bind(&full.integration_name)
+    .bind(&full.integration_version)
+    .bind(&full.prev_hash)
+    .bind(&full.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn permissions_in(
+    conn: &mut SqliteConnection,
+    vault: &Id,
+    principal: &Id,
+) -> StoreResult<Option<u32>> {
+    let row =
+        sqlx::query("SELECT permissions FROM vault_access WHERE vault_id = ? AND principal_id = ?")
+            .bind(vault.as_str())
+            .bind(principal.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get::<i64, _>("permissions")? as u32),
+        None => None,
+    })
+}
+
+async fn principal_in(conn: &mut SqliteConnection, id: &Id) -> StoreResult<Option<Principal>> {
+    let row = sqlx::query(&format!(
+        "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE id = ?"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(principal_of).transpose()
+}
+
+async fn vault_in(
+    conn: &mut SqliteConnection,
+    vault: &Id,
+    principal: &Id,
+) -> StoreResult<Option<VaultRecord>> {
+    let row = sqlx::query(&format!("{VAULT_SELECT} WHERE v.id = ?"))
+        .bind(principal.as_str())
+        .bind(vault.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(vault_of).transpose()
+}
+
+async fn item_in(
+    conn: &mut SqliteConnection,
+    vault: &Id,
+    item: &Id,
+) -> StoreResult<Option<ItemRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS}, details FROM items WHERE vault_id = ? AND id = ? AND deleted = 0"
+    ))
+    .bind(vault.as_str())
+    .bind(item.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(|r| item_of(r, true)).transpose()
+}
+
+/// Bumps the vault's content version and returns the new one.
+async fn bump_content_version(
+    conn: &mut SqliteConnection,
+    vault: &Id,
+    now: i64,
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "UPDATE vaults SET content_version = content_version + 1, updated_at = ? WHERE id = ? \
+         RETURNING content_version",
+    )
+    .bind(now)
+    .bind(vault.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(row.try_get("content_version")?),
+        None => Err(ApiError::vault_not_found(vault)),
+    }
+}
+
+/// Checks that `caller` may hand out the grants of a new service account.
+async fn check_grants_managed(
+    conn: &mut SqliteConnection,
+    caller: &Id,
+    grants: &[VaultGrant],
+) -> StoreResult<()> {
+    for grant in grants {
+        match permissions_in(conn, &grant.vault_id, caller).await? {
+            None => return Err(ApiError::vault_not_found(&grant.vault_id)),
+            Some(mine) if !permissions::has(mine, MANAGE_VAULT) => {
+                return Err(ApiError::forbidden(format!(
+                    "granting access to vault {} needs MANAGE_VAULT on it",
+                    grant.vault_id
+                )))
+            }
+            Some(_) => {}
+        }
+        let exists = sqlx::query("SELECT 1 FROM vaults WHERE id = ?")
+            .bind(grant.vault_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if exists.is_none() {
+            return Err(ApiError::vault_not_found(&grant.vault_id));
+        }
+    }
+    Ok(())
+}
+
+async fn insert_grants(
+    conn: &mut SqliteConnection,
+    principal: &Id,
+    grants: &[VaultGrant],
+) -> StoreResult<()> {
+    for grant in grants {
+        sqlx::query(
+            "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(grant.vault_id.as_str())
+        .bind(principal.as_str())
+        .bind(i64::from(grant.permissions))
+        .bind(wrapped_json(&grant.wrapped_key)?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn account(&self) -> StoreResult<Option<AccountRecord>> {
+        let row = sqlx::query("SELECT id, session_secret FROM account LIMIT 1")
+            .fetch_optional(&self.reader)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some(AccountRecord {
+                id: id_of(&row, "id")?,
+                session_secret: Zeroizing::new(row.try_get("session_secret")?),
+            })),
+        }
+    }
+
+    async fn initialize(
+        &self,
+        account: &Id,
+        session_secret: &[u8],
+        owner: &NewPrincipal,
+        event: &EventRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let existing = sqlx::query("SELECT id FROM account LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if existing.is_some() {
+            return Err(ApiError::conflict("the server already has an account"));
+        }
+        let now = now_ms();
+        sqlx::query("INSERT INTO account (id, session_secret, created_at) VALUES (?, ?, ?)")
+            .bind(account.as_str())
+            .bind(session_secret)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        insert_principal(&mut tx, account, owner, now).await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn principal(&self, id: &Id) -> StoreResult<Option<Principal>> {
+        let mut conn = self.reader.acquire().await?;
+        principal_in(&mut conn, id).await
+    }
+
+    async fn principals(&self) -> StoreResult<Vec<Principal>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PRINCIPAL_COLUMNS} FROM principals ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(principal_of).collect()
+    }
+
+    async fn create_principal(
+        &self,
+        caller: &Id,
+        new: &NewPrincipal,
+        grants: &[VaultGrant],
+        event: &EventRecord,
+    ) -> StoreResult<Principal> {
+        let mut tx = self.writer.begin().await?;
+        if principal_in(&mut tx, &new.id).await?.is_some() {
+            return Err(ApiError::conflict(format!(
+                "principal id {} is taken; generate a new token",
+                new.id
+            )));
+        }
+        check_grants_managed(&mut tx, caller, grants).await?;
+        let account: String = sqlx::query("SELECT id FROM account LIMIT 1")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        let account = Id::from_str(&account).map_err(ApiError::internal)?;
+        insert_principal(&mut tx, &account, new, now_ms()).await?;
+        insert_grants(&mut tx, &new.id, grants).await?;
+        append(&mut tx, event).await?;
+        let principal = principal_in(&mut tx, &new.id)
+            .await?
+            .ok_or_else(|| ApiError::internal("created principal vanished"))?;
+        tx.commit().await?;
+        Ok(principal)
+    }
+
+    async fn rotate_principal(
+        &self,
+        caller: &Id,
+        id: &Id,
+        signing_public_key: &str,
+        encryption_public_key: &str,
+        grants: &[VaultGrant],
+        event: &EventRecord,
+    ) -> StoreResult<Principal> {
+        let mut tx = self.writer.begin().await?;
+        match principal_in(&mut tx, id).await? {
+            None => return Err(ApiError::not_found(format!("principal {id} not found"))),
+            Some(p) if p.revoked_at.is_some() => {
+                return Err(ApiError::conflict(format!(
+                    "principal {id} is revoked; create a new service account instead"
+                )))
+            }
+            Some(_) => {}
+        }
+        for grant in grants {
+            let mine = permissions_in(&mut tx, &grant.vault_id, caller).await?;
+            if mine.is_some_and(|m| permissions::has(m, MANAGE_VAULT)) {
+                continue;
+            }
+            match permissions_in(&mut tx, &grant.vault_id, id).await? {
+                None if mine.is_none() => return Err(ApiError::vault_not_found(&grant.vault_id)),
+                None => {
+                    return Err(ApiError::forbidden(format!(
+                        "principal {id} has no access to vault {}: adding it needs \
+                         MANAGE_VAULT on the vault",
+                        grant.vault_id
+                    )))
+                }
+                Some(old) if grant.permissions & !old != 0 => {
+                    return Err(ApiError::forbidden(format!(
+                        "raising the permissions of principal {id} on vault {} needs \
+                         MANAGE_VAULT on the vault",
+                        grant.vault_id
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        sqlx::query("DELETE FROM vault_access WHERE principal_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        insert_grants(&mut tx, id, grants).await?;
+        sqlx::query(
+            "UPDATE principals SET signing_public_key = ?, encryption_public_key = ?, \
+             key_generation = key_generation + 1 WHERE id = ?",
+        )
+        .bind(signing_public_key)
+        .bind(encryption_public_key)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, event).await?;
+        let principal = principal_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| ApiError::internal("rotated principal vanished"))?;
+        tx.commit().await?;
+        Ok(principal)
+    }
+
+    async fn revoke_principal(&self, id: &Id, event: &EventRecord) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        match principal_in(&mut tx, id).await? {
+            None => return Err(ApiError::not_found(format!("principal {id} not found"))),
+            Some(p) if p.kind == PrincipalKind::Owner => {
+                return Err(ApiError::invalid(format!(
+                    "principal {id} is the account owner, which cannot be revoked; rotate its \
+                     token instead"
+                )))
+            }
+            Some(_) => {}
+        }
+        sqlx::query("UPDATE principals SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+            .bind(now_ms())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM vault_access WHERE principal_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn permissions(&self, vault: &Id, principal: &Id) -> StoreResult<Option<u32>> {
+        let mut conn = self.reader.acquire().await?;
+        permissions_in(&mut conn, vault, principal).await
+    }
+
+    async fn create_vault(
+        &self,
+        creator: &Id,
+        request: &VaultCreateRequest,
+        permissions: u32,
+        event: &EventRecord,
+    ) -> StoreResult<VaultRecord> {
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM vaults WHERE id = ?")
+            .bind(request.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(ApiError::conflict(format!(
+                "vault id {} is taken; generate a new id",
+                request.id
+            )));
+        }
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO vaults (id, attributes, attribute_version, content_version, created_at, \
+             updated_at) VALUES (?, ?, 1, 0, ?, ?)",
+        )
+        .bind(request.id.as_str())
+        .bind(&request.attributes.0)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(request.id.as_str())
+        .bind(creator.as_str())
+        .bind(i64::from(permissions))
+        .bind(wrapped_json(&request.wrapped_key)?)
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, event).await?;
+        let record = vault_in(&mut tx, &request.id, creator)
+            .await?
+            .ok_or_else(|| ApiError::internal("created vault vanished"))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn vault(&self, vault: &Id, principal: &Id) -> StoreResult<Option<VaultRecord>> {
+        let mut conn = self.reader.acquire().await?;
+        vault_in(&mut conn, vault, principal).await
+    }
+
+    async fn vaults(&self, principal: &Id) -> StoreResult<Vec<VaultRecord>> {
+        let rows = sqlx::query(&format!("{VAULT_SELECT} ORDER BY v.created_at, v.id"))
+            .bind(principal.as_str())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(vault_of).collect()
+    }
+
+    async fn update_vault(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        expected_attribute_version: u64,
+        attributes: &Ciphertext,
+        event: &EventRecord,
+    ) -> StoreResult<VaultRecord> {
+        let mut tx = self.writer.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE vaults SET attributes = ?, attribute_version = attribute_version + 1, \
+             updated_at = ? WHERE id = ? AND attribute_version = ?",
+        )
+        .bind(&attributes.0)
+        .bind(now_ms())
+        .bind(vault.as_str())
+        .bind(expected_attribute_version as i64)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            let current = vault_in(&mut tx, vault, principal)
+                .await?
+                .ok_or_else(|| ApiError::vault_not_found(vault))?;
+            return Err(ApiError::conflict(format!(
+                "vault {vault} attributes are at version {}, not {expected_attribute_version}: \
+                 get the vault, reapply the change and retry",
+                current.attribute_version
+            )));
+        }
+        append(&mut tx, event).await?;
+        let record = vault_in(&mut tx, vault, principal)
+            .await?
+            .ok_or_else(|| ApiError::vault_not_found(vault))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn delete_vault(&self, vault: &Id, event: &EventRecord) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let deleted = sqlx::query("DELETE FROM vaults WHERE id = ?")
+            .bind(vault.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() != 1 {
+            return Err(ApiError::vault_not_found(vault));
+        }
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn vault_members(&self, vault: &Id) -> StoreResult<Vec<VaultAccessRecord>> {
+        let rows = sqlx::query(
+            "SELECT vault_id, principal_id, permissions FROM vault_access WHERE vault_id = ? \
+             ORDER BY principal_id",
+        )
+        .bind(vault.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VaultAccessRecord {
+                    vault_id: id_of(row, "vault_id")?,
+                    principal_id: id_of(row, "principal_id")?,
+                    permissions: row.try_get::<i64, _>("permissions")? as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn grant(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        permissions: u32,
+        wrapped_key: Option<&WrappedVaultKey>,
+        event: &EventRecord,
+    ) -> StoreResult<VaultAccessRecord> {
+        let mut tx = self.writer.begin().await?;
+        match principal_in(&mut tx, principal).await? {
+            None => {
+                return Err(ApiError::not_found(format!(
+                    "principal {principal} not found"
+                )))
+            }
+            Some(p) if p.revoked_at.is_some() => {
+                return Err(ApiError::invalid(format!(
+                    "principal {principal} is revoked and cannot be granted access"
+                )))
+            }
+            Some(_) => {}
+        }
+        let existing = permissions_in(&mut tx, vault, principal).await?;
+        match (existing, wrapped_key) {
+            (None, None) => {
+                return Err(ApiError::invalid(format!(
+                    "principal {principal} is not yet a member of vault {vault}: wrappedKey \
+                     (the vault key wrapped to its encryption key) is required"
+                )))
+            }
+            (None, Some(key)) => {
+                sqlx::query(
+                    "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key) \
+                     VALUES (?, ?, ?, ?)",
+                )
+                .bind(vault.as_str())
+                .bind(principal.as_str())
+                .bind(i64::from(permissions))
+                .bind(wrapped_json(key)?)
+                .execute(&mut *tx)
+                .await?;
+            }
+            (Some(_), key) => {
+                sqlx::query(
+                    "UPDATE vault_access SET permissions = ?, \
+                     wrapped_key = COALESCE(?, wrapped_key) \
+                     WHERE vault_id = ? AND principal_id = ?",
+                )
+                .bind(i64::from(permissions))
+                .bind(key.map(wrapped_json).transpose()?)
+                .bind(vault.as_str())
+                .bind(principal.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(VaultAccessRecord {
+            vault_id: *vault,
+            principal_id: *principal,
+            permissions,
+        })
+    }
+
+    async fn revoke_grant(
+        &self,
+        vault: &Id,
+        principal: &Id,
+        event: &EventRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let deleted =
+            sqlx::query("DELETE FROM vault_access WHERE vault_id = ? AND principal_id = ?")
+                .bind(vault.as_str())
+                .bind(principal.as_str())
+                .execute(&mut *tx)
+                .await?;
+        if deleted.rows_affected() != 1 {
+            return Err(ApiError::not_found(format!(
+                "principal {principal} has no access to vault {vault}"
+            )));
+        }
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_item(
+        &self,
+        vault: &Id,
+        request: &ItemCreateRequest,
+        event: &EventRecord,
+    ) -> StoreResult<ItemRecord> {
+        let state = state_text(request.state)?;
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM items WHERE vault_id = ? AND id = ?")
+            .bind(vault.as_str())
+            .bind(request.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(ApiError::conflict(format!(
+                "item id {} already exists in vault {vault} (or was deleted); generate a new id",
+                request.id
+            )));
+        }
+        let now = now_ms();
+        let content_version = bump_content_version(&mut tx, vault, now).await?;
+        sqlx::query(
+            "INSERT INTO items (vault_id, id, version, state, content_version, overview, details, \
+             created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(vault.as_str())
+        .bind(request.id.as_str())
+        .bind(state)
+        .bind(content_version)
+        .bind(&request.overview.0)
+        .bind(&request.details.0)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, event).await?;
+        let record = item_in(&mut tx, vault, &request.id)
+            .await?
+            .ok_or_else(|| ApiError::internal("created item vanished"))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn item(&self, vault: &Id, item: &Id) -> StoreResult<Option<ItemRecord>> {
+        let mut conn = self.reader.acquire().await?;
+        item_in(&mut conn, vault, item).await
+    }
+
+    async fn items(&self, vault: &Id, ids: &[Id]) -> StoreResult<Vec<Option<ItemRecord>>> {
+        let mut conn = self.reader.begin().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(item_in(&mut conn, vault, id).await?);
+        }
+        conn.commit().await?;
+        Ok(out)
+    }
+
+    async fn put_item(
+        &self,
+        vault: &Id,
+        item: &Id,
+        request: &ItemUpdateRequest,
+        may_change_state: bool,
+        event: &EventRecord,
+    ) -> StoreResult<ItemRecord> {
+        let state = state_text(request.state)?;
+        let mut tx = self.writer.begin().await?;
+        let current = item_in(&mut tx, vault, item).await?.ok_or_else(|| {
+            ApiError::not_found(format!("item {item} not found in vault {vault}"))
+        })?;
+        if current.state != request.state && !may_change_state {
+            return Err(ApiError::forbidden(format!(
+                "archiving or restoring item {item} needs ARCHIVE_ITEMS on vault {vault}"
+            )));
+        }
+        let now = now_ms();
+        let content_version = bump_content_version(&mut tx, vault, now).await?;
+        // The compare-and-set: only the writer whose expected version is current wins.
+        let updated = sqlx::query(
+            "UPDATE items SET version = version + 1, state = ?, content_version = ?, \
+             overview = ?, details = ?, updated_at = ? \
+             WHERE vault_id = ? AND id = ? AND version = ? AND deleted = 0",
+        )
+        .bind(state)
+        .bind(content_version)
+        .bind(&request.overview.0)
+        .bind(&request.details.0)
+        .bind(now)
+        .bind(vault.as_str())
+        .bind(item.as_str())
+        .bind(i64::from(request.expected_version))
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(ApiError::conflict(format!(
+                "item {item} is at version {}, but the update is based on version {}: get the \
+                 item, reapply the change and retry",
+                current.version, request.expected_version
+            )));
+        }
+        append(&mut tx, event).await?;
+        let record = item_in(&mut tx, vault, item)
+            .await?
+            .ok_or_else(|| ApiError::internal("updated item vanished"))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn delete_item(&self, vault: &Id, item: &Id, event: &EventRecord) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        if item_in(&mut tx, vault, item).await?.is_none() {
+            return Err(ApiError::not_found(format!(
+                "item {item} not found in vault {vault}"
+            )));
+        }
+        let now = now_ms();
+        let content_version = bump_content_version(&mut tx, vault, now).await?;
+        sqlx::query(
+            "UPDATE items SET deleted = 1, overview = x'', details = x'', content_version = ?, \
+             updated_at = ? WHERE vault_id = ? AND id = ?",
+        )
+        .bind(content_version)
+        .bind(now)
+        .bind(vault.as_str())
+        .bind(item.as_str())
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn changes_since(
+        &self,
+        vault: &Id,
+        since: u64,
+        details: bool,
+    ) -> StoreResult<ItemChanges> {
+        // One read transaction: the content version and the rows come from one snapshot.
+        let mut tx = self.reader.begin().await?;
+        let content_version: i64 = sqlx::query("SELECT content_version FROM vaults WHERE id = ?")
+            .bind(vault.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ApiError::vault_not_found(vault))?
+            .try_get("content_version")?;
+        let details_column = if details {
+            "details"
+        } else {
+            "NULL AS details"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS}, {details_column}, deleted FROM items \
+             WHERE vault_id = ? AND content_version > ? ORDER BY content_version"
+        ))
+        .bind(vault.as_str())
+        .bind(since.min(i64::MAX as u64) as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut items = Vec::new();
+        let mut deleted = Vec::new();
+        for row in &rows {
+            if row.try_get::<i64, _>("deleted")? != 0 {
+                deleted.push(Tombstone {
+                    id: id_of(row, "id")?,
+                    content_version: row.try_get::<i64, _>("content_version")? as u64,
+                });
+            } else {
+                items.push(item_of(row, details)?);
+            }
+        }
+        Ok(ItemChanges {
+            vault_id: *vault,
+            content_version: content_version as u64,
+            items,
+            deleted,
+        })
+    }
+
+    async fn append_event(&self, event: &EventRecord) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, time, principal_id, action, vault_id, item_id, outcome, \
+             integration_name, integration_version, prev_hash, hash FROM audit_events \
+             WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after.min(i64::MAX as u64) as i64)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEvent {
+                    seq: row.try_get::<i64, _>("seq")? as u64,
+                    time: from_ms(row.try_get("time")?),
+                    principal_id: opt_id_of(row, "principal_id")?,
+                    action: row.try_get("action")?,
+                    vault_id: opt_id_of(row, "vault_id")?,
+                    item_id: opt_id_of(row, "item_id")?,
+                    outcome: row.try_get("outcome")?,
+                    integration_name: row.try_get("integration_name")?,
+                    integration_version: row.try_get("integration_version")?,
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_principal(
+    conn: &mut SqliteConnection,
+    account: &Id,
+    new: &NewPrincipal,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO principals (id, account_id, name, kind, signing_public_key, \
+         encryption_public_key, key_generation, created_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+    )
+    .bind(new.id.as_str())
+    .bind(account.as_str())
+    .bind(&new.name)
+    .bind(kind_text(new.kind))
+    .bind(&new.signing_public_key)
+    .bind(&new.encryption_public_key)
+    .bind(now)
+    .bind(new.expires_at.map(to_ms))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
