@@ -33,7 +33,10 @@ impl Server {
         let status = Command::new(bin)
             .args(["server", "init", "--data-dir"])
             .arg(&data_dir)
-            .args(["--url", "http://127.0.0.1:0"])
+            // The brief's `http://127.0.0.1:0` is refused by the token format (port 0 is not
+            // a port a client can reach); the real URL comes from `server start` and
+            // `ClientConfig::server_url` overrides this one.
+            .args(["--url", "http://127.0.0.1:1"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .status()

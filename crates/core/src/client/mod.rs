@@ -90,8 +90,8 @@ use transport::{Call, Reply, Retry, Transport};
 pub const MAX_INTEGRATION_NAME_LEN: usize = 40;
 /// Longest integration version, in characters.
 pub const MAX_INTEGRATION_VERSION_LEN: usize = 20;
-/// A session is renewed this long before the server says it ends, so that a call never
-/// races its expiry.
+/// A session is renewed this long (or a tenth of its lifetime, if less) before the server
+/// says it ends, so that a call never races its expiry.
 const SESSION_MARGIN: Duration = Duration::from_secs(30);
 
 /// How a [`Client`] identifies itself and talks to the server.
@@ -382,7 +382,7 @@ impl Inner {
         let response = self.authenticate_once().await?;
         let lifetime =
             Duration::from_secs(response.expires_at.saturating_sub(response.server_time));
-        let renew_at = Instant::now() + lifetime.saturating_sub(SESSION_MARGIN);
+        let renew_at = Instant::now() + lifetime.saturating_sub(SESSION_MARGIN.min(lifetime / 10));
         if let Ok(mut principal) = self.principal.write() {
             *principal = Some(response.principal.clone());
         }
