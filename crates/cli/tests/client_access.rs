@@ -1,5 +1,5 @@
 //! End to end: authentication, permissions, revocation, rotation and rate limits.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -13,17 +13,36 @@ async fn authentication_fails_locally_or_clearly() {
     let fx = Fixture::new().await;
     let token = fx.sa_token.expose_secret();
     // Malformed tokens fail before any network call (the URL points nowhere).
-    let nowhere = ClientConfig { server_url: Some("http://127.0.0.1:9".into()), ..fx.server.config() };
+    let nowhere = ClientConfig {
+        server_url: Some("http://127.0.0.1:9".into()),
+        ..fx.server.config()
+    };
     let truncated = &token[..token.len() - 3];
-    let err = Client::authenticate(truncated, nowhere.clone()).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidToken);
-    assert!(!err.to_string().contains(truncated));
-    let err = Client::authenticate(token, ClientConfig { integration_name: String::new(), ..nowhere.clone() })
+    let err = Client::authenticate(truncated, nowhere.clone())
         .await
         .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidToken);
+    assert!(!err.to_string().contains(truncated));
+    let err = Client::authenticate(
+        token,
+        ClientConfig {
+            integration_name: String::new(),
+            ..nowhere.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert!(err.to_string().contains("integration_name"));
-    let err = Client::authenticate(token, ClientConfig { retries: 0, ..nowhere }).await.unwrap_err();
+    let err = Client::authenticate(
+        token,
+        ClientConfig {
+            retries: 0,
+            ..nowhere
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Network);
 
     let sa = fx.service_account().await;
@@ -39,48 +58,121 @@ async fn a_read_only_service_account_is_denied_everything_else() {
     let fx = Fixture::new().await;
     let sa = fx.service_account().await;
     let denied = |e: Error| assert_eq!(e.code(), ErrorCode::PermissionDenied, "{e}");
-    denied(sa.items().create(login(&fx.vault_id, "new", "x")).await.unwrap_err());
-    let item = sa.items().get(&fx.vault_id, &fx.postgres_id).await.unwrap();
-    denied(sa.items().put(&item).await.unwrap_err());
-    denied(sa.items().archive(&fx.vault_id, &fx.postgres_id).await.unwrap_err());
-    denied(sa.items().delete(&fx.vault_id, &fx.postgres_id).await.unwrap_err());
     denied(
-        sa.vaults()
-            .update(&fx.vault_id, VaultUpdateParams { title: Some("mine".into()), description: None })
+        sa.items()
+            .create(login(&fx.vault_id, "new", "x"))
             .await
             .unwrap_err(),
     );
-    denied(sa.vaults().grant(&fx.vault_id, &fx.sa_id, permissions::MANAGE_VAULT).await.unwrap_err());
+    let item = sa.items().get(&fx.vault_id, &fx.postgres_id).await.unwrap();
+    denied(sa.items().put(&item).await.unwrap_err());
+    denied(
+        sa.items()
+            .archive(&fx.vault_id, &fx.postgres_id)
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        sa.items()
+            .delete(&fx.vault_id, &fx.postgres_id)
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        sa.vaults()
+            .update(
+                &fx.vault_id,
+                VaultUpdateParams {
+                    title: Some("mine".into()),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        sa.vaults()
+            .grant(&fx.vault_id, &fx.sa_id, permissions::MANAGE_VAULT)
+            .await
+            .unwrap_err(),
+    );
     denied(sa.vaults().delete(&fx.vault_id).await.unwrap_err());
-    denied(sa.service_accounts().create("escalate", &[], None).await.unwrap_err());
+    denied(
+        sa.service_accounts()
+            .create("escalate", &[], None)
+            .await
+            .unwrap_err(),
+    );
     denied(sa.service_accounts().list().await.map(|_| ()).unwrap_err());
     // A vault it was never granted is indistinguishable from one that does not exist.
-    let hidden = fx.owner.vaults().create(VaultCreateParams::new("Hidden")).await.unwrap();
-    let err = sa.items().create(login(&hidden.id, "x", "y")).await.unwrap_err();
+    let hidden = fx
+        .owner
+        .vaults()
+        .create(VaultCreateParams::new("Hidden"))
+        .await
+        .unwrap();
+    let err = sa
+        .items()
+        .create(login(&hidden.id, "x", "y"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
     // Nothing changed.
-    assert_eq!(fx.owner.items().get(&fx.vault_id, &fx.postgres_id).await.unwrap().version, 1);
+    assert_eq!(
+        fx.owner
+            .items()
+            .get(&fx.vault_id, &fx.postgres_id)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_and_rotated_tokens_stop_working() {
     let fx = Fixture::new().await;
     let sa = fx.service_account().await;
-    assert_eq!(sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "pg-top");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "pg-top"
+    );
 
     let new_token = fx.owner.service_accounts().rotate(&fx.sa_id).await.unwrap();
-    let err = sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap_err();
+    let err = sa
+        .secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Unauthenticated, "{err}");
     let rotated = fx.server.connect(&new_token).await;
-    assert_eq!(rotated.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "pg-top");
+    assert_eq!(
+        rotated
+            .secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "pg-top"
+    );
 
     let listed = fx.owner.service_accounts().list().await.unwrap();
-    assert!(listed.iter().any(|p| p.id.as_str() == fx.sa_id && p.key_generation > 1));
+    assert!(listed
+        .iter()
+        .any(|p| p.id.as_str() == fx.sa_id && p.key_generation > 1));
 
     fx.owner.service_accounts().revoke(&fx.sa_id).await.unwrap();
-    let err = rotated.secrets().resolve("op://Infra/Postgres/password").await.unwrap_err();
+    let err = rotated
+        .secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Unauthenticated, "{err}");
-    let err = Client::authenticate(new_token.expose_secret(), fx.server.config()).await.unwrap_err();
+    let err = Client::authenticate(new_token.expose_secret(), fx.server.config())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Unauthenticated, "{err}");
 }
 
@@ -109,13 +201,20 @@ async fn rate_limits_surface_as_errors_and_state() {
             }
         }
     }
-    assert!((1..=12).contains(&resolved), "resolved {resolved} times under a budget of 12");
+    assert!(
+        (1..=12).contains(&resolved),
+        "resolved {resolved} times under a budget of 12"
+    );
     let state = last.expect("rate-limit headers");
     assert_eq!(state.limit, 12);
     assert_eq!(state.remaining, 0);
     assert!(state.reset.as_secs() > 0);
     // Another principal has its own budget.
-    fx.owner.secrets().resolve("op://Infra/Postgres/password").await.unwrap();
+    fx.owner
+        .secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,9 +222,25 @@ async fn expired_sessions_are_renewed_transparently() {
     let server = Server::start_with_env(&[("SESAME_SESSION_TTL", "2")]);
     let fx = Fixture::with_server(server).await;
     let sa = fx.service_account().await;
-    assert_eq!(sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "pg-top");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "pg-top"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let before = sa.round_trips();
-    assert_eq!(sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "pg-top");
-    assert_eq!(sa.round_trips() - before, 2, "one authentication, then the sync");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "pg-top"
+    );
+    assert_eq!(
+        sa.round_trips() - before,
+        2,
+        "one authentication, then the sync"
+    );
 }

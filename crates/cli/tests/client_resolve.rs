@@ -1,6 +1,6 @@
 //! End to end: secret resolution rules, errors, delta sync and round-trip counts against
 //! the real server.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -28,7 +28,10 @@ async fn a_service_account_resolves_by_every_rule() {
     assert_eq!(r("op://Infra/Postgres/password").await.unwrap(), "pg-top");
     // Names match case-insensitively; the unnamed section wins for three segments.
     assert_eq!(r("op://infra/POSTGRES/Password").await.unwrap(), "pg-top");
-    assert_eq!(r("op://Infra/Postgres/Admin/password").await.unwrap(), "pg-admin");
+    assert_eq!(
+        r("op://Infra/Postgres/Admin/password").await.unwrap(),
+        "pg-admin"
+    );
     // A field only in a named section is still found with three segments.
     assert_eq!(r("op://Infra/Postgres/host").await.unwrap(), "db.internal");
     // Ids match exactly.
@@ -37,15 +40,45 @@ async fn a_service_account_resolves_by_every_rule() {
     // Attributes.
     let totp = Totp::parse(TOTP_SECRET).unwrap();
     let before = totp.now().unwrap().code().to_owned();
-    let code = r("op://Infra/Postgres/Security/one-time password?attribute=totp").await.unwrap();
+    let code = r("op://Infra/Postgres/Security/one-time password?attribute=totp")
+        .await
+        .unwrap();
     let after = totp.now().unwrap().code().to_owned();
-    assert!(code == before || code == after, "{code} is not the current TOTP");
+    assert!(
+        code == before || code == after,
+        "{code} is not the current TOTP"
+    );
     assert_eq!(code.len(), 6);
-    assert_eq!(r("op://Infra/Postgres/password?attribute=type").await.unwrap(), "Concealed");
-    assert_eq!(r("op://Infra/Postgres/password?attribute=purpose").await.unwrap(), "PASSWORD");
-    assert_eq!(r("op://Infra/Postgres/username?attribute=purpose").await.unwrap(), "USERNAME");
-    assert_eq!(r("op://Infra/Postgres/Admin/password?attr=id").await.unwrap(), "adminpw");
-    assert_eq!(r("op://Infra/Postgres/private key?ssh-format=openssh").await.unwrap(), OPENSSH_KEY);
+    assert_eq!(
+        r("op://Infra/Postgres/password?attribute=type")
+            .await
+            .unwrap(),
+        "Concealed"
+    );
+    assert_eq!(
+        r("op://Infra/Postgres/password?attribute=purpose")
+            .await
+            .unwrap(),
+        "PASSWORD"
+    );
+    assert_eq!(
+        r("op://Infra/Postgres/username?attribute=purpose")
+            .await
+            .unwrap(),
+        "USERNAME"
+    );
+    assert_eq!(
+        r("op://Infra/Postgres/Admin/password?attr=id")
+            .await
+            .unwrap(),
+        "adminpw"
+    );
+    assert_eq!(
+        r("op://Infra/Postgres/private key?ssh-format=openssh")
+            .await
+            .unwrap(),
+        OPENSSH_KEY
+    );
     assert_eq!(r("op://Infra/Postgres/notes").await.unwrap(), "pg notes");
 
     // Errors name the segment that failed.
@@ -57,19 +90,33 @@ async fn a_service_account_resolves_by_every_rule() {
     assert_eq!(not_found_what(&err), "section");
     let err = r("op://Infra/Postgres/nope").await.unwrap_err();
     assert_eq!(not_found_what(&err), "field");
-    let err = r("op://Infra/Postgres/cert.pem?attribute=content").await.unwrap_err();
+    let err = r("op://Infra/Postgres/cert.pem?attribute=content")
+        .await
+        .unwrap_err();
     assert_eq!(not_found_what(&err), "file");
-    let err = r("op://Infra/Postgres/password?attribute=otp").await.unwrap_err();
+    let err = r("op://Infra/Postgres/password?attribute=otp")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
-    let err = r("op://Infra/Postgres/password?ssh-format=openssh").await.unwrap_err();
+    let err = r("op://Infra/Postgres/password?ssh-format=openssh")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     let rounds = sa.round_trips();
     let err = r("op:/Infra/Postgres").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidReference);
-    assert_eq!(sa.round_trips(), rounds, "a malformed reference costs no round trip");
+    assert_eq!(
+        sa.round_trips(),
+        rounds,
+        "a malformed reference costs no round trip"
+    );
 
     // A vault the service account was not granted looks exactly like a missing one.
-    fx.owner.vaults().create(VaultCreateParams::new("Payroll")).await.unwrap();
+    fx.owner
+        .vaults()
+        .create(VaultCreateParams::new("Payroll"))
+        .await
+        .unwrap();
     let err = r("op://Payroll/anything/password").await.unwrap_err();
     assert_eq!(not_found_what(&err), "vault");
 }
@@ -78,12 +125,24 @@ async fn a_service_account_resolves_by_every_rule() {
 async fn ambiguity_lists_ids_and_archived_items_never_resolve() {
     let fx = Fixture::new().await;
     let items = fx.owner.items();
-    let a = items.create(login(&fx.vault_id, "Shared", "one")).await.unwrap();
-    let b = items.create(login(&fx.vault_id, "shared", "two")).await.unwrap();
+    let a = items
+        .create(login(&fx.vault_id, "Shared", "one"))
+        .await
+        .unwrap();
+    let b = items
+        .create(login(&fx.vault_id, "shared", "two"))
+        .await
+        .unwrap();
     let sa = fx.service_account().await;
-    let err = sa.secrets().resolve("op://Infra/Shared/password").await.unwrap_err();
+    let err = sa
+        .secrets()
+        .resolve("op://Infra/Shared/password")
+        .await
+        .unwrap_err();
     match &err {
-        Error::Ambiguous { what, candidates, .. } => {
+        Error::Ambiguous {
+            what, candidates, ..
+        } => {
             assert_eq!(what, "item");
             let mut got = candidates.clone();
             got.sort();
@@ -97,7 +156,13 @@ async fn ambiguity_lists_ids_and_archived_items_never_resolve() {
 
     // Archiving one removes it from matching: the name is no longer ambiguous.
     items.archive(&fx.vault_id, &a.id).await.unwrap();
-    assert_eq!(sa.secrets().resolve("op://Infra/Shared/password").await.unwrap(), "two");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Shared/password")
+            .await
+            .unwrap(),
+        "two"
+    );
     // An archived item does not resolve, even by id.
     let err = sa
         .secrets()
@@ -111,28 +176,84 @@ async fn ambiguity_lists_ids_and_archived_items_never_resolve() {
 async fn delta_sync_shows_one_clients_change_to_another() {
     let fx = Fixture::new().await;
     let sa = fx.service_account().await;
-    assert_eq!(sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "pg-top");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "pg-top"
+    );
 
-    let mut item = fx.owner.items().get(&fx.vault_id, &fx.postgres_id).await.unwrap();
-    item.fields.iter_mut().find(|f| f.id == "password").unwrap().value = "rotated".into();
+    let mut item = fx
+        .owner
+        .items()
+        .get(&fx.vault_id, &fx.postgres_id)
+        .await
+        .unwrap();
+    item.fields
+        .iter_mut()
+        .find(|f| f.id == "password")
+        .unwrap()
+        .value = "rotated".into();
     fx.owner.items().put(&item).await.unwrap();
-    assert_eq!(sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "rotated");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "rotated"
+    );
 
-    let new = fx.owner.items().create(login(&fx.vault_id, "Redis", "r3d1s")).await.unwrap();
-    assert_eq!(sa.secrets().resolve("op://Infra/Redis/password").await.unwrap(), "r3d1s");
+    let new = fx
+        .owner
+        .items()
+        .create(login(&fx.vault_id, "Redis", "r3d1s"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Redis/password")
+            .await
+            .unwrap(),
+        "r3d1s"
+    );
 
-    fx.owner.items().delete(&fx.vault_id, &new.id).await.unwrap();
-    let err = sa.secrets().resolve("op://Infra/Redis/password").await.unwrap_err();
+    fx.owner
+        .items()
+        .delete(&fx.vault_id, &new.id)
+        .await
+        .unwrap();
+    let err = sa
+        .secrets()
+        .resolve("op://Infra/Redis/password")
+        .await
+        .unwrap_err();
     assert_eq!(not_found_what(&err), "item");
 
     // Renaming the vault is seen too.
     fx.owner
         .vaults()
-        .update(&fx.vault_id, sesame_core::model::VaultUpdateParams { title: Some("Platform".into()), description: None })
+        .update(
+            &fx.vault_id,
+            sesame_core::model::VaultUpdateParams {
+                title: Some("Platform".into()),
+                description: None,
+            },
+        )
         .await
         .unwrap();
-    assert_eq!(sa.secrets().resolve("op://Platform/Postgres/password").await.unwrap(), "rotated");
-    let err = sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap_err();
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Platform/Postgres/password")
+            .await
+            .unwrap(),
+        "rotated"
+    );
+    let err = sa
+        .secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap_err();
     assert_eq!(not_found_what(&err), "vault");
 }
 
@@ -142,9 +263,20 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
     let mut refs = Vec::new();
     for batch in 0..2 {
         let params = (0..50)
-            .map(|i| login(&fx.vault_id, &format!("svc-{batch}-{i}"), &format!("pw-{batch}-{i}")))
+            .map(|i| {
+                login(
+                    &fx.vault_id,
+                    &format!("svc-{batch}-{i}"),
+                    &format!("pw-{batch}-{i}"),
+                )
+            })
             .collect();
-        let created = fx.owner.items().create_all(&fx.vault_id, params).await.unwrap();
+        let created = fx
+            .owner
+            .items()
+            .create_all(&fx.vault_id, params)
+            .await
+            .unwrap();
         assert!(created.individual_responses.iter().all(Result::is_ok));
     }
     for batch in 0..2 {
@@ -155,52 +287,111 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
     let sa = fx.service_account().await;
     // Cold: authentication + one sync.
     assert_eq!(sa.round_trips(), 1, "authenticate is one round trip");
-    sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap();
+    sa.secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
     assert_eq!(sa.round_trips(), 2, "a cold resolve is one sync");
 
     let before = sa.round_trips();
-    assert_eq!(sa.secrets().resolve("op://Infra/Postgres/password").await.unwrap(), "pg-top");
-    assert_eq!(sa.round_trips() - before, 1, "a warm resolve is exactly one round trip");
+    assert_eq!(
+        sa.secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap(),
+        "pg-top"
+    );
+    assert_eq!(
+        sa.round_trips() - before,
+        1,
+        "a warm resolve is exactly one round trip"
+    );
 
     let before = sa.round_trips();
     let all = sa.secrets().resolve_all(&refs).await.unwrap();
-    assert!(sa.round_trips() - before <= 2, "resolve_all of 100 took {}", sa.round_trips() - before);
+    assert!(
+        sa.round_trips() - before <= 2,
+        "resolve_all of 100 took {}",
+        sa.round_trips() - before
+    );
     assert_eq!(all.individual_responses.len(), 100);
-    assert_eq!(all.get("op://Infra/svc-1-49/password").unwrap().as_ref().unwrap(), "pw-1-49");
+    assert_eq!(
+        all.get("op://Infra/svc-1-49/password")
+            .unwrap()
+            .as_ref()
+            .unwrap(),
+        "pw-1-49"
+    );
     assert!(all.individual_responses.values().all(Result::is_ok));
 
     // cache_ttl: fresh means zero round trips; zero means always sync.
     let cached = Client::authenticate(
         secrecy::ExposeSecret::expose_secret(&fx.sa_token),
-        ClientConfig { cache_ttl: Some(Duration::from_secs(60)), ..fx.server.config() },
+        ClientConfig {
+            cache_ttl: Some(Duration::from_secs(60)),
+            ..fx.server.config()
+        },
     )
     .await
     .unwrap();
-    cached.secrets().resolve("op://Infra/Postgres/password").await.unwrap();
+    cached
+        .secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
     let before = cached.round_trips();
     for _ in 0..5 {
-        cached.secrets().resolve("op://Infra/Postgres/password").await.unwrap();
+        cached
+            .secrets()
+            .resolve("op://Infra/Postgres/password")
+            .await
+            .unwrap();
     }
     cached.secrets().resolve_all(&refs).await.unwrap();
-    assert_eq!(cached.round_trips(), before, "a fresh cache_ttl costs no round trip");
+    assert_eq!(
+        cached.round_trips(),
+        before,
+        "a fresh cache_ttl costs no round trip"
+    );
 
     let zero = Client::authenticate(
         secrecy::ExposeSecret::expose_secret(&fx.sa_token),
-        ClientConfig { cache_ttl: Some(Duration::ZERO), ..fx.server.config() },
+        ClientConfig {
+            cache_ttl: Some(Duration::ZERO),
+            ..fx.server.config()
+        },
     )
     .await
     .unwrap();
-    zero.secrets().resolve("op://Infra/Postgres/password").await.unwrap();
+    zero.secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
     let before = zero.round_trips();
-    zero.secrets().resolve("op://Infra/Postgres/password").await.unwrap();
-    assert_eq!(zero.round_trips() - before, 1, "cache_ttl = 0 syncs every time");
+    zero.secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
+    assert_eq!(
+        zero.round_trips() - before,
+        1,
+        "cache_ttl = 0 syncs every time"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_is_correct_under_many_concurrent_tasks() {
     let fx = Fixture::new().await;
     for i in 0..8 {
-        fx.owner.items().create(login(&fx.vault_id, &format!("task-{i}"), &format!("secret-{i}"))).await.unwrap();
+        fx.owner
+            .items()
+            .create(login(
+                &fx.vault_id,
+                &format!("task-{i}"),
+                &format!("secret-{i}"),
+            ))
+            .await
+            .unwrap();
     }
     let sa = fx.service_account().await;
     let mut tasks = tokio::task::JoinSet::new();

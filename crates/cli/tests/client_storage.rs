@@ -1,9 +1,11 @@
 //! End to end: the server's database files never hold a plaintext title, value or note.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use sesame_core::model::{ItemCategory, ItemCreateParams, ItemFieldType, ItemSection, VaultCreateParams};
+use sesame_core::model::{
+    ItemCategory, ItemCreateParams, ItemFieldType, ItemSection, VaultCreateParams,
+};
 use support::{field, Server};
 
 /// Distinctive strings that would be found if anything were stored in the clear.
@@ -23,15 +25,33 @@ async fn database_files_hold_no_plaintext() {
     let owner = server.owner().await;
     let vault = owner
         .vaults()
-        .create(VaultCreateParams { description: Some(VAULT_DESCRIPTION.into()), ..VaultCreateParams::new(VAULT_TITLE) })
+        .create(VaultCreateParams {
+            description: Some(VAULT_DESCRIPTION.into()),
+            ..VaultCreateParams::new(VAULT_TITLE)
+        })
         .await
         .unwrap();
     let params = ItemCreateParams {
         fields: Some(vec![
-            field("f1", FIELD_TITLE, None, ItemFieldType::Concealed, FIELD_VALUE),
-            field("f2", "in section", Some("s1"), ItemFieldType::Text, FIELD_VALUE),
+            field(
+                "f1",
+                FIELD_TITLE,
+                None,
+                ItemFieldType::Concealed,
+                FIELD_VALUE,
+            ),
+            field(
+                "f2",
+                "in section",
+                Some("s1"),
+                ItemFieldType::Text,
+                FIELD_VALUE,
+            ),
         ]),
-        sections: Some(vec![ItemSection { id: "s1".into(), title: SECTION_TITLE.into() }]),
+        sections: Some(vec![ItemSection {
+            id: "s1".into(),
+            title: SECTION_TITLE.into(),
+        }]),
         notes: Some(NOTES.into()),
         tags: Some(vec![TAG.into()]),
         websites: Some(vec![sesame_core::model::Website {
@@ -54,7 +74,11 @@ async fn database_files_hold_no_plaintext() {
     assert_eq!(value, FIELD_VALUE);
 
     let files = server.db_files();
-    assert!(!files.is_empty(), "no database files in {}", server.data_dir.display());
+    assert!(
+        !files.is_empty(),
+        "no database files in {}",
+        server.data_dir.display()
+    );
     let mut scanned = 0;
     let mut control_found = false;
     for path in files {
@@ -63,7 +87,17 @@ async fn database_files_hold_no_plaintext() {
         // Positive control: the audit trail stores the integration name in the clear, so
         // a scan that cannot see it is not reading what the server wrote.
         control_found |= contains(&bytes, b"sesame-tests");
-        for canary in [VAULT_TITLE, VAULT_DESCRIPTION, ITEM_TITLE, FIELD_VALUE, FIELD_TITLE, SECTION_TITLE, NOTES, TAG, URL] {
+        for canary in [
+            VAULT_TITLE,
+            VAULT_DESCRIPTION,
+            ITEM_TITLE,
+            FIELD_VALUE,
+            FIELD_TITLE,
+            SECTION_TITLE,
+            NOTES,
+            TAG,
+            URL,
+        ] {
             for needle in [canary.as_bytes().to_vec(), utf16le(canary)] {
                 assert!(
                     !contains(&bytes, &needle),
@@ -74,7 +108,10 @@ async fn database_files_hold_no_plaintext() {
         }
     }
     assert!(scanned > 0);
-    assert!(control_found, "the positive control was not found: the scan is blind");
+    assert!(
+        control_found,
+        "the positive control was not found: the scan is blind"
+    );
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -1,5 +1,5 @@
 //! Starts the real `sesame` server binary on a fresh data directory for one test.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -129,7 +129,13 @@ use sesame_core::model::{
 pub const TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 pub const OPENSSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 
-pub fn field(id: &str, title: &str, section: Option<&str>, t: ItemFieldType, value: &str) -> ItemField {
+pub fn field(
+    id: &str,
+    title: &str,
+    section: Option<&str>,
+    t: ItemFieldType,
+    value: &str,
+) -> ItemField {
     let mut f = ItemField::new(id, title, t, value);
     f.section_id = section.map(str::to_owned);
     f
@@ -140,15 +146,51 @@ pub fn postgres(vault: &str) -> ItemCreateParams {
     ItemCreateParams {
         fields: Some(vec![
             field("username", "username", None, ItemFieldType::Text, "pg-user"),
-            field("password", "password", None, ItemFieldType::Concealed, "pg-top"),
-            field("adminpw", "password", Some("admin"), ItemFieldType::Concealed, "pg-admin"),
-            field("host", "host", Some("admin"), ItemFieldType::Text, "db.internal"),
-            field("otp", "one-time password", Some("security"), ItemFieldType::Totp, TOTP_SECRET),
-            field("sshkey", "private key", None, ItemFieldType::SshKey, OPENSSH_KEY),
+            field(
+                "password",
+                "password",
+                None,
+                ItemFieldType::Concealed,
+                "pg-top",
+            ),
+            field(
+                "adminpw",
+                "password",
+                Some("admin"),
+                ItemFieldType::Concealed,
+                "pg-admin",
+            ),
+            field(
+                "host",
+                "host",
+                Some("admin"),
+                ItemFieldType::Text,
+                "db.internal",
+            ),
+            field(
+                "otp",
+                "one-time password",
+                Some("security"),
+                ItemFieldType::Totp,
+                TOTP_SECRET,
+            ),
+            field(
+                "sshkey",
+                "private key",
+                None,
+                ItemFieldType::SshKey,
+                OPENSSH_KEY,
+            ),
         ]),
         sections: Some(vec![
-            ItemSection { id: "admin".into(), title: "Admin".into() },
-            ItemSection { id: "security".into(), title: "Security".into() },
+            ItemSection {
+                id: "admin".into(),
+                title: "Admin".into(),
+            },
+            ItemSection {
+                id: "security".into(),
+                title: "Security".into(),
+            },
         ]),
         notes: Some("pg notes".into()),
         tags: Some(vec!["prod".into(), "db".into()]),
@@ -159,7 +201,13 @@ pub fn postgres(vault: &str) -> ItemCreateParams {
 /// A one-field login.
 pub fn login(vault: &str, title: &str, password: &str) -> ItemCreateParams {
     ItemCreateParams {
-        fields: Some(vec![field("password", "password", None, ItemFieldType::Concealed, password)]),
+        fields: Some(vec![field(
+            "password",
+            "password",
+            None,
+            ItemFieldType::Concealed,
+            password,
+        )]),
         ..ItemCreateParams::new(ItemCategory::Login, vault, title)
     }
 }
@@ -182,7 +230,11 @@ impl Fixture {
 
     pub async fn with_server(server: Server) -> Self {
         let owner = server.owner().await;
-        let vault = owner.vaults().create(VaultCreateParams::new("Infra")).await.unwrap();
+        let vault = owner
+            .vaults()
+            .create(VaultCreateParams::new("Infra"))
+            .await
+            .unwrap();
         let item = owner.items().create(postgres(&vault.id)).await.unwrap();
         let (principal, sa_token) = owner
             .service_accounts()
