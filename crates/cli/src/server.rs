@@ -187,6 +187,19 @@ async fn init(
     credential_file: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let path = credential_file.unwrap_or_else(|| config.data_dir.join("owner.credential"));
+    if sesame_server::is_initialized(config)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Err(sesame_server::ServerError::AlreadyInitialized(
+            config
+                .database_path()
+                .map_err(|e| e.to_string())?
+                .display()
+                .to_string(),
+        )
+        .to_string());
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;

@@ -137,6 +137,19 @@ async fn init_store(
     }
 }
 
+/// Whether the configured database already has an account (creating the database if
+/// needed).
+///
+/// # Errors
+///
+/// As [`open_store`].
+pub async fn is_initialized(config: &ServerConfig) -> Result<bool, ServerError> {
+    let store = open_store(config).await?;
+    let account = store.account().await;
+    store.close().await;
+    Ok(account?.is_some())
+}
+
 /// Applies pending migrations; returns how many migrations the schema has.
 ///
 /// # Errors

@@ -37,7 +37,11 @@ async fn a_signed_assertion_gets_a_session_that_works() {
     .await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["id"], server.owner.principal_id().as_str());
-    for header in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+    for header in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
         assert!(me.headers.contains_key(header), "{header}");
     }
     server.shutdown().await;
@@ -47,14 +51,16 @@ async fn a_signed_assertion_gets_a_session_that_works() {
 async fn bad_signatures_stale_timestamps_and_strangers_are_rejected() {
     let server = start().await;
     let auth_url = server.url("/v1/auth");
-    let post = |body: serde_json::Value| {
-        send(&server.http, Method::POST, &auth_url, None, Some(body))
-    };
+    let post =
+        |body: serde_json::Value| send(&server.http, Method::POST, &auth_url, None, Some(body));
 
     let mut forged = auth_request(&server.owner, now());
     forged.integration_version = "9.9.9".into(); // signed over 1.0.0
     let reply = post(serde_json::to_value(&forged).unwrap()).await;
-    assert_eq!((reply.status.as_u16(), reply.code()), (401, "unauthenticated"));
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (401, "unauthenticated")
+    );
 
     let stale = auth_request(&server.owner, now() - 600);
     let reply = post(serde_json::to_value(&stale).unwrap()).await;
@@ -76,8 +82,15 @@ async fn bad_signatures_stale_timestamps_and_strangers_are_rejected() {
     let mut request = auth_request(&server.owner, now());
     request.integration_name = String::new();
     let reply = post(serde_json::to_value(&request).unwrap()).await;
-    assert_eq!((reply.status.as_u16(), reply.code()), (400, "invalid_input"));
-    assert!(reply.message().contains("integrationName"), "{}", reply.message());
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (400, "invalid_input")
+    );
+    assert!(
+        reply.message().contains("integrationName"),
+        "{}",
+        reply.message()
+    );
 
     let mut request = auth_request(&server.owner, now());
     request.signature = "!!".into();
@@ -122,7 +135,10 @@ async fn revoking_a_principal_ends_its_existing_session() {
     assert_eq!(reply.status, 204);
 
     let reply = sa.get(&format!("/v1/vaults/{vault}")).await;
-    assert_eq!((reply.status.as_u16(), reply.code()), (401, "unauthenticated"));
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (401, "unauthenticated")
+    );
     assert!(reply.message().contains("revoked"), "{}", reply.message());
     let again = send(
         &server.http,
@@ -208,11 +224,19 @@ async fn service_accounts_cannot_use_owner_endpoints() {
     let (_, sa) = server.service_account(&owner, &[]).await;
     for path in ["/v1/principals", "/v1/events"] {
         let reply = sa.get(path).await;
-        assert_eq!((reply.status.as_u16(), reply.code()), (403, "permission_denied"), "{path}");
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (403, "permission_denied"),
+            "{path}"
+        );
     }
-    let token = ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
+    let token =
+        ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
     let reply = sa
-        .post("/v1/principals", common::create_principal_body(&token, "x", &[]))
+        .post(
+            "/v1/principals",
+            common::create_principal_body(&token, "x", &[]),
+        )
         .await;
     assert_eq!(reply.status, 403);
     // Any principal may read another's public keys.

@@ -41,7 +41,17 @@ async fn bad_requests_get_4xx_and_change_nothing() {
         }
     };
     let json_ct = Some("application/json");
-    let cases: Vec<(&str, Method, String, Option<&'static str>, Vec<u8>, u16, &str)> = vec![
+    // (name, method, path, content type, body, expected status, expected in the message)
+    type Case = (
+        &'static str,
+        Method,
+        String,
+        Option<&'static str>,
+        Vec<u8>,
+        u16,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         ("malformed JSON", Method::PUT, item_path.clone(), json_ct, b"{\"expectedVersion\": 1,".to_vec(), 400, "EOF"),
         ("unknown field", Method::PUT, item_path.clone(),  json_ct,
             serde_json::to_vec(&json!({"expectedVersion": 1, "state": "active", "overview": "AA", "details": "AA", "title": "plaintext!"})).unwrap(), 400, "unknown field `title`"),
@@ -71,12 +81,19 @@ async fn bad_requests_get_4xx_and_change_nothing() {
         let code = reply["code"].as_str().unwrap_or_default();
         let message = reply["message"].as_str().unwrap_or_default();
         assert!(!code.is_empty(), "{name}: {reply}");
-        assert!(message.contains(needle), "{name}: {message:?} lacks {needle:?}");
+        assert!(
+            message.contains(needle),
+            "{name}: {message:?} lacks {needle:?}"
+        );
         if status != 404 {
             assert_eq!(code, "invalid_input", "{name}");
         }
     }
-    assert_eq!(snapshot().await, before, "no bad request changed stored data");
+    assert_eq!(
+        snapshot().await,
+        before,
+        "no bad request changed stored data"
+    );
     // And the server is still healthy.
     assert_eq!(owner.get(&item_path).await.status, 200);
     server.shutdown().await;

@@ -87,12 +87,19 @@ async fn item_create_get_batch_put_delete() {
         )
         .await;
     assert_eq!(reply.status, 400);
-    assert!(reply.message().contains("at most 50"), "{}", reply.message());
+    assert!(
+        reply.message().contains("at most 50"),
+        "{}",
+        reply.message()
+    );
 
     assert_eq!(owner.delete(&path).await.status, 204);
     assert_eq!(owner.get(&path).await.status, 404);
     assert_eq!(owner.delete(&path).await.status, 404);
-    assert_eq!(owner.put(&path, put_body(4, "active", "x")).await.status, 404);
+    assert_eq!(
+        owner.put(&path, put_body(4, "active", "x")).await.status,
+        404
+    );
     server.shutdown().await;
 }
 
@@ -105,11 +112,21 @@ async fn archiving_needs_archive_items() {
         .service_account(&owner, &[(&vault, &key, READ_ITEMS | UPDATE_ITEMS)])
         .await;
     let created = owner.create_item(&vault, b"o", b"d").await;
-    let path = format!("/v1/vaults/{vault}/items/{}", created.body["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/vaults/{vault}/items/{}",
+        created.body["id"].as_str().unwrap()
+    );
     let denied = editor.put(&path, put_body(1, "archived", "x")).await;
     assert_eq!(denied.status, 403);
-    assert!(denied.message().contains("ARCHIVE_ITEMS"), "{}", denied.message());
-    assert_eq!(editor.put(&path, put_body(1, "active", "x")).await.status, 200);
+    assert!(
+        denied.message().contains("ARCHIVE_ITEMS"),
+        "{}",
+        denied.message()
+    );
+    assert_eq!(
+        editor.put(&path, put_body(1, "active", "x")).await.status,
+        200
+    );
     assert_eq!(editor.delete(&path).await.status, 403);
     server.shutdown().await;
 }
@@ -120,7 +137,10 @@ async fn concurrent_puts_with_the_same_version_have_exactly_one_winner() {
     let owner = server.owner().await;
     let (vault, _) = owner.create_vault(&server.owner).await;
     let created = owner.create_item(&vault, b"o", b"d").await;
-    let path = format!("/v1/vaults/{vault}/items/{}", created.body["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/vaults/{vault}/items/{}",
+        created.body["id"].as_str().unwrap()
+    );
 
     let mut tasks = Vec::new();
     for n in 0..24 {
@@ -162,7 +182,10 @@ async fn delta_sync_includes_tombstones_and_is_empty_when_unchanged() {
         serde_json::from_value(owner.get(&format!("/v1/vaults/{vault}/items")).await.body).unwrap();
     assert_eq!(full.content_version, 2);
     assert_eq!(full.items.len(), 2);
-    assert!(full.items.iter().all(|i| i.details.is_none()), "no details unless asked");
+    assert!(
+        full.items.iter().all(|i| i.details.is_none()),
+        "no details unless asked"
+    );
     let with_details: ItemChanges = serde_json::from_value(
         owner
             .get(&format!("/v1/vaults/{vault}/items?since=0&details=true"))

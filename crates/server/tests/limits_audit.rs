@@ -22,12 +22,23 @@ async fn a_tiny_budget_answers_429_with_headers() {
             reply.headers["x-ratelimit-remaining"],
             expected_remaining.to_string().as_str()
         );
-        let reset: u64 = reply.headers["x-ratelimit-reset"].to_str().unwrap().parse().unwrap();
+        let reset: u64 = reply.headers["x-ratelimit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((1..=3600).contains(&reset));
     }
     let limited = owner.get("/v1/vaults").await;
-    assert_eq!((limited.status.as_u16(), limited.code()), (429, "rate_limited"));
-    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        (limited.status.as_u16(), limited.code()),
+        (429, "rate_limited")
+    );
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=3600).contains(&retry));
     assert_eq!(limited.headers["x-ratelimit-remaining"], "0");
     assert!(limited.message().contains("read"), "{}", limited.message());
@@ -66,7 +77,12 @@ async fn the_audit_trail_records_requests_chains_them_and_detects_tampering() {
     let events = page.body["events"].as_array().unwrap().clone();
     let actions: Vec<(&str, &str)> = events
         .iter()
-        .map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         actions,

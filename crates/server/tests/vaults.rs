@@ -52,7 +52,10 @@ async fn vault_create_list_get_update_delete() {
     let got = owner.get(&format!("/v1/vaults/{vault}")).await;
     assert_eq!(got.body["attributeVersion"], 2);
 
-    assert_eq!(owner.delete(&format!("/v1/vaults/{vault}")).await.status, 204);
+    assert_eq!(
+        owner.delete(&format!("/v1/vaults/{vault}")).await.status,
+        204
+    );
     assert_eq!(owner.get(&format!("/v1/vaults/{vault}")).await.status, 404);
     assert_eq!(owner.get("/v1/vaults").await.body, json!([]));
     server.shutdown().await;
@@ -77,12 +80,19 @@ async fn no_grant_is_indistinguishable_from_no_vault_and_a_missing_bit_is_403() 
     let missing = Id::generate();
     for (method_path, body) in [
         ("GET", None),
-        ("PUT", Some(json!({"expectedAttributeVersion": 1, "attributes": "AAAA"}))),
+        (
+            "PUT",
+            Some(json!({"expectedAttributeVersion": 1, "attributes": "AAAA"})),
+        ),
         ("DELETE", None),
     ] {
         let method = reqwest::Method::from_bytes(method_path.as_bytes()).unwrap();
         let hidden = reader
-            .call(method.clone(), &format!("/v1/vaults/{other_vault}"), body.clone())
+            .call(
+                method.clone(),
+                &format!("/v1/vaults/{other_vault}"),
+                body.clone(),
+            )
             .await;
         let absent = reader
             .call(method, &format!("/v1/vaults/{missing}"), body)
@@ -97,9 +107,7 @@ async fn no_grant_is_indistinguishable_from_no_vault_and_a_missing_bit_is_403() 
         );
         assert_eq!(hidden.code(), absent.code());
     }
-    let hidden_items = reader
-        .get(&format!("/v1/vaults/{other_vault}/items"))
-        .await;
+    let hidden_items = reader.get(&format!("/v1/vaults/{other_vault}/items")).await;
     assert_eq!(hidden_items.status, 404);
 
     // With a grant but not the bit: 403, naming the missing permission.
@@ -109,12 +117,25 @@ async fn no_grant_is_indistinguishable_from_no_vault_and_a_missing_bit_is_403() 
             json!({"expectedAttributeVersion": 1, "attributes": "AAAA"}),
         )
         .await;
-    assert_eq!((denied.status.as_u16(), denied.code()), (403, "permission_denied"));
-    assert!(denied.message().contains("MANAGE_VAULT"), "{}", denied.message());
+    assert_eq!(
+        (denied.status.as_u16(), denied.code()),
+        (403, "permission_denied")
+    );
+    assert!(
+        denied.message().contains("MANAGE_VAULT"),
+        "{}",
+        denied.message()
+    );
     let denied = reader.create_item(&vault, b"o", b"d").await;
     assert_eq!(denied.status, 403);
     assert!(denied.message().contains("CREATE_ITEMS"));
-    assert_eq!(reader.get(&format!("/v1/vaults/{vault}/items")).await.status, 200);
+    assert_eq!(
+        reader
+            .get(&format!("/v1/vaults/{vault}/items"))
+            .await
+            .status,
+        200
+    );
     server.shutdown().await;
 }
 
@@ -131,12 +152,19 @@ async fn grant_update_and_revoke_access() {
     // A new member needs the wrapped key.
     let reply = owner.put(&access, json!({"permissions": READ_ITEMS})).await;
     assert_eq!(reply.status, 400);
-    assert!(reply.message().contains("wrappedKey"), "{}", reply.message());
+    assert!(
+        reply.message().contains("wrappedKey"),
+        "{}",
+        reply.message()
+    );
     let wrapped = key
         .wrap(&token.keys().encryption_public_key(), &vault, sa_id)
         .unwrap();
     let reply = owner
-        .put(&access, json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}))
+        .put(
+            &access,
+            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}),
+        )
         .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(reply.body["permissions"], READ_ITEMS);
@@ -157,11 +185,17 @@ async fn grant_update_and_revoke_access() {
         .await;
     assert_eq!(reply.status, 200);
     assert_eq!(sa.create_item(&vault, b"o", b"d").await.status, 200);
-    assert_eq!(owner.put(&access, json!({"permissions": 0})).await.status, 400);
+    assert_eq!(
+        owner.put(&access, json!({"permissions": 0})).await.status,
+        400
+    );
 
     let members = owner.get(&format!("/v1/vaults/{vault}/access")).await;
     assert_eq!(members.body.as_array().unwrap().len(), 2);
-    assert_eq!(sa.get(&format!("/v1/vaults/{vault}/access")).await.status, 403);
+    assert_eq!(
+        sa.get(&format!("/v1/vaults/{vault}/access")).await.status,
+        403
+    );
 
     // Unknown principal: 404.
     let reply = owner

@@ -184,7 +184,10 @@ impl TestServer {
         let token =
             ServiceAccountToken::generate(&self.base, self.account, Id::generate()).unwrap();
         let reply = owner
-            .post("/v1/principals", create_principal_body(&token, "ci", grants))
+            .post(
+                "/v1/principals",
+                create_principal_body(&token, "ci", grants),
+            )
             .await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         let session = self.login(&token).await;
