@@ -8,7 +8,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`config`] | [`ServerConfig`]: listen address, data directory, TLS, limits |
-//! | [`store`] | the [`Store`](store::Store) trait and its SQLite backend |
+//! | [`store`] | the [`store::Store`] trait and its SQLite backend |
 //! | [`audit`] | the audit hash chain and [`audit::verify`] |
 //! | [`error`] | [`ApiError`] (request failures) and [`ServerError`] |
 //!
