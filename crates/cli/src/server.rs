@@ -20,7 +20,7 @@ pub(crate) enum ServerCommand {
         /// The URL clients reach the server at; it goes into the owner credential.
         #[arg(long, env = "SESAME_URL", default_value = "http://127.0.0.1:8787")]
         url: String,
-        /// Where to write the owner credential (default: <data-dir>/owner.credential).
+        /// Where to write the owner credential (default: DATA_DIR/owner.credential).
         /// Created with mode 0600; an existing file is never overwritten.
         #[arg(long)]
         credential_file: Option<PathBuf>,
@@ -64,7 +64,7 @@ pub(crate) struct StorageArgs {
     /// Directory of the database and the owner credential [default: sesame-data].
     #[arg(long, env = "SESAME_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Database URL (sqlite://PATH) [default: <data-dir>/sesame.db].
+    /// Database URL (sqlite://PATH) [default: DATA_DIR/sesame.db].
     #[arg(long, env = "SESAME_DATABASE_URL")]
     database_url: Option<String>,
 }
@@ -187,6 +187,19 @@ async fn init(
     credential_file: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let path = credential_file.unwrap_or_else(|| config.data_dir.join("owner.credential"));
+    if sesame_server::is_initialized(config)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Err(sesame_server::ServerError::AlreadyInitialized(
+            config
+                .database_path()
+                .map_err(|e| e.to_string())?
+                .display()
+                .to_string(),
+        )
+        .to_string());
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;

@@ -8,7 +8,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`config`] | [`ServerConfig`]: listen address, data directory, TLS, limits |
-//! | [`store`] | the [`Store`](store::Store) trait and its SQLite backend |
+//! | [`store`] | the [`store::Store`] trait and its SQLite backend |
 //! | [`audit`] | the audit hash chain and [`audit::verify`] |
 //! | [`error`] | [`ApiError`] (request failures) and [`ServerError`] |
 //!
@@ -135,6 +135,19 @@ async fn init_store(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether the configured database already has an account (creating the database if
+/// needed).
+///
+/// # Errors
+///
+/// As [`open_store`].
+pub async fn is_initialized(config: &ServerConfig) -> Result<bool, ServerError> {
+    let store = open_store(config).await?;
+    let account = store.account().await;
+    store.close().await;
+    Ok(account?.is_some())
 }
 
 /// Applies pending migrations; returns how many migrations the schema has.

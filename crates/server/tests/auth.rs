@@ -1,0 +1,250 @@
+//! Authentication over real HTTP: assertions, sessions, revocation, rotation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{auth_request, b64, now, send, start, start_with};
+use reqwest::Method;
+use serde_json::json;
+use sesame_core::id::Id;
+use sesame_core::model::permissions::READ_ITEMS;
+use sesame_core::token::ServiceAccountToken;
+
+#[tokio::test]
+async fn a_signed_assertion_gets_a_session_that_works() {
+    let server = start().await;
+    let request = auth_request(&server.owner, now());
+    let reply = send(
+        &server.http,
+        Method::POST,
+        &server.url("/v1/auth"),
+        None,
+        Some(serde_json::to_value(&request).unwrap()),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let session = reply.body["session"].as_str().unwrap();
+    assert!(session.starts_with("v1."));
+    assert_eq!(reply.body["principal"]["kind"], "owner");
+    assert!(reply.body["expiresAt"].as_u64().unwrap() > now() + 3000);
+    let me = send(
+        &server.http,
+        Method::GET,
+        &server.url("/v1/principals/me"),
+        Some(session),
+        None,
+    )
+    .await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["id"], server.owner.principal_id().as_str());
+    for header in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(me.headers.contains_key(header), "{header}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_signatures_stale_timestamps_and_strangers_are_rejected() {
+    let server = start().await;
+    let auth_url = server.url("/v1/auth");
+    let post =
+        |body: serde_json::Value| send(&server.http, Method::POST, &auth_url, None, Some(body));
+
+    let mut forged = auth_request(&server.owner, now());
+    forged.integration_version = "9.9.9".into(); // signed over 1.0.0
+    let reply = post(serde_json::to_value(&forged).unwrap()).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (401, "unauthenticated")
+    );
+
+    let stale = auth_request(&server.owner, now() - 600);
+    let reply = post(serde_json::to_value(&stale).unwrap()).await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.message().contains("clock"), "{}", reply.message());
+
+    let stranger =
+        ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
+    let reply = post(serde_json::to_value(auth_request(&stranger, now())).unwrap()).await;
+    assert_eq!(reply.status, 401);
+
+    let other_account =
+        ServiceAccountToken::generate(&server.base, Id::generate(), *server.owner.principal_id())
+            .unwrap();
+    let reply = post(serde_json::to_value(auth_request(&other_account, now())).unwrap()).await;
+    assert_eq!(reply.status, 401);
+
+    // The integration name is checked with a precise message.
+    let mut request = auth_request(&server.owner, now());
+    request.integration_name = String::new();
+    let reply = post(serde_json::to_value(&request).unwrap()).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (400, "invalid_input")
+    );
+    assert!(
+        reply.message().contains("integrationName"),
+        "{}",
+        reply.message()
+    );
+
+    let mut request = auth_request(&server.owner, now());
+    request.signature = "!!".into();
+    let reply = post(serde_json::to_value(&request).unwrap()).await;
+    assert_eq!(reply.status, 400);
+
+    // A forged or altered session is rejected.
+    let session = server.owner().await;
+    let mut altered = session.clone();
+    altered.session.push('A');
+    assert_eq!(altered.get("/v1/principals/me").await.status, 401);
+    let (claims, mac) = session.session.rsplit_once('.').unwrap();
+    let mut other = session.clone();
+    other.session = format!("{claims}x.{mac}");
+    assert_eq!(other.get("/v1/principals/me").await.status, 401);
+
+    // Every failed attempt is in the audit trail.
+    let events = session.get("/v1/events?limit=1000").await;
+    let auth_failures = events.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "auth" && e["outcome"] != "ok")
+        .count();
+    assert_eq!(auth_failures, 6);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn revoking_a_principal_ends_its_existing_session() {
+    let server = start().await;
+    let owner = server.owner().await;
+    let (vault, key) = owner.create_vault(&server.owner).await;
+    let (token, sa) = server
+        .service_account(&owner, &[(&vault, &key, READ_ITEMS)])
+        .await;
+    assert_eq!(sa.get(&format!("/v1/vaults/{vault}")).await.status, 200);
+
+    let reply = owner
+        .delete(&format!("/v1/principals/{}", token.principal_id()))
+        .await;
+    assert_eq!(reply.status, 204);
+
+    let reply = sa.get(&format!("/v1/vaults/{vault}")).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (401, "unauthenticated")
+    );
+    assert!(reply.message().contains("revoked"), "{}", reply.message());
+    let again = send(
+        &server.http,
+        Method::POST,
+        &server.url("/v1/auth"),
+        None,
+        Some(serde_json::to_value(auth_request(&token, now())).unwrap()),
+    )
+    .await;
+    assert_eq!(again.status, 401);
+    // The owner cannot be revoked.
+    let reply = owner
+        .delete(&format!("/v1/principals/{}", server.owner.principal_id()))
+        .await;
+    assert_eq!(reply.status, 400);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn rotating_keys_ends_old_sessions_and_the_new_token_works() {
+    let server = start().await;
+    let owner = server.owner().await;
+    let (vault, key) = owner.create_vault(&server.owner).await;
+    let (token, old) = server
+        .service_account(&owner, &[(&vault, &key, READ_ITEMS)])
+        .await;
+    let id = *token.principal_id();
+    let new_token = ServiceAccountToken::generate(&server.base, server.account, id).unwrap();
+    let keys = new_token.keys();
+    let reply = owner
+        .post(
+            &format!("/v1/principals/{id}/rotate"),
+            json!({
+                "signingPublicKey": b64(&keys.signing_public_key()),
+                "encryptionPublicKey": b64(&keys.encryption_public_key()),
+                "grants": [{
+                    "vaultId": vault,
+                    "permissions": READ_ITEMS,
+                    "wrappedKey": key.wrap(&keys.encryption_public_key(), &vault, &id).unwrap(),
+                }],
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.body["keyGeneration"], 2);
+
+    let reply = old.get("/v1/vaults").await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.message().contains("rotated"), "{}", reply.message());
+    let stale_login = send(
+        &server.http,
+        Method::POST,
+        &server.url("/v1/auth"),
+        None,
+        Some(serde_json::to_value(auth_request(&token, now())).unwrap()),
+    )
+    .await;
+    assert_eq!(stale_login.status, 401);
+
+    let fresh = server.login(&new_token).await;
+    let vaults = fresh.get("/v1/vaults").await;
+    assert_eq!(vaults.status, 200);
+    assert_eq!(vaults.body[0]["permissions"], READ_ITEMS);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let server = start_with(|c| c.session_ttl_seconds = 1).await;
+    let owner = server.owner().await;
+    assert_eq!(owner.get("/v1/principals/me").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let reply = owner.get("/v1/principals/me").await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.message().contains("expired"), "{}", reply.message());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_accounts_cannot_use_owner_endpoints() {
+    let server = start().await;
+    let owner = server.owner().await;
+    let (_, sa) = server.service_account(&owner, &[]).await;
+    for path in ["/v1/principals", "/v1/events"] {
+        let reply = sa.get(path).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (403, "permission_denied"),
+            "{path}"
+        );
+    }
+    let token =
+        ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
+    let reply = sa
+        .post(
+            "/v1/principals",
+            common::create_principal_body(&token, "x", &[]),
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    // Any principal may read another's public keys.
+    let reply = sa
+        .get(&format!("/v1/principals/{}", server.owner.principal_id()))
+        .await;
+    assert_eq!(reply.status, 200);
+    let list = owner.get("/v1/principals").await;
+    assert_eq!(list.body.as_array().unwrap().len(), 2);
+    server.shutdown().await;
+}

@@ -1,0 +1,174 @@
+//! Rate limits and the audit trail over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::start_with;
+use sqlx::Connection as _;
+
+#[tokio::test]
+async fn a_tiny_budget_answers_429_with_headers() {
+    let server = start_with(|c| {
+        c.rate_limit_reads = 3;
+        c.rate_limit_writes = 2;
+    })
+    .await;
+    let owner = server.owner().await;
+    for expected_remaining in [2, 1, 0] {
+        let reply = owner.get("/v1/vaults").await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.headers["x-ratelimit-limit"], "3");
+        assert_eq!(
+            reply.headers["x-ratelimit-remaining"],
+            expected_remaining.to_string().as_str()
+        );
+        let reset: u64 = reply.headers["x-ratelimit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3600).contains(&reset));
+    }
+    let limited = owner.get("/v1/vaults").await;
+    assert_eq!(
+        (limited.status.as_u16(), limited.code()),
+        (429, "rate_limited")
+    );
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry));
+    assert_eq!(limited.headers["x-ratelimit-remaining"], "0");
+    assert!(limited.message().contains("read"), "{}", limited.message());
+
+    // Writes have their own budget.
+    owner.create_vault(&server.owner).await;
+    owner.create_vault(&server.owner).await;
+    let reply = owner
+        .post("/v1/vaults", serde_json::json!({"id": "x"}))
+        .await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.headers["x-ratelimit-limit"], "2");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_audit_trail_records_requests_chains_them_and_detects_tampering() {
+    let server = start_with(|_| {}).await;
+    let owner = server.owner().await;
+    let (vault, _) = owner.create_vault(&server.owner).await;
+    let item = owner.create_item(&vault, b"o", b"d").await;
+    let item_id = item.body["id"].as_str().unwrap().to_owned();
+    owner
+        .get(&format!("/v1/vaults/{vault}/items/{item_id}"))
+        .await;
+    let conflict = owner
+        .put(
+            &format!("/v1/vaults/{vault}/items/{item_id}"),
+            serde_json::json!({"expectedVersion": 7, "state": "active", "overview": "AA", "details": "AA"}),
+        )
+        .await;
+    assert_eq!(conflict.status, 409);
+
+    let page = owner.get("/v1/events?after=0&limit=1000").await;
+    assert_eq!(page.status, 200);
+    let events = page.body["events"].as_array().unwrap().clone();
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("account.init", "ok"),
+            ("auth", "ok"),
+            ("vault.create", "ok"),
+            ("item.create", "ok"),
+            ("item.get", "ok"),
+            ("item.update", "conflict"),
+        ]
+    );
+    let update = &events[5];
+    assert_eq!(update["vaultId"], vault.as_str());
+    assert_eq!(update["itemId"], item_id.as_str());
+    assert_eq!(update["principalId"], server.owner.principal_id().as_str());
+    assert_eq!(update["integrationName"], "sesame-tests");
+    assert_eq!(update["integrationVersion"], "1.0.0");
+    assert_eq!(events[0]["prevHash"], sesame_server::audit::GENESIS_HASH);
+    for pair in events.windows(2) {
+        assert_eq!(pair[1]["prevHash"], pair[0]["hash"]);
+    }
+    // Clients can check each event's hash themselves.
+    for event in &events {
+        let parsed: sesame_core::api::AuditEvent = serde_json::from_value(event.clone()).unwrap();
+        assert_eq!(sesame_server::audit::event_hash(&parsed), parsed.hash);
+    }
+
+    // Paging with the cursor.
+    let first = owner.get("/v1/events?limit=2").await;
+    assert_eq!(first.body["events"].as_array().unwrap().len(), 2);
+    assert_eq!(first.body["nextCursor"], 2);
+    let second = owner.get("/v1/events?after=2&limit=2").await;
+    assert_eq!(second.body["events"][0]["seq"], 3);
+    assert_eq!(owner.get("/v1/events?limit=0").await.status, 400);
+
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert!(report.events >= 9);
+
+    // The database refuses edits of the trail; someone with the file can drop the guard,
+    // but verification then names the altered event.
+    let path = server.config.database_path().unwrap();
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let refused = sqlx::query("UPDATE audit_events SET outcome = 'ok' WHERE seq = 6")
+        .execute(&mut raw)
+        .await;
+    assert!(refused.is_err(), "the append-only trigger refuses updates");
+    sqlx::query("DROP TRIGGER audit_events_no_update")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET outcome = 'ok' WHERE seq = 6")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    let (seq, why) = report.first_broken.clone().unwrap();
+    assert_eq!(seq, 6, "{why}");
+    assert_eq!(report.events, 5);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleting_an_event_is_detected() {
+    let server = start_with(|_| {}).await;
+    let owner = server.owner().await;
+    owner.get("/v1/vaults").await;
+    owner.get("/v1/vaults").await;
+    let path = server.config.database_path().unwrap();
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER audit_events_no_delete")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_events WHERE seq = 2")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    assert_eq!(report.first_broken.unwrap().0, 3);
+    server.shutdown().await;
+}
