@@ -244,3 +244,26 @@ async fn expired_sessions_are_renewed_transparently() {
         "one authentication, then the sync"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_chain_of_client_activity_verifies() {
+    let fx = Fixture::new().await;
+    let sa = fx.service_account().await;
+    sa.secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
+    let _ = sa
+        .items()
+        .create(login(&fx.vault_id, "denied", "x"))
+        .await
+        .unwrap_err();
+    fx.owner
+        .items()
+        .archive(&fx.vault_id, &fx.postgres_id)
+        .await
+        .unwrap();
+    let (ok, out) = fx.server.audit_verify();
+    assert!(ok, "audit verify failed: {out}");
+    assert!(out.contains("intact"), "{out}");
+}

@@ -53,6 +53,7 @@ impl Server {
             .args(["server", "start", "--data-dir"])
             .arg(&data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .env("SESAME_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
@@ -253,5 +254,20 @@ impl Fixture {
 
     pub async fn service_account(&self) -> Client {
         self.server.connect(&self.sa_token).await
+    }
+}
+
+impl Server {
+    /// Runs `sesame server audit verify` on this server's data and returns its stdout.
+    pub fn audit_verify(&self) -> (bool, String) {
+        let output = Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(["server", "audit", "verify", "--data-dir"])
+            .arg(&self.data_dir)
+            .output()
+            .expect("run sesame server audit verify");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
     }
 }
