@@ -5,12 +5,15 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo test lint fmt bench compat vectors
+.PHONY: help demo tour test lint fmt bench compat vectors
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n",$$1,$$2}'
 
-demo: ## Run the end-to-end demo (today: the offline core — references, TOTP, passwords, crypto, tokens)
+demo: ## Start a local server, provision a demo vault, resolve secrets from Rust, stop the server
+	scripts/demo.sh
+
+tour: ## A tour of the offline core: tokens, keys, envelopes, file streams, references, TOTP, passwords
 	$(CARGO) run --quiet -p sesame-core --example offline_tour
 
 test: lint ## Run every check and test suite (what CI runs)
@@ -44,6 +47,7 @@ fmt: $(PYENV)/.installed ## Format all code
 	$(PYENV)/bin/ruff format bench tests
 
 bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
-	$(CARGO) bench -p sesame-core --bench reference --bench totp --bench password -- $(BENCH_ARGS)
+	$(CARGO) build --quiet -p sesame-cli --bin sesame
+	$(CARGO) bench -p sesame-core --bench reference --bench totp --bench password --bench client -- $(BENCH_ARGS)
 	$(PYENV)/bin/python bench/official_1password.py target/bench-official.json
 	$(PYENV)/bin/python bench/report.py target/criterion target/bench-official.json

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make demo: start a local server on the embedded SQLite default, provision a demo vault
+# and a read-only service account, resolve secrets with it, and stop the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet -p sesame-cli -p sesame-core --bin sesame --example provision_demo --example resolve_secret
+bin=target/debug
+dir=$(mktemp -d)
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+echo "== sesame server init"
+"$bin/sesame" server init --data-dir "$dir" >/dev/null
+echo "owner credential written to $dir/owner.credential (mode $(stat -c %a "$dir/owner.credential"))"
+
+echo "== sesame server start (SQLite in $dir)"
+"$bin/sesame" server start --data-dir "$dir" --listen 127.0.0.1:0 >"$dir/server.out" 2>"$dir/server.err" &
+server_pid=$!
+for _ in $(seq 100); do
+    [ -s "$dir/server.out" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$dir/server.err" >&2; exit 1; }
+    sleep 0.1
+done
+url=$(head -n1 "$dir/server.out" | sed 's/^listening on //')
+[ -n "$url" ] || { echo "the server did not start" >&2; cat "$dir/server.err" >&2; exit 1; }
+echo "listening on $url"
+
+echo "== provision (as the owner)"
+"$bin/examples/provision_demo" "$dir/owner.credential" "$url" "$dir/demo.token"
+
+echo "== resolve from Rust (as the read-only service account)"
+export SESAME_SERVICE_ACCOUNT_TOKEN SESAME_URL="$url"
+SESAME_SERVICE_ACCOUNT_TOKEN=$(cat "$dir/demo.token")
+for reference in "op://Demo/Postgres/username" "op://Demo/Postgres/password" "op://Demo/Postgres/one-time password?attribute=totp"; do
+    printf '%-56s → %s\n' "$reference" "$("$bin/examples/resolve_secret" "$reference")"
+done
+echo "a reference that does not resolve:"
+"$bin/examples/resolve_secret" "op://Demo/Postgres/api key" || true
+
+echo "== sesame server audit verify"
+"$bin/sesame" server audit verify --data-dir "$dir"
+echo "== stopping the server"
