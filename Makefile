@@ -47,7 +47,8 @@ fmt: $(PYENV)/.installed ## Format all code
 	$(PYENV)/bin/ruff format bench tests
 
 bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
-	$(CARGO) build --quiet -p sesame-cli --bin sesame
-	$(CARGO) bench -p sesame-core --bench reference --bench totp --bench password --bench client -- $(BENCH_ARGS)
+	$(CARGO) build --quiet --release -p sesame-cli --bin sesame
+	SESAME_BENCH_SERVER=$(CURDIR)/target/release/sesame \
+	  $(CARGO) bench -p sesame-core --bench reference --bench totp --bench password --bench client -- $(BENCH_ARGS)
 	$(PYENV)/bin/python bench/official_1password.py target/bench-official.json
 	$(PYENV)/bin/python bench/report.py target/criterion target/bench-official.json

@@ -36,7 +36,12 @@ impl Drop for Server {
     }
 }
 
+/// The server to measure against: `SESAME_BENCH_SERVER` (`make bench` passes a release
+/// build), else the debug build of this checkout.
 fn binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SESAME_BENCH_SERVER") {
+        return Some(PathBuf::from(path));
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
@@ -116,11 +121,12 @@ fn login(vault: &str, title: String, password: String) -> ItemCreateParams {
 fn bench(c: &mut Criterion) {
     let Some(bin) = binary() else {
         eprintln!(
-            "client bench skipped: target/debug/sesame is missing; build it first \
-             (cargo build -p sesame-cli, which `make bench` does)"
+            "client bench skipped: target/debug/sesame is missing and SESAME_BENCH_SERVER is \
+             unset; `make bench` builds a release server and sets it"
         );
         return;
     };
+    eprintln!("client bench: server {}", bin.display());
     let rt = Runtime::new().unwrap();
     let server = start(&bin);
     let owner = rt
