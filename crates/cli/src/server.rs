@@ -252,7 +252,7 @@ async fn init(
     println!();
     println!("Start the server:   sesame server start --data-dir {data_dir}");
     println!(
-        "Use the credential: export SESAME_TOKEN=\"$(cat {})\"",
+        "Use the credential: export SESAME_SERVICE_ACCOUNT_TOKEN=\"$(cat {})\"",
         path.display()
     );
     Ok(ExitCode::SUCCESS)
