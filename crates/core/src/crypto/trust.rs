@@ -35,18 +35,9 @@ pub fn account_id_for(owner_signing_public_key: &[u8; 32]) -> Id {
         .chain_update(owner_signing_public_key)
         .finalize();
     // The first 26 base32 digits (5 bits each, most significant bit first, as RFC 4648).
-    let mut digits = [0u8; ID_LEN];
-    let (mut acc, mut bits, mut n) = (0u32, 0u32, 0usize);
-    for &byte in digest.iter() {
-        acc = (acc << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 && n < ID_LEN {
-            bits -= 5;
-            digits[n] = ((acc >> bits) & 0x1f) as u8;
-            n += 1;
-        }
-        acc &= (1 << bits) - 1;
-    }
+    let bit = |i: usize| (digest[i / 8] >> (7 - i % 8)) & 1;
+    let digits: [u8; ID_LEN] =
+        std::array::from_fn(|n| (0..5).fold(0, |digit, k| (digit << 1) | bit(5 * n + k)));
     Id::from_base32_digits(digits)
 }
 
