@@ -200,19 +200,32 @@ impl Inner {
     /// that [`verify_grant`](Self::verify_grant) can run without network calls.
     pub(crate) async fn learn_granters(&self, records: &[VaultRecord]) -> Result<()> {
         let (owner_id, _) = self.owner_keys()?;
-        let mut wanted: Vec<Id> = Vec::new();
-        for granter in records.iter().filter_map(|r| r.granted_by) {
-            if granter == owner_id || granter == *self.principal_id() || wanted.contains(&granter)
+        let mut wanted: Vec<(Id, Id)> = Vec::new();
+        for record in records {
+            let Some(granter) = record.granted_by else {
+                continue;
+            };
+            if granter == owner_id
+                || granter == *self.principal_id()
+                || wanted.iter().any(|(g, _)| *g == granter)
             {
                 continue;
             }
             if self.read_trust(|t| t.principals.contains_key(&granter))? {
                 continue;
             }
-            wanted.push(granter);
+            wanted.push((granter, record.id));
         }
-        for granter in wanted {
-            self.fetch_verified(&granter).await?;
+        for (granter, vault) in wanted {
+            match self.fetch_verified(&granter).await {
+                Err(Error::Integrity(message)) => {
+                    return Err(Error::integrity(format!(
+                        "the key of vault {vault} is signed by principal {granter}, which this \
+                         client cannot trust, so the vault is not used: {message}"
+                    )))
+                }
+                other => other?,
+            };
         }
         Ok(())
     }
