@@ -66,7 +66,10 @@ async fn a_vault_key_wrapped_and_signed_by_the_server_is_never_used() {
     // Before the attack the service account reads the real value.
     let reference = format!("op://{}/Postgres/password", fx.vault_id);
     let sa_client = fx.service_account().await;
-    assert_eq!(sa_client.secrets().resolve(&reference).await.unwrap(), "pg-top");
+    assert_eq!(
+        sa_client.secrets().resolve(&reference).await.unwrap(),
+        "pg-top"
+    );
 
     let attacker = PrincipalKeys::derive(&TokenSecret::generate());
     let attacker_id = Id::generate();
@@ -105,7 +108,9 @@ async fn a_vault_key_wrapped_and_signed_by_the_server_is_never_used() {
     let attributes = forged_key
         .seal(
             &EnvelopeContext::vault_attributes(account, vault, attribute_version as u64),
-            json!({"title": "Infra", "description": ""}).to_string().as_bytes(),
+            json!({"title": "Infra", "description": ""})
+                .to_string()
+                .as_bytes(),
         )
         .unwrap();
     let row = sqlx::query("SELECT version FROM items WHERE vault_id = ? AND id = ?")
@@ -218,19 +223,29 @@ async fn a_substituted_public_key_gets_no_vault_key() {
             .await
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Integrity, "{err}");
-        assert!(err.to_string().contains(&fx.sa_id), "names the principal: {err}");
-        let stored = sqlx::query("SELECT COUNT(*) FROM vault_access WHERE vault_id = ? AND principal_id = ?")
-            .bind(&vault.id)
-            .bind(sa.as_str())
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        assert!(
+            err.to_string().contains(&fx.sa_id),
+            "names the principal: {err}"
+        );
+        let stored = sqlx::query(
+            "SELECT COUNT(*) FROM vault_access WHERE vault_id = ? AND principal_id = ?",
+        )
+        .bind(&vault.id)
+        .bind(sa.as_str())
+        .fetch_one(&db)
+        .await
+        .unwrap();
         assert_eq!(stored.get::<i64, _>(0), 0, "no grant was stored");
     }
     let members = fx
         .owner
         .vaults()
-        .get(&vault.id, VaultGetParams { accessors: Some(true) })
+        .get(
+            &vault.id,
+            VaultGetParams {
+                accessors: Some(true),
+            },
+        )
         .await
         .unwrap()
         .access

@@ -8,11 +8,10 @@ use std::io::{Read, Write};
 
 use data_encoding::HEXLOWER;
 use serde_json::{json, Value};
-use sesame_core::crypto::{kat, EnvelopeContext, FileDecryptor, PrincipalKeys, VaultKey};
 use sesame_core::crypto::{
-    account_id_for, grant_message, principal_certificate_message, verify_signature,
-    WrappedVaultKey,
+    account_id_for, grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
 };
+use sesame_core::crypto::{kat, EnvelopeContext, FileDecryptor, PrincipalKeys, VaultKey};
 use sesame_core::id::Id;
 use sesame_core::token::TokenSecret;
 
@@ -511,7 +510,8 @@ fn grants_match() {
         let granter = unhex(&entry["granter_ed25519_public_key"]);
         let signature = unhex(&entry["signature"]);
         verify_signature(&granter, &message, &signature).unwrap();
-        let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["granter_secret"])));
+        let keys =
+            PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["granter_secret"])));
         assert_eq!(hex(&keys.sign(&message)), entry["signature"]);
     }
 }

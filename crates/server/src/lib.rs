@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use rand::RngCore;
 use sesame_core::api::PrincipalKind;
-use sesame_core::id::Id;
 use sesame_core::crypto::{account_id_for, principal_certificate_message, PrincipalKeys};
+use sesame_core::id::Id;
 use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use zeroize::Zeroizing;
 

@@ -38,7 +38,10 @@ async fn the_account_id_is_the_owner_key_fingerprint_and_auth_returns_the_owner(
         anchor["signingPublicKey"],
         b64(&server.owner.keys().signing_public_key())
     );
-    assert_eq!(anchor["certificate"], certificate(&server.owner, &server.owner, 1));
+    assert_eq!(
+        anchor["certificate"],
+        certificate(&server.owner, &server.owner, 1)
+    );
     assert_eq!(
         reply.body["principal"]["certificate"],
         certificate(&server.owner, &sa_token, 1)
@@ -51,7 +54,8 @@ async fn a_bad_certificate_or_grant_signature_creates_no_service_account() {
     let server = start().await;
     let owner = server.owner().await;
     let (vault, key) = owner.create_vault(&server.owner).await;
-    let token = ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
+    let token =
+        ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
     let good = create_principal_body(&server.owner, &token, "ci", &[(&vault, &key, READ_ITEMS)]);
 
     let mut bodies = Vec::new();
@@ -85,7 +89,11 @@ async fn a_bad_certificate_or_grant_signature_creates_no_service_account() {
     for (body, field) in bodies {
         let reply = owner.post("/v1/principals", body).await;
         assert_eq!(reply.status, 400, "{field}: {:?}", reply.body);
-        assert!(reply.message().contains(field), "{field}: {}", reply.message());
+        assert!(
+            reply.message().contains(field),
+            "{field}: {}",
+            reply.message()
+        );
         let stored = owner
             .get(&format!("/v1/principals/{}", token.principal_id()))
             .await;
@@ -97,7 +105,10 @@ async fn a_bad_certificate_or_grant_signature_creates_no_service_account() {
     // The good body still works.
     let reply = owner.post("/v1/principals", good).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
-    assert_eq!(reply.body["certificate"], certificate(&server.owner, &token, 1));
+    assert_eq!(
+        reply.body["certificate"],
+        certificate(&server.owner, &token, 1)
+    );
     server.shutdown().await;
 }
 
@@ -148,16 +159,32 @@ async fn an_access_grant_needs_a_signature_for_the_members_current_keys() {
     let (_, wrong_generation) = signed_wrap(&server.owner, &key, &vault, &token, 2);
     let (_, by_member) = signed_wrap(&token, &key, &vault, &token, 1);
     for (bad, why) in [
-        (json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}), "needs signature"),
-        (json!({"permissions": READ_ITEMS, "signature": signature}), "without wrappedKey"),
-        (json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": wrong_generation}), "key generation 1"),
-        (json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": by_member}), "caller's signature"),
+        (
+            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}),
+            "needs signature",
+        ),
+        (
+            json!({"permissions": READ_ITEMS, "signature": signature}),
+            "without wrappedKey",
+        ),
+        (
+            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": wrong_generation}),
+            "key generation 1",
+        ),
+        (
+            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": by_member}),
+            "caller's signature",
+        ),
     ] {
         let reply = owner.put(&access, bad).await;
         assert_eq!(reply.status, 400, "{why}: {:?}", reply.body);
         assert!(reply.message().contains(why), "{why}: {}", reply.message());
         let members = owner.get(&format!("/v1/vaults/{vault}/access")).await;
-        assert_eq!(members.body.as_array().unwrap().len(), 1, "{why}: nothing stored");
+        assert_eq!(
+            members.body.as_array().unwrap().len(),
+            1,
+            "{why}: nothing stored"
+        );
     }
     let reply = owner
         .put(
@@ -168,7 +195,10 @@ async fn an_access_grant_needs_a_signature_for_the_members_current_keys() {
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let member = server.login(&token).await;
     let record = member.get(&format!("/v1/vaults/{vault}")).await;
-    assert_eq!(record.body["grantedBy"], server.owner.principal_id().as_str());
+    assert_eq!(
+        record.body["grantedBy"],
+        server.owner.principal_id().as_str()
+    );
     assert_eq!(record.body["grantSignature"], signature);
     server.shutdown().await;
 }
@@ -194,9 +224,15 @@ async fn rotation_needs_a_certificate_of_the_next_generation_and_never_rotates_t
         certificate(&server.owner, &token, 2),
         certificate(&new_token, &new_token, 2),
     ] {
-        let reply = owner.post(&format!("/v1/principals/{id}/rotate"), body(bad)).await;
+        let reply = owner
+            .post(&format!("/v1/principals/{id}/rotate"), body(bad))
+            .await;
         assert_eq!(reply.status, 400, "{:?}", reply.body);
-        assert!(reply.message().contains("certificate"), "{}", reply.message());
+        assert!(
+            reply.message().contains("certificate"),
+            "{}",
+            reply.message()
+        );
         let stored = owner.get(&format!("/v1/principals/{id}")).await;
         assert_eq!(stored.body["keyGeneration"], 1, "nothing was stored");
     }
@@ -217,6 +253,10 @@ async fn rotation_needs_a_certificate_of_the_next_generation_and_never_rotates_t
         )
         .await;
     assert_eq!(reply.status, 400, "{:?}", reply.body);
-    assert!(reply.message().contains("account owner"), "{}", reply.message());
+    assert!(
+        reply.message().contains("account owner"),
+        "{}",
+        reply.message()
+    );
     server.shutdown().await;
 }

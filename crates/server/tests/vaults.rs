@@ -229,7 +229,12 @@ async fn service_account_grants_need_manage_vault() {
     let reply = owner
         .post(
             "/v1/principals",
-            common::create_principal_body(&server.owner, &token, "x", &[(&sa_vault, &sa_key, READ_ITEMS)]),
+            common::create_principal_body(
+                &server.owner,
+                &token,
+                "x",
+                &[(&sa_vault, &sa_key, READ_ITEMS)],
+            ),
         )
         .await;
     assert_eq!(reply.status, 404, "{:?}", reply.body);
@@ -248,7 +253,12 @@ async fn service_account_grants_need_manage_vault() {
     let reply = owner
         .post(
             "/v1/principals",
-            common::create_principal_body(&server.owner, &token, "x", &[(&vault, &key, READ_ITEMS)]),
+            common::create_principal_body(
+                &server.owner,
+                &token,
+                "x",
+                &[(&vault, &key, READ_ITEMS)],
+            ),
         )
         .await;
     assert_eq!(reply.status, 200);

@@ -18,7 +18,7 @@
 //!
 //! # Sealed formats
 //!
-//! Each part is UTF-8 JSON (camelCase keys) sealed with [`VaultKey::seal`] in the
+//! Each part is UTF-8 JSON (camelCase keys) sealed with [`VaultKey::seal`](crate::crypto::VaultKey::seal) in the
 //! [`EnvelopeContext`](crate::crypto::EnvelopeContext) named below, whose AAD binds account, vault, item, part and version:
 //!
 //! | part | JSON | context |

@@ -9,8 +9,7 @@ use reqwest::Method;
 
 use crate::api::{AuthResponse, Principal, PrincipalKind, VaultRecord};
 use crate::crypto::{
-    account_id_for, grant_message, principal_certificate_message, verify_signature,
-    WrappedVaultKey,
+    account_id_for, grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
 };
 use crate::id::Id;
 use crate::{Error, Result};
@@ -59,14 +58,13 @@ fn verify_certificate(
 ) -> Result<VerifiedKeys> {
     let id = &principal.id;
     let signing = key32(id, "signing public key", &principal.signing_public_key)?;
-    let encryption = key32(id, "encryption public key", &principal.encryption_public_key)?;
-    let message = principal_certificate_message(
-        account,
+    let encryption = key32(
         id,
-        principal.key_generation,
-        &signing,
-        &encryption,
-    );
+        "encryption public key",
+        &principal.encryption_public_key,
+    )?;
+    let message =
+        principal_certificate_message(account, id, principal.key_generation, &signing, &encryption);
     let valid = principal
         .certificate
         .as_deref()
@@ -312,8 +310,13 @@ impl Inner {
         signing: &[u8; 32],
         encryption: &[u8; 32],
     ) -> String {
-        let message =
-            principal_certificate_message(self.account(), principal, key_generation, signing, encryption);
+        let message = principal_certificate_message(
+            self.account(),
+            principal,
+            key_generation,
+            signing,
+            encryption,
+        );
         URL_SAFE_NO_PAD.encode(self.keys.sign(&message))
     }
 }

@@ -3,8 +3,7 @@
 use reqwest::Method;
 
 use crate::api::{
-    AccessGrantRequest, VaultAccessRecord, VaultCreateRequest, VaultRecord,
-    VaultUpdateRequest,
+    AccessGrantRequest, VaultAccessRecord, VaultCreateRequest, VaultRecord, VaultUpdateRequest,
 };
 use crate::crypto::VaultKey;
 use crate::id::Id;
@@ -141,8 +140,12 @@ impl Vaults<'_> {
         };
         let public = inner.keys.encryption_public_key();
         let wrapped_key = key.wrap(&public, &id, inner.principal_id())?;
-        let signature =
-            inner.sign_grant(&id, inner.principal_id(), inner.key_generation()?, &wrapped_key);
+        let signature = inner.sign_grant(
+            &id,
+            inner.principal_id(),
+            inner.key_generation()?,
+            &wrapped_key,
+        );
         let request = VaultCreateRequest {
             id,
             attributes: sealed::seal(

@@ -147,11 +147,10 @@ pub(super) async fn access_grant<S: Store>(
             ))
         }
         (Some(wrapped), Some(signature)) => {
-            let grantee = app
-                .store
-                .principal(&principal)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("principal {principal} not found")))?;
+            let grantee =
+                app.store.principal(&principal).await?.ok_or_else(|| {
+                    ApiError::not_found(format!("principal {principal} not found"))
+                })?;
             check_grant(
                 "signature",
                 &app.account,

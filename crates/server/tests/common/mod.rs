@@ -9,7 +9,9 @@ use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sesame_core::api::{self, AuthRequest};
-use sesame_core::crypto::{grant_message, principal_certificate_message, EnvelopeContext, VaultKey};
+use sesame_core::crypto::{
+    grant_message, principal_certificate_message, EnvelopeContext, VaultKey,
+};
 use sesame_core::id::Id;
 use sesame_core::token::ServiceAccountToken;
 use sesame_server::{RunningServer, ServerConfig};
@@ -202,7 +204,11 @@ impl TestServer {
 }
 
 /// The owner's certificate (base64url) of `token`'s keys at `generation`.
-pub fn certificate(owner: &ServiceAccountToken, token: &ServiceAccountToken, generation: u32) -> String {
+pub fn certificate(
+    owner: &ServiceAccountToken,
+    token: &ServiceAccountToken,
+    generation: u32,
+) -> String {
     let keys = token.keys();
     let message = principal_certificate_message(
         owner.account_id(),
@@ -224,7 +230,11 @@ pub fn signed_wrap(
     generation: u32,
 ) -> (Value, String) {
     let wrapped = key
-        .wrap(&grantee.keys().encryption_public_key(), vault, grantee.principal_id())
+        .wrap(
+            &grantee.keys().encryption_public_key(),
+            vault,
+            grantee.principal_id(),
+        )
         .unwrap();
     let message = grant_message(
         granter.account_id(),
