@@ -322,3 +322,64 @@ async fn a_swapped_owner_key_fails_authentication() {
     fx.server.try_owner().await.unwrap();
     fx.server.try_connect(&fx.sa_token).await.unwrap();
 }
+
+/// A vault shared by a service account is trusted through that service account's owner
+/// certificate, fetched by the reader; forging the certificate makes the reader refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
+    let fx = Fixture::new().await;
+    let db = database(&fx.server).await;
+    let (manager_principal, manager_token) = fx
+        .owner
+        .service_accounts()
+        .create("manager", &[], None)
+        .await
+        .unwrap();
+    let (reader_principal, reader_token) = fx
+        .owner
+        .service_accounts()
+        .create("reader", &[], None)
+        .await
+        .unwrap();
+    let manager = fx.server.connect(&manager_token).await;
+    let vault = manager
+        .vaults()
+        .create(VaultCreateParams::new("Shared"))
+        .await
+        .unwrap();
+    manager
+        .items()
+        .create(support::login(&vault.id, "Deploy", "shared-secret"))
+        .await
+        .unwrap();
+    manager
+        .vaults()
+        .grant(
+            &vault.id,
+            &reader_principal.id.to_string(),
+            permissions::READ_ITEMS,
+        )
+        .await
+        .unwrap();
+    let reference = format!("op://{}/Deploy/password", vault.id);
+    let reader = fx.server.connect(&reader_token).await;
+    assert_eq!(
+        reader.secrets().resolve(&reference).await.unwrap(),
+        "shared-secret"
+    );
+
+    // The server replaces the manager's certificate with one it made itself.
+    let attacker = PrincipalKeys::derive(&TokenSecret::generate());
+    sqlx::query("UPDATE principals SET certificate = ? WHERE id = ?")
+        .bind(b64(&attacker.sign(b"not the owner")))
+        .bind(manager_principal.id.as_str())
+        .execute(&db)
+        .await
+        .unwrap();
+    let reader = fx.server.connect(&reader_token).await;
+    let err = reader.secrets().resolve(&reference).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Integrity, "{err}");
+    let message = err.to_string();
+    assert!(message.contains(&vault.id), "{message}");
+    assert!(message.contains(manager_principal.id.as_str()), "{message}");
+}

@@ -194,36 +194,35 @@ impl Inner {
         self.verify_principal(&principal)
     }
 
-    /// Fetches and verifies the granters of `records` this client does not know yet, so
-    /// that [`verify_grant`](Self::verify_grant) can run without network calls.
+    /// Makes sure the keys of every granter of `records` are known and current, so that
+    /// [`verify_grant`](Self::verify_grant) can run without network calls: a grant that
+    /// does not verify with what is cached (an unknown granter, or one whose keys were
+    /// rotated since) has its granter fetched and verified against the owner key again.
     pub(crate) async fn learn_granters(&self, records: &[VaultRecord]) -> Result<()> {
         let (owner_id, _) = self.owner_keys()?;
-        let mut wanted: Vec<(Id, Id)> = Vec::new();
+        let mut fetched: Vec<Id> = Vec::new();
         for record in records {
             let Some(granter) = record.granted_by else {
                 continue;
             };
             if granter == owner_id
                 || granter == *self.principal_id()
-                || wanted.iter().any(|(g, _)| *g == granter)
+                || fetched.contains(&granter)
+                || self.verify_grant(record).is_ok()
             {
                 continue;
             }
-            if self.read_trust(|t| t.principals.contains_key(&granter))? {
-                continue;
+            fetched.push(granter);
+            if let Err(err) = self.fetch_verified(&granter).await {
+                return Err(match err {
+                    Error::Integrity(message) => Error::integrity(format!(
+                        "the key of vault {} is signed by principal {granter}, which this \
+                         client cannot trust, so the vault is not used: {message}",
+                        record.id
+                    )),
+                    other => other,
+                });
             }
-            wanted.push((granter, record.id));
-        }
-        for (granter, vault) in wanted {
-            match self.fetch_verified(&granter).await {
-                Err(Error::Integrity(message)) => {
-                    return Err(Error::integrity(format!(
-                        "the key of vault {vault} is signed by principal {granter}, which this \
-                         client cannot trust, so the vault is not used: {message}"
-                    )))
-                }
-                other => other?,
-            };
         }
         Ok(())
     }
@@ -318,5 +317,62 @@ impl Inner {
             encryption,
         );
         URL_SAFE_NO_PAD.encode(self.keys.sign(&message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::PrincipalKeys;
+    use crate::token::TokenSecret;
+
+    fn principal(keys: &PrincipalKeys, generation: u32, certificate: Option<String>) -> Principal {
+        Principal {
+            id: "b".repeat(26).parse().unwrap(),
+            name: "ci".into(),
+            kind: PrincipalKind::ServiceAccount,
+            signing_public_key: URL_SAFE_NO_PAD.encode(keys.signing_public_key()),
+            encryption_public_key: URL_SAFE_NO_PAD.encode(keys.encryption_public_key()),
+            key_generation: generation,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            expires_at: None,
+            revoked_at: None,
+            certificate,
+        }
+    }
+
+    #[test]
+    fn certificates_verify_only_for_the_certified_keys_and_generation() {
+        let owner = PrincipalKeys::derive(&TokenSecret::generate());
+        let member = PrincipalKeys::derive(&TokenSecret::generate());
+        let account = account_id_for(&owner.signing_public_key());
+        let id: Id = "b".repeat(26).parse().unwrap();
+        let sign = |by: &PrincipalKeys, generation: u32| {
+            URL_SAFE_NO_PAD.encode(by.sign(&principal_certificate_message(
+                &account,
+                &id,
+                generation,
+                &member.signing_public_key(),
+                &member.encryption_public_key(),
+            )))
+        };
+        let owner_key = owner.signing_public_key();
+        let good = principal(&member, 3, Some(sign(&owner, 3)));
+        let keys = verify_certificate(&account, &owner_key, &good).unwrap();
+        assert_eq!(keys.encryption, member.encryption_public_key());
+        assert_eq!(keys.key_generation, 3);
+        for bad in [
+            principal(&member, 3, None),
+            principal(&member, 4, Some(sign(&owner, 3))),
+            principal(&member, 3, Some(sign(&member, 3))),
+            principal(&owner, 3, Some(sign(&owner, 3))),
+            principal(&member, 3, Some("AAAA".into())),
+        ] {
+            let err = verify_certificate(&account, &owner_key, &bad).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::Integrity);
+            assert!(err.to_string().contains(id.as_str()), "{err}");
+        }
+        let other_account = account_id_for(&[7; 32]);
+        assert!(verify_certificate(&other_account, &owner_key, &good).is_err());
     }
 }
