@@ -356,7 +356,7 @@ async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
         .vaults()
         .grant(
             &vault.id,
-            &reader_principal.id.to_string(),
+            reader_principal.id.as_str(),
             permissions::READ_ITEMS,
         )
         .await
