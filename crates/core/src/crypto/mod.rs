@@ -56,8 +56,10 @@
 //! 64 bytes, base64url on the wire.
 //!
 //! Limits: the server still decides *which* genuine grants and ciphertexts a client sees.
-//! A member removed from a vault keeps any vault key it already unwrapped (rotate the
-//! vault's contents to shut it out); the server can withhold updates or serve an older
+//! A member removed from a vault, or a revoked service account, keeps any vault key it
+//! already unwrapped, and nothing re-keys a vault yet, so with the server's help it can
+//! still read new items there; grants a principal signed before its revocation still
+//! verify (its certificate stays valid). The server can withhold updates or serve an older
 //! version of an item or vault attributes than the latest, within what that member was
 //! once granted (the envelope AAD pins ids and versions, not freshness); a grant made by a
 //! service account no longer verifies once that service account's keys are rotated (its
