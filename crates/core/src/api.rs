@@ -37,6 +37,17 @@
 //! | `POST /v1/sync` | [`SyncRequest`] → [`SyncResponse`] | any principal |
 //! | `GET /v1/events?after=N&limit=M` | → [`EventsPage`] | owner |
 //!
+//! # Trust
+//!
+//! The server is not trusted with keys (see [`crate::crypto`], "Who may be trusted"): the
+//! account id is the owner key's fingerprint and [`AuthResponse::owner`] is checked
+//! against it; every [`Principal`] carries the owner's `certificate` of its keys, which a
+//! client verifies before wrapping a vault key to it; and every wrapped key travels with
+//! the granter's `signature` ([`VaultGrant`], [`VaultCreateRequest`],
+//! [`AccessGrantRequest`]), which the server checks (`400` when bad, nothing stored) and
+//! returns in [`VaultRecord`] as `grantedBy` and `grantSignature`, and which the client
+//! verifies before it uses the vault key. Clients never rely on the server's checks.
+//!
 //! Errors are [`ErrorBody`] with the status of [`ErrorCode::http_status`]. Every
 //! authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 //! `X-RateLimit-Reset` (seconds until the window resets); a `429` also `Retry-After`.
@@ -199,6 +210,10 @@ pub struct AuthResponse {
     pub expires_at: u64,
     /// Who the session is for.
     pub principal: Principal,
+    /// The account owner's public keys and self-signed certificate: the trust anchor. The
+    /// client checks that [`account_id_for`](crate::crypto::account_id_for) of its signing
+    /// key is the account id of its token, and fails with an integrity error otherwise.
+    pub owner: Principal,
     /// The server's clock, unix seconds.
     pub server_time: u64,
 }
@@ -209,6 +224,7 @@ impl fmt::Debug for AuthResponse {
             .field("session", &"[redacted]")
             .field("expires_at", &self.expires_at)
             .field("principal", &self.principal)
+            .field("owner", &self.owner)
             .field("server_time", &self.server_time)
             .finish()
     }
@@ -253,6 +269,13 @@ pub struct Principal {
     /// When it was revoked, if it was.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// The owner's Ed25519 signature (64 bytes, base64url) over
+    /// [`principal_certificate_message`](crate::crypto::principal_certificate_message) of
+    /// the account, this id, `key_generation` and both public keys. The owner's own is
+    /// self-signed at account creation. Clients wrap vault keys only to principals whose
+    /// certificate verifies; absent only for data made before certificates existed.
+    #[serde(default)]
+    pub certificate: Option<String>,
 }
 
 /// One vault a new or rotated principal is granted, with the vault key wrapped to it.
@@ -265,6 +288,11 @@ pub struct VaultGrant {
     pub permissions: u32,
     /// The vault key, wrapped to the principal's encryption key.
     pub wrapped_key: WrappedVaultKey,
+    /// The caller's Ed25519 signature (base64url) over
+    /// [`grant_message`](crate::crypto::grant_message) of this grant, with the principal's
+    /// new key generation (1 for a new service account, the current one plus 1 for a
+    /// rotation).
+    pub signature: String,
 }
 
 /// A new service account. The client makes its token (and so its id and keys) and wraps
@@ -280,6 +308,9 @@ pub struct ServiceAccountCreateRequest {
     pub signing_public_key: String,
     /// X25519 public key, base64url.
     pub encryption_public_key: String,
+    /// The owner's certificate of the keys at key generation 1 (see
+    /// [`Principal::certificate`]); a bad one is a `400`.
+    pub certificate: String,
     /// When the token stops working, if it should.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
@@ -296,6 +327,10 @@ pub struct KeyRotationRequest {
     pub signing_public_key: String,
     /// X25519 public key, base64url.
     pub encryption_public_key: String,
+    /// The owner's certificate of the new keys at the next key generation (see
+    /// [`Principal::certificate`]); a bad one is a `400`. The owner itself cannot be
+    /// rotated: its key is the account id.
+    pub certificate: String,
     /// Every vault it keeps, re-wrapped; grants left out are revoked.
     pub grants: Vec<VaultGrant>,
 }
@@ -311,6 +346,10 @@ pub struct VaultCreateRequest {
     pub attributes: Ciphertext,
     /// The vault key wrapped to the creator.
     pub wrapped_key: WrappedVaultKey,
+    /// The creator's signature (base64url) over
+    /// [`grant_message`](crate::crypto::grant_message) with itself as grantee (at its
+    /// current key generation) and granter; a bad one is a `400`.
+    pub signature: String,
 }
 
 /// A vault as the caller sees it.
@@ -335,6 +374,14 @@ pub struct VaultRecord {
     pub updated_at: OffsetDateTime,
     /// The vault key wrapped to the caller.
     pub wrapped_key: WrappedVaultKey,
+    /// Who wrapped the vault key to the caller (and signed the grant).
+    #[serde(default)]
+    pub granted_by: Option<Id>,
+    /// The granter's signature (base64url) over
+    /// [`grant_message`](crate::crypto::grant_message) of `wrappedKey` for the caller at
+    /// its current key generation. The client uses the vault key only when it verifies.
+    #[serde(default)]
+    pub grant_signature: Option<String>,
     /// The caller's permissions.
     pub permissions: u32,
 }
@@ -359,6 +406,11 @@ pub struct AccessGrantRequest {
     /// only changing the permissions of an existing one.
     #[serde(default)]
     pub wrapped_key: Option<WrappedVaultKey>,
+    /// With `wrappedKey`, required: the caller's signature (base64url) over
+    /// [`grant_message`](crate::crypto::grant_message) for the principal at its current
+    /// key generation, with the caller as granter; a missing or bad one is a `400`.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 /// One member of a vault.
@@ -608,10 +660,12 @@ mod tests {
             created_at: OffsetDateTime::UNIX_EPOCH,
             expires_at: None,
             revoked_at: None,
+            certificate: None,
         };
         let response = AuthResponse {
             session: "v1.secret-session".into(),
             expires_at: 0,
+            owner: principal.clone(),
             principal,
             server_time: 0,
         };

@@ -40,6 +40,11 @@ impl Id {
         Self(random.map(|b| ALPHABET[usize::from(b & 0x1f)]))
     }
 
+    /// The id whose characters are the base32 digits `digits` (each taken mod 32).
+    pub(crate) fn from_base32_digits(digits: [u8; ID_LEN]) -> Self {
+        Self(digits.map(|d| ALPHABET[usize::from(d & 0x1f)]))
+    }
+
     /// Whether `s` has the shape of an id (26 characters of `[a-z0-9]`).
     ///
     /// ```

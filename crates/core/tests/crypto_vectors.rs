@@ -8,8 +8,10 @@ use std::io::{Read, Write};
 
 use data_encoding::HEXLOWER;
 use serde_json::{json, Value};
+use sesame_core::crypto::{
+    account_id_for, grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
+};
 use sesame_core::crypto::{kat, EnvelopeContext, FileDecryptor, PrincipalKeys, VaultKey};
-use sesame_core::crypto::{verify_signature, WrappedVaultKey};
 use sesame_core::id::Id;
 use sesame_core::token::TokenSecret;
 
@@ -37,7 +39,20 @@ version, aad, nonce, plaintext, envelope}: envelope = 0x01 || nonce || AES-256-G
 nonce, aad, plaintext). \
 file_streams[]: {name, file_key, file_id, chunk_size, nonce_prefix, plaintext, ciphertext}: \
 the STREAM encryption (header || chunks) of plaintext; decrypting ciphertext must give \
-plaintext.";
+plaintext. \
+account_ids[]: {owner_ed25519_public_key, account_id}: account_id is the first 26 characters \
+of lowercase unpadded RFC 4648 base32 of SHA-256('sesame/v1/account' || \
+owner_ed25519_public_key). \
+principal_certificates[]: {owner_secret, owner_ed25519_public_key, account_id, principal_id, \
+key_generation, ed25519_public_key, x25519_public_key, message, signature}: message = \
+'sesame/v1/principal' || account_id || principal_id || key_generation (u32 big-endian) || \
+ed25519_public_key || x25519_public_key; signature is Ed25519(message) by the owner key \
+derived from owner_secret. \
+grants[]: {granter_secret, granter_ed25519_public_key, account_id, vault_id, grantee_id, \
+grantee_key_generation, granter_id, encapsulated_key, ciphertext, message, signature}: message \
+= 'sesame/v1/grant' || account_id || vault_id || grantee_id || grantee_key_generation (u32 \
+big-endian) || granter_id || encapsulated_key || ciphertext; signature is Ed25519(message) by \
+the granter key derived from granter_secret.";
 
 fn hex(bytes: &[u8]) -> String {
     HEXLOWER.encode(bytes)
@@ -189,17 +204,102 @@ fn file_entry(name: &str, chunk_size: u32, plaintext: &[u8]) -> Value {
     })
 }
 
+fn account_entry(owner_secret: [u8; 32]) -> Value {
+    let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(owner_secret));
+    json!({
+        "owner_ed25519_public_key": hex(&keys.signing_public_key()),
+        "account_id": account_id_for(&keys.signing_public_key()).as_str(),
+    })
+}
+
+fn certificate_entry(
+    owner_secret: [u8; 32],
+    principal: &str,
+    key_generation: u32,
+    principal_secret: [u8; 32],
+) -> Value {
+    let owner = PrincipalKeys::derive(&TokenSecret::from_bytes(owner_secret));
+    let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(principal_secret));
+    let account = account_id_for(&owner.signing_public_key());
+    let message = principal_certificate_message(
+        &account,
+        &principal.parse().unwrap(),
+        key_generation,
+        &keys.signing_public_key(),
+        &keys.encryption_public_key(),
+    );
+    json!({
+        "owner_secret": hex(&owner_secret),
+        "owner_ed25519_public_key": hex(&owner.signing_public_key()),
+        "account_id": account.as_str(),
+        "principal_id": principal,
+        "key_generation": key_generation,
+        "ed25519_public_key": hex(&keys.signing_public_key()),
+        "x25519_public_key": hex(&keys.encryption_public_key()),
+        "message": hex(&message),
+        "signature": hex(&owner.sign(&message)),
+    })
+}
+
+fn grant_entry(
+    granter_secret: [u8; 32],
+    granter: &str,
+    grantee: &str,
+    grantee_key_generation: u32,
+    wrapped: &Value,
+) -> Value {
+    let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(granter_secret));
+    let wrapped = WrappedVaultKey {
+        encapsulated_key: unhex32(&wrapped["encapsulated_key"]),
+        ciphertext: unhex(&wrapped["ciphertext"]),
+    };
+    let (account, vault) = (ACCOUNT.parse().unwrap(), VAULT.parse().unwrap());
+    let message = grant_message(
+        &account,
+        &vault,
+        &grantee.parse().unwrap(),
+        grantee_key_generation,
+        &granter.parse().unwrap(),
+        &wrapped,
+    );
+    json!({
+        "granter_secret": hex(&granter_secret),
+        "granter_ed25519_public_key": hex(&keys.signing_public_key()),
+        "account_id": ACCOUNT,
+        "vault_id": VAULT,
+        "grantee_id": grantee,
+        "grantee_key_generation": grantee_key_generation,
+        "granter_id": granter,
+        "encapsulated_key": hex(&wrapped.encapsulated_key),
+        "ciphertext": hex(&wrapped.ciphertext),
+        "message": hex(&message),
+        "signature": hex(&keys.sign(&message)),
+    })
+}
+
 fn build_vectors() -> Value {
+    let wraps = [
+        wrap_entry(seq32(0), VAULT, PRINCIPAL, seq32(0x80), seq32(0x20)),
+        wrap_entry([0xff; 32], VAULT, OTHER_PRINCIPAL, seq32(0x90), [0x5a; 32]),
+    ];
     json!({
         "description": DESCRIPTION,
         "principal_keys": [
             principal_entry(seq32(0), b"sesame/v1 test message"),
             principal_entry([0xff; 32], b""),
         ],
-        "vault_key_wraps": [
-            wrap_entry(seq32(0), VAULT, PRINCIPAL, seq32(0x80), seq32(0x20)),
-            wrap_entry([0xff; 32], VAULT, OTHER_PRINCIPAL, seq32(0x90), [0x5a; 32]),
+        "account_ids": [account_entry(seq32(0)), account_entry([0xff; 32])],
+        "principal_certificates": [
+            certificate_entry([0xff; 32], PRINCIPAL, 1, seq32(0)),
+            certificate_entry([0xff; 32], PRINCIPAL, 4_294_967_295, seq32(0x10)),
         ],
+        "grants": [
+            // The owner grants the principal the vault (first wrap).
+            grant_entry([0xff; 32], OTHER_PRINCIPAL, PRINCIPAL, 1, &wraps[0]),
+            // A principal wraps to itself (second wrap) at a later key generation.
+            grant_entry(seq32(0), OTHER_PRINCIPAL, OTHER_PRINCIPAL, 258, &wraps[1]),
+        ],
+        "vault_key_wraps": wraps,
         "envelopes": [
             envelope_entry(
                 seq32(0x20),
@@ -347,5 +447,71 @@ fn file_streams_match() {
             .read_to_end(&mut decrypted)
             .unwrap();
         assert_eq!(decrypted, plaintext, "{name}");
+    }
+}
+
+#[test]
+fn account_ids_match() {
+    let vectors = load();
+    let entries = vectors["account_ids"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        let key = unhex32(&entry["owner_ed25519_public_key"]);
+        assert_eq!(account_id_for(&key).as_str(), entry["account_id"]);
+    }
+}
+
+#[test]
+fn principal_certificates_match() {
+    let vectors = load();
+    let entries = vectors["principal_certificates"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        let owner = unhex32(&entry["owner_ed25519_public_key"]);
+        let account = id(&entry["account_id"]);
+        assert_eq!(account_id_for(&owner), account);
+        let generation = u32::try_from(entry["key_generation"].as_u64().unwrap()).unwrap();
+        let message = principal_certificate_message(
+            &account,
+            &id(&entry["principal_id"]),
+            generation,
+            &unhex32(&entry["ed25519_public_key"]),
+            &unhex32(&entry["x25519_public_key"]),
+        );
+        assert_eq!(hex(&message), entry["message"]);
+        let signature = unhex(&entry["signature"]);
+        verify_signature(&owner, &message, &signature).unwrap();
+        let mut forged = message.clone();
+        *forged.last_mut().unwrap() ^= 1;
+        assert!(verify_signature(&owner, &forged, &signature).is_err());
+    }
+}
+
+#[test]
+fn grants_match() {
+    let vectors = load();
+    let entries = vectors["grants"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        let wrapped = WrappedVaultKey {
+            encapsulated_key: unhex32(&entry["encapsulated_key"]),
+            ciphertext: unhex(&entry["ciphertext"]),
+        };
+        let generation = u32::try_from(entry["grantee_key_generation"].as_u64().unwrap()).unwrap();
+        let message = grant_message(
+            &id(&entry["account_id"]),
+            &id(&entry["vault_id"]),
+            &id(&entry["grantee_id"]),
+            generation,
+            &id(&entry["granter_id"]),
+            &wrapped,
+        );
+        assert_eq!(hex(&message), entry["message"]);
+        let granter = unhex(&entry["granter_ed25519_public_key"]);
+        let signature = unhex(&entry["signature"]);
+        verify_signature(&granter, &message, &signature).unwrap();
+        let keys =
+            PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["granter_secret"])));
+        assert_eq!(hex(&keys.sign(&message)), entry["signature"]);
     }
 }

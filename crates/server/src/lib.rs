@@ -30,8 +30,9 @@ use std::time::Duration;
 
 use rand::RngCore;
 use sesame_core::api::PrincipalKind;
+use sesame_core::crypto::{account_id_for, principal_certificate_message, PrincipalKeys};
 use sesame_core::id::Id;
-use sesame_core::token::ServiceAccountToken;
+use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use zeroize::Zeroizing;
 
 pub mod audit;
@@ -41,6 +42,7 @@ pub mod error;
 mod rate_limit;
 mod routes;
 pub mod store;
+mod trust;
 
 pub use config::ServerConfig;
 pub use error::{ApiError, ServerError};
@@ -97,12 +99,27 @@ async fn init_store(
     if store.account().await?.is_some() {
         return Err(ServerError::AlreadyInitialized(path));
     }
-    let account_id = Id::generate();
+    // The account id is the owner key's fingerprint: every token carries it, so every
+    // client can check the owner key the server serves without trusting the server.
+    let secret = TokenSecret::generate();
+    let keys = PrincipalKeys::derive(&secret);
+    let account_id = account_id_for(&keys.signing_public_key());
     let owner_id = Id::generate();
-    let owner_token = ServiceAccountToken::generate(server_url, account_id, owner_id)
+    let owner_token = ServiceAccountToken::from_parts(server_url, account_id, owner_id, secret)
         .map_err(|e| ServerError::Config(format!("server URL: {e}")))?;
-    let keys = owner_token.keys();
+    // Self-signed, so that the owner's encryption key is bound to the anchored signing key.
+    let certificate = principal_certificate_message(
+        &account_id,
+        &owner_id,
+        1,
+        &keys.signing_public_key(),
+        &keys.encryption_public_key(),
+    );
     let encode = |bytes: [u8; 32]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let encode_signature = |bytes: [u8; 64]| {
         use base64::Engine as _;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     };
@@ -113,6 +130,7 @@ async fn init_store(
         signing_public_key: encode(keys.signing_public_key()),
         encryption_public_key: encode(keys.encryption_public_key()),
         expires_at: None,
+        certificate: encode_signature(keys.sign(&certificate)),
     };
     let mut secret = Zeroizing::new(vec![0u8; 32]);
     rand::rngs::OsRng.fill_bytes(&mut secret);

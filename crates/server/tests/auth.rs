@@ -168,16 +168,19 @@ async fn rotating_keys_ends_old_sessions_and_the_new_token_works() {
     let id = *token.principal_id();
     let new_token = ServiceAccountToken::generate(&server.base, server.account, id).unwrap();
     let keys = new_token.keys();
+    let (wrapped, signature) = common::signed_wrap(&server.owner, &key, &vault, &new_token, 2);
     let reply = owner
         .post(
             &format!("/v1/principals/{id}/rotate"),
             json!({
                 "signingPublicKey": b64(&keys.signing_public_key()),
                 "encryptionPublicKey": b64(&keys.encryption_public_key()),
+                "certificate": common::certificate(&server.owner, &new_token, 2),
                 "grants": [{
                     "vaultId": vault,
                     "permissions": READ_ITEMS,
-                    "wrappedKey": key.wrap(&keys.encryption_public_key(), &vault, &id).unwrap(),
+                    "wrappedKey": wrapped,
+                    "signature": signature,
                 }],
             }),
         )
@@ -235,7 +238,7 @@ async fn service_accounts_cannot_use_owner_endpoints() {
     let reply = sa
         .post(
             "/v1/principals",
-            common::create_principal_body(&token, "x", &[]),
+            common::create_principal_body(&server.owner, &token, "x", &[]),
         )
         .await;
     assert_eq!(reply.status, 403);

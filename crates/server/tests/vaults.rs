@@ -23,13 +23,15 @@ async fn vault_create_list_get_update_delete() {
     assert_eq!(record["contentVersion"], 0);
     assert_eq!(record["activeItemCount"], 0);
     assert!(record["wrappedKey"]["encapsulatedKey"].is_string());
+    assert_eq!(record["grantedBy"], server.owner.principal_id().as_str());
+    assert!(record["grantSignature"].is_string());
     assert!(record["permissions"].as_u64().unwrap() & u64::from(MANAGE_VAULT) != 0);
 
     // Same id twice: conflict.
     let again = owner
         .post(
             "/v1/vaults",
-            json!({"id": vault, "attributes": "AAAA", "wrappedKey": record["wrappedKey"]}),
+            json!({"id": vault, "attributes": "AAAA", "wrappedKey": record["wrappedKey"], "signature": record["grantSignature"]}),
         )
         .await;
     assert_eq!(again.status, 409);
@@ -157,13 +159,11 @@ async fn grant_update_and_revoke_access() {
         "{}",
         reply.message()
     );
-    let wrapped = key
-        .wrap(&token.keys().encryption_public_key(), &vault, sa_id)
-        .unwrap();
+    let (wrapped, signature) = common::signed_wrap(&server.owner, &key, &vault, &token, 1);
     let reply = owner
         .put(
             &access,
-            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}),
+            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": signature}),
         )
         .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
@@ -201,7 +201,7 @@ async fn grant_update_and_revoke_access() {
     let reply = owner
         .put(
             &format!("/v1/vaults/{vault}/access/{}", Id::generate()),
-            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}),
+            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": signature}),
         )
         .await;
     assert_eq!(reply.status, 404);
@@ -229,7 +229,12 @@ async fn service_account_grants_need_manage_vault() {
     let reply = owner
         .post(
             "/v1/principals",
-            common::create_principal_body(&token, "x", &[(&sa_vault, &sa_key, READ_ITEMS)]),
+            common::create_principal_body(
+                &server.owner,
+                &token,
+                "x",
+                &[(&sa_vault, &sa_key, READ_ITEMS)],
+            ),
         )
         .await;
     assert_eq!(reply.status, 404, "{:?}", reply.body);
@@ -237,6 +242,7 @@ async fn service_account_grants_need_manage_vault() {
         .post(
             "/v1/principals",
             common::create_principal_body(
+                &server.owner,
                 &token,
                 "x",
                 &[(&vault, &key, READ_ITEMS), (&vault, &key, READ_ITEMS)],
@@ -247,14 +253,19 @@ async fn service_account_grants_need_manage_vault() {
     let reply = owner
         .post(
             "/v1/principals",
-            common::create_principal_body(&token, "x", &[(&vault, &key, READ_ITEMS)]),
+            common::create_principal_body(
+                &server.owner,
+                &token,
+                "x",
+                &[(&vault, &key, READ_ITEMS)],
+            ),
         )
         .await;
     assert_eq!(reply.status, 200);
     let reply = owner
         .post(
             "/v1/principals",
-            common::create_principal_body(&token, "x", &[]),
+            common::create_principal_body(&server.owner, &token, "x", &[]),
         )
         .await;
     assert_eq!(reply.status, 409, "same principal id twice");

@@ -97,6 +97,16 @@ impl Server {
         self.connect(&self.owner_token).await
     }
 
+    /// The owner's client, or why authentication failed.
+    pub async fn try_owner(&self) -> sesame_core::Result<Client> {
+        self.try_connect(&self.owner_token).await
+    }
+
+    /// A client for `token`, or why authentication failed.
+    pub async fn try_connect(&self, token: &SecretString) -> sesame_core::Result<Client> {
+        Client::authenticate(token.expose_secret(), self.config()).await
+    }
+
     /// A client for `token` with the default test configuration.
     pub async fn connect(&self, token: &SecretString) -> Client {
         Client::authenticate(token.expose_secret(), self.config())

@@ -154,6 +154,7 @@ impl Inner {
                 "vault",
             )
             .await?;
+        self.learn_granters(&response.vaults).await?;
         let decrypted = self.decrypt_sync(response)?;
         self.apply(decrypted)
     }
@@ -192,6 +193,9 @@ impl Inner {
         })?;
         let mut vaults = Vec::with_capacity(response.vaults.len());
         for record in response.vaults {
+            // The server could wrap a key of its own choosing to us: use only keys a
+            // trusted principal signed for us.
+            self.verify_grant(&record)?;
             let key = Arc::new(VaultKey::unwrap(
                 &record.wrapped_key,
                 &self.keys,

@@ -18,7 +18,7 @@
 //!
 //! # Sealed formats
 //!
-//! Each part is UTF-8 JSON (camelCase keys) sealed with [`VaultKey::seal`] in the
+//! Each part is UTF-8 JSON (camelCase keys) sealed with [`VaultKey::seal`](crate::crypto::VaultKey::seal) in the
 //! [`EnvelopeContext`](crate::crypto::EnvelopeContext) named below, whose AAD binds account, vault, item, part and version:
 //!
 //! | part | JSON | context |
@@ -43,6 +43,14 @@
 //! [`ClientConfig::cache_ttl`] set and the last sync younger than it, none. A vault the
 //! principal lost access to is dropped from the cache.
 //!
+//! # Trust
+//!
+//! The client never takes a key on the server's word (see [`crate::crypto`], "Who may be
+//! trusted"). At authentication it checks the owner key against the token's account id;
+//! before wrapping a vault key to a principal it checks the owner's certificate of that
+//! principal's keys; before using a vault key it checks the grant signature of whoever
+//! wrapped it. Each failure is an [`Error::Integrity`], and the key is not used.
+//!
 //! # Transport
 //!
 //! Every call has a timeout ([`ClientConfig::timeout`]). Idempotent calls (GET, PUT with an
@@ -58,6 +66,7 @@ mod sealed;
 mod secrets;
 mod service_accounts;
 mod transport;
+mod trust;
 mod vaults;
 
 use std::fmt;
@@ -73,7 +82,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::api::{self, AuthRequest, AuthResponse, Principal};
-use crate::crypto::{PrincipalKeys, VaultKey};
+use crate::crypto::PrincipalKeys;
 use crate::token::ServiceAccountToken;
 use crate::{Error, Result};
 
@@ -232,6 +241,8 @@ struct Inner {
     session: tokio::sync::Mutex<Option<Session>>,
     principal: std::sync::RwLock<Option<Principal>>,
     cache: std::sync::RwLock<Cache>,
+    /// The owner key and the principals verified against it.
+    trust: std::sync::RwLock<trust::Trust>,
     /// Syncs run one at a time, so their results apply in order.
     sync_lock: tokio::sync::Mutex<()>,
 }
@@ -298,6 +309,7 @@ impl Client {
                 session: tokio::sync::Mutex::new(None),
                 principal: std::sync::RwLock::new(None),
                 cache: std::sync::RwLock::new(Cache::default()),
+                trust: std::sync::RwLock::new(trust::Trust::default()),
                 sync_lock: tokio::sync::Mutex::new(()),
             }),
         };
@@ -380,6 +392,14 @@ impl Inner {
         }
         let generation = slot.as_ref().map_or(0, |s| s.generation + 1);
         let response = self.authenticate_once().await?;
+        if response.principal.id != *self.principal_id() {
+            return Err(Error::integrity(format!(
+                "the server authenticated principal {} for a token of principal {}",
+                response.principal.id,
+                self.principal_id()
+            )));
+        }
+        self.anchor_owner(&response)?;
         let lifetime =
             Duration::from_secs(response.expires_at.saturating_sub(response.server_time));
         let renew_at = Instant::now() + lifetime.saturating_sub(SESSION_MARGIN.min(lifetime / 10));
@@ -491,24 +511,6 @@ impl Inner {
 
     fn principal_id(&self) -> &crate::id::Id {
         self.token.principal_id()
-    }
-
-    /// Wraps `key` of `vault` to a principal's base64url X25519 public key.
-    fn wrap_to(
-        &self,
-        key: &VaultKey,
-        vault: &crate::id::Id,
-        principal: &crate::id::Id,
-        public_key_b64: &str,
-    ) -> Result<crate::crypto::WrappedVaultKey> {
-        let bytes = URL_SAFE_NO_PAD.decode(public_key_b64).ok();
-        let public: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
-            Error::Server(format!(
-                "the server sent an encryption public key for principal {principal} that \
-                     is not 32 bytes of base64url"
-            ))
-        })?;
-        key.wrap(&public, vault, principal)
     }
 }
 

@@ -49,6 +49,7 @@ impl ServiceAccounts<'_> {
         let token =
             ServiceAccountToken::generate(inner.transport.base_url(), *inner.account(), id)?;
         let keys = token.keys();
+        let (signing, encryption) = (keys.signing_public_key(), keys.encryption_public_key());
         let wanted = grants
             .iter()
             .map(|(vault, bits)| Ok((parse_id("vault_id", vault)?, *bits)))
@@ -56,12 +57,11 @@ impl ServiceAccounts<'_> {
         let request = ServiceAccountCreateRequest {
             id,
             name: name.to_owned(),
-            signing_public_key: URL_SAFE_NO_PAD.encode(keys.signing_public_key()),
-            encryption_public_key: URL_SAFE_NO_PAD.encode(keys.encryption_public_key()),
+            signing_public_key: URL_SAFE_NO_PAD.encode(signing),
+            encryption_public_key: URL_SAFE_NO_PAD.encode(encryption),
+            certificate: inner.certify(&id, 1, &signing, &encryption),
             expires_at,
-            grants: inner
-                .wrap_grants(&id, &keys.encryption_public_key(), &wanted)
-                .await?,
+            grants: inner.wrap_grants(&id, 1, &encryption, &wanted).await?,
         };
         let principal: Principal = inner
             .call_json(
@@ -134,14 +134,30 @@ impl ServiceAccounts<'_> {
                 kept.push((vault, member.permissions));
             }
         }
+        let current: Principal = inner
+            .call_json(
+                Method::GET,
+                &format!("/v1/principals/{id}"),
+                None::<&()>,
+                Retry::Idempotent,
+                "principal",
+            )
+            .await?;
+        // A server that lies about the generation only makes the certificate and grants
+        // fail to verify, for the server and for every client.
+        let generation = current.key_generation.checked_add(1).ok_or_else(|| {
+            Error::Server(format!("principal {id} reports the largest key generation"))
+        })?;
         let token =
             ServiceAccountToken::generate(inner.transport.base_url(), *inner.account(), id)?;
         let keys = token.keys();
+        let (signing, encryption) = (keys.signing_public_key(), keys.encryption_public_key());
         let request = KeyRotationRequest {
-            signing_public_key: URL_SAFE_NO_PAD.encode(keys.signing_public_key()),
-            encryption_public_key: URL_SAFE_NO_PAD.encode(keys.encryption_public_key()),
+            signing_public_key: URL_SAFE_NO_PAD.encode(signing),
+            encryption_public_key: URL_SAFE_NO_PAD.encode(encryption),
+            certificate: inner.certify(&id, generation, &signing, &encryption),
             grants: inner
-                .wrap_grants(&id, &keys.encryption_public_key(), &kept)
+                .wrap_grants(&id, generation, &encryption, &kept)
                 .await?,
         };
         let _: Principal = inner
@@ -161,6 +177,7 @@ impl Inner {
     async fn wrap_grants(
         &self,
         principal: &Id,
+        generation: u32,
         public_key: &[u8; 32],
         grants: &[(Id, u32)],
     ) -> Result<Vec<VaultGrant>> {
@@ -173,10 +190,12 @@ impl Inner {
                 ));
             }
             let key = self.vault_key(vault).await?;
+            let wrapped_key = key.wrap(public_key, vault, principal)?;
             wrapped.push(VaultGrant {
                 vault_id: *vault,
                 permissions: *bits,
-                wrapped_key: key.wrap(public_key, vault, principal)?,
+                signature: self.sign_grant(vault, principal, generation, &wrapped_key),
+                wrapped_key,
             });
         }
         Ok(wrapped)

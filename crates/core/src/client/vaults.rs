@@ -3,8 +3,7 @@
 use reqwest::Method;
 
 use crate::api::{
-    AccessGrantRequest, Principal, VaultAccessRecord, VaultCreateRequest, VaultRecord,
-    VaultUpdateRequest,
+    AccessGrantRequest, VaultAccessRecord, VaultCreateRequest, VaultRecord, VaultUpdateRequest,
 };
 use crate::crypto::VaultKey;
 use crate::id::Id;
@@ -140,6 +139,13 @@ impl Vaults<'_> {
             description: params.description.unwrap_or_default(),
         };
         let public = inner.keys.encryption_public_key();
+        let wrapped_key = key.wrap(&public, &id, inner.principal_id())?;
+        let signature = inner.sign_grant(
+            &id,
+            inner.principal_id(),
+            inner.key_generation()?,
+            &wrapped_key,
+        );
         let request = VaultCreateRequest {
             id,
             attributes: sealed::seal(
@@ -147,7 +153,8 @@ impl Vaults<'_> {
                 &sealed::vault_attributes_context(inner.account(), &id, 1),
                 &attributes,
             )?,
-            wrapped_key: key.wrap(&public, &id, inner.principal_id())?,
+            wrapped_key,
+            signature,
         };
         let record: VaultRecord = inner
             .call_json(
@@ -232,8 +239,14 @@ impl Vaults<'_> {
         Ok(())
     }
 
-    /// Shares a vault with a principal: fetches its public key, wraps the vault key to it
-    /// and grants `permissions` (needs `MANAGE_VAULT`).
+    /// Shares a vault with a principal: fetches its public keys, checks the account
+    /// owner's certificate of them, wraps the vault key to it, signs the grant and grants
+    /// `permissions` (needs `MANAGE_VAULT`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`] (and nothing is granted) when the principal's keys are not
+    /// certified by the account owner: the server may be substituting them.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client, vault: &str, principal: &str) -> sesame_core::Result<()> {
@@ -252,17 +265,10 @@ impl Vaults<'_> {
         let principal = parse_id("principal_id", principal_id)?;
         check_permissions(permissions)?;
         let key = inner.vault_key(&vault).await?;
-        let member: Principal = inner
-            .call_json(
-                Method::GET,
-                &format!("/v1/principals/{principal}"),
-                None::<&()>,
-                Retry::Idempotent,
-                "principal",
-            )
-            .await?;
-        let wrapped = inner.wrap_to(&key, &vault, &principal, &member.encryption_public_key)?;
-        self.put_access(&vault, &principal, permissions, Some(wrapped))
+        let member = inner.fetch_verified(&principal).await?;
+        let wrapped = key.wrap(&member.encryption, &vault, &principal)?;
+        let signature = inner.sign_grant(&vault, &principal, member.key_generation, &wrapped);
+        self.put_access(&vault, &principal, permissions, Some((wrapped, signature)))
             .await
     }
 
@@ -300,8 +306,9 @@ impl Vaults<'_> {
         vault: &Id,
         principal: &Id,
         permissions: u32,
-        wrapped_key: Option<crate::crypto::WrappedVaultKey>,
+        wrapped_key: Option<(crate::crypto::WrappedVaultKey, String)>,
     ) -> Result<VaultAccess> {
+        let (wrapped_key, signature) = wrapped_key.unzip();
         let record: VaultAccessRecord = self
             .client
             .inner
@@ -311,6 +318,7 @@ impl Vaults<'_> {
                 Some(&AccessGrantRequest {
                     permissions,
                     wrapped_key,
+                    signature,
                 }),
                 Retry::Idempotent,
                 "vault",

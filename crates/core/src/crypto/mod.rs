@@ -29,15 +29,43 @@
 //! - `aad` is empty; the plaintext is the 32-byte key, so the ciphertext is 48 bytes;
 //! - on the wire: `{"encapsulatedKey": base64url(enc, 32 bytes), "ciphertext": base64url(ct)}`.
 //!
-//! Base mode proves nothing about who wrapped the key: anyone holding a member's public
-//! key, the server included, can wrap a key of its own choosing that unwraps cleanly, and
-//! a server that substitutes a member's public key receives the real vault key. The
-//! networked client must therefore never trust a wrapped key or a public key just because
-//! the server served it: grants are to be signed by the granting principal's Ed25519 key
-//! (over the account, vault, principal, a key generation number and the wrapped key) and
-//! public keys checked against a directory the account owner signs. That protocol belongs
-//! with the server and client; this module supplies the primitives ([`PrincipalKeys::sign`],
-//! [`verify_signature`]).
+//! # Who may be trusted: the account anchor, certificates and signed grants
+//!
+//! HPKE Base mode proves nothing about who wrapped a key: anyone holding a member's public
+//! key, the server included, can wrap a key of its own choosing that unwraps cleanly, and a
+//! server that substitutes a member's public key would receive the real vault key. The
+//! server is never trusted for confidentiality, so every key it serves is checked against
+//! the account owner's Ed25519 key, which is itself anchored without the server:
+//!
+//! - **Account id** ([`account_id_for`]): the account id is the owner's key fingerprint,
+//!   the first 26 characters of lowercase unpadded base32 of
+//!   `SHA-256("sesame/v1/account" || owner Ed25519 public key (32))`. Every token carries
+//!   the account id, so a client checks the owner key the server sends against it.
+//! - **Principal certificate** ([`principal_certificate_message`]): the owner signs
+//!   `"sesame/v1/principal" || account || principal || key_generation (u32) || Ed25519
+//!   public key (32) || X25519 public key (32)` (139 bytes) for every principal it creates
+//!   or rotates, and for itself at account creation (so its X25519 key is bound too).
+//!   A client wraps a vault key only to a principal whose certificate verifies.
+//! - **Signed grant** ([`grant_message`]): whoever wraps a vault key signs
+//!   `"sesame/v1/grant" || account || vault || grantee || grantee key_generation (u32)
+//!   || granter || encapsulated key (32) || HPKE ciphertext` (203 bytes for a 48-byte
+//!   ciphertext). A client uses an unwrapped vault key only when this signature verifies
+//!   with the granter's key: its own, the owner's, or one the owner certified.
+//!
+//! Signatures are Ed25519 (RFC 8032) with strict verification ([`verify_signature`]),
+//! 64 bytes, base64url on the wire.
+//!
+//! Limits: the server still decides *which* genuine grants and ciphertexts a client sees.
+//! A member removed from a vault, or a revoked service account, keeps any vault key it
+//! already unwrapped, and nothing re-keys a vault yet, so with the server's help it can
+//! still read new items there; grants a principal signed before its revocation still
+//! verify (its certificate stays valid). The server can withhold updates or serve an older
+//! version of an item or vault attributes than the latest, within what that member was
+//! once granted (the envelope AAD pins ids and versions, not freshness); a grant made by a
+//! service account no longer verifies once that service account's keys are rotated (its
+//! certificate is replaced), so such grants must be made again; owner key rotation is not
+//! supported (the account id is the owner key), and a compromised owner key compromises
+//! the account.
 //!
 //! # Envelopes ([`EnvelopeContext`], [`VaultKey::seal`], [`VaultKey::open`])
 //!
@@ -82,6 +110,7 @@ mod file_stream;
 #[doc(hidden)]
 pub mod kat;
 mod keys;
+mod trust;
 mod vault_key;
 
 pub use envelope::{EnvelopeContext, Part};
@@ -89,6 +118,7 @@ pub use file_stream::{
     ciphertext_len, FileDecryptor, FileEncryptor, FileKey, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
 };
 pub use keys::{verify_signature, PrincipalKeys};
+pub use trust::{account_id_for, grant_message, principal_certificate_message};
 pub use vault_key::{VaultKey, WrappedVaultKey};
 
 /// Length in bytes of every symmetric key and of the token secret.

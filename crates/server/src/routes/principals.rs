@@ -17,6 +17,8 @@ use super::{no_content, record_failure, ApiJson, AppState, Caller};
 use crate::auth::{check_assertion, for_audit, unix_now, Claims};
 use crate::error::ApiError;
 use crate::store::{EventRecord, NewPrincipal, Store};
+use crate::trust::{check_certificate, check_grant};
+use sesame_core::id::Id;
 
 /// `POST /v1/auth`: a signed assertion for a session. Success and failure are audited.
 pub(super) async fn authenticate<S: Store>(
@@ -59,12 +61,14 @@ pub(super) async fn authenticate<S: Store>(
         n: request.integration_name,
         v: request.integration_version,
     })?;
+    let owner = app.store.owner().await?;
     app.store.append_event(&event).await?;
     tracing::info!(principal = %principal.id, "authenticated");
     Ok(Json(AuthResponse {
         session,
         expires_at,
         principal,
+        owner,
         server_time: now,
     }))
 }
@@ -117,9 +121,27 @@ fn check_public_key(what: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_grants(grants: &[VaultGrant]) -> Result<(), ApiError> {
+/// Checks the grants of a new or rotated principal: permissions, no repeats, and the
+/// caller's signature of each wrapped key for `grantee` at `generation`.
+fn check_grants(
+    account: &Id,
+    caller: &Principal,
+    grantee: &Id,
+    generation: u32,
+    grants: &[VaultGrant],
+) -> Result<(), ApiError> {
     let mut seen = HashSet::new();
     for (index, grant) in grants.iter().enumerate() {
+        check_grant(
+            &format!("grants[{index}].signature"),
+            account,
+            &grant.vault_id,
+            grantee,
+            generation,
+            caller,
+            &grant.wrapped_key,
+            &grant.signature,
+        )?;
         if grant.permissions == 0 {
             return Err(ApiError::invalid(format!(
                 "grants[{index}].permissions is 0: grant at least one permission or leave the \
@@ -157,7 +179,22 @@ pub(super) async fn create<S: Store>(
     {
         return Err(ApiError::invalid("expiresAt is in the past"));
     }
-    check_grants(&request.grants)?;
+    check_certificate(
+        &app.account,
+        &caller.principal,
+        &request.id,
+        1,
+        &request.signing_public_key,
+        &request.encryption_public_key,
+        &request.certificate,
+    )?;
+    check_grants(
+        &app.account,
+        &caller.principal,
+        &request.id,
+        1,
+        &request.grants,
+    )?;
     let new = NewPrincipal {
         id: request.id,
         name: name.to_owned(),
@@ -165,6 +202,7 @@ pub(super) async fn create<S: Store>(
         signing_public_key: request.signing_public_key,
         encryption_public_key: request.encryption_public_key,
         expires_at: request.expires_at,
+        certificate: request.certificate,
     };
     let principal = app
         .store
@@ -183,14 +221,47 @@ pub(super) async fn rotate<S: Store>(
     let id = caller.subject()?;
     check_public_key("signingPublicKey", &request.signing_public_key)?;
     check_public_key("encryptionPublicKey", &request.encryption_public_key)?;
-    check_grants(&request.grants)?;
+    let current = app
+        .store
+        .principal(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("principal {id} not found")))?;
+    if current.kind == PrincipalKind::Owner {
+        return Err(ApiError::invalid(format!(
+            "principal {id} is the account owner, whose key is the account id and cannot be \
+             rotated"
+        )));
+    }
+    let generation = current
+        .key_generation
+        .checked_add(1)
+        .ok_or_else(|| ApiError::conflict(format!("principal {id} cannot be rotated again")))?;
+    // The owner certifies the keys at the generation the rotation creates.
+    check_certificate(
+        &app.account,
+        &caller.principal,
+        &id,
+        generation,
+        &request.signing_public_key,
+        &request.encryption_public_key,
+        &request.certificate,
+    )?;
+    check_grants(
+        &app.account,
+        &caller.principal,
+        &id,
+        generation,
+        &request.grants,
+    )?;
     let principal = app
         .store
         .rotate_principal(
             caller.id(),
             &id,
+            generation,
             &request.signing_public_key,
             &request.encryption_public_key,
+            &request.certificate,
             &request.grants,
             &caller.event(),
         )

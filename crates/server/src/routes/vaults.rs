@@ -11,6 +11,7 @@ use sesame_core::model::permissions::{self, MANAGE_VAULT};
 use super::{no_content, require, ApiJson, AppState, Caller};
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::trust::check_grant;
 
 /// Every permission bit: what a vault's creator gets.
 fn every_permission() -> u32 {
@@ -28,6 +29,16 @@ pub(super) async fn create<S: Store>(
             "attributes is empty: seal the vault name and description with the vault key",
         ));
     }
+    check_grant(
+        "signature",
+        &app.account,
+        &request.id,
+        caller.id(),
+        caller.principal.key_generation,
+        &caller.principal,
+        &request.wrapped_key,
+        &request.signature,
+    )?;
     let mut event = caller.event();
     event.vault_id = Some(request.id);
     let record = app
@@ -123,13 +134,44 @@ pub(super) async fn access_grant<S: Store>(
             "permissions is 0: to remove access, DELETE the grant instead",
         ));
     }
+    let signed = match (&request.wrapped_key, &request.signature) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                "signature without wrappedKey: a signature signs a wrapped key",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                "wrappedKey needs signature: the caller's signature of the grant message",
+            ))
+        }
+        (Some(wrapped), Some(signature)) => {
+            let grantee =
+                app.store.principal(&principal).await?.ok_or_else(|| {
+                    ApiError::not_found(format!("principal {principal} not found"))
+                })?;
+            check_grant(
+                "signature",
+                &app.account,
+                &vault,
+                &principal,
+                grantee.key_generation,
+                &caller.principal,
+                wrapped,
+                signature,
+            )?;
+            Some((wrapped, signature.as_str()))
+        }
+    };
     let record = app
         .store
         .grant(
             &vault,
             &principal,
             request.permissions,
-            request.wrapped_key.as_ref(),
+            caller.id(),
+            signed,
             &caller.event(),
         )
         .await?;

@@ -56,6 +56,9 @@ pub struct NewPrincipal {
     pub encryption_public_key: String,
     /// When its token stops working.
     pub expires_at: Option<OffsetDateTime>,
+    /// The owner's certificate of its keys at key generation 1, base64url (checked by the
+    /// caller of the store).
+    pub certificate: String,
 }
 
 /// An audit event before the store gives it a sequence number, a time and its hashes.
@@ -101,10 +104,14 @@ pub trait Store: Send + Sync + 'static {
     /// One principal, revoked or not.
     fn principal(&self, id: &Id) -> impl Future<Output = StoreResult<Option<Principal>>> + Send;
 
+    /// The account owner.
+    fn owner(&self) -> impl Future<Output = StoreResult<Principal>> + Send;
+
     /// Every principal, oldest first.
     fn principals(&self) -> impl Future<Output = StoreResult<Vec<Principal>>> + Send;
 
-    /// Creates a service account with its grants. `caller` must manage every granted vault.
+    /// Creates a service account with its grants (signed by `caller`, who must manage
+    /// every granted vault).
     fn create_principal(
         &self,
         caller: &Id,
@@ -113,15 +120,19 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<Principal>> + Send;
 
-    /// Replaces a principal's keys and grants and bumps its key generation (ending its
-    /// sessions). A grant may only keep or lower permissions unless `caller` manages the
-    /// vault; vaults left out lose the principal.
+    /// Replaces a principal's keys, certificate and grants (signed by `caller`) and bumps
+    /// its key generation to `new_generation` (ending its sessions; `conflict` if that is
+    /// not the current generation plus one). A grant may only keep or lower permissions
+    /// unless `caller` manages the vault; vaults left out lose the principal.
+    #[allow(clippy::too_many_arguments)]
     fn rotate_principal(
         &self,
         caller: &Id,
         id: &Id,
+        new_generation: u32,
         signing_public_key: &str,
         encryption_public_key: &str,
+        certificate: &str,
         grants: &[VaultGrant],
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<Principal>> + Send;
@@ -140,7 +151,7 @@ pub trait Store: Send + Sync + 'static {
         principal: &Id,
     ) -> impl Future<Output = StoreResult<Option<u32>>> + Send;
 
-    /// Creates a vault, granting `permissions` to its creator.
+    /// Creates a vault, granting `permissions` to its creator (the grant signed by it).
     fn create_vault(
         &self,
         creator: &Id,
@@ -184,13 +195,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Vec<VaultAccessRecord>>> + Send;
 
     /// Grants or changes a principal's permissions on a vault (a new member needs
-    /// `wrapped_key`).
+    /// `wrapped_key`, with `granter`'s signature of it).
+    #[allow(clippy::too_many_arguments)]
     fn grant(
         &self,
         vault: &Id,
         principal: &Id,
         permissions: u32,
-        wrapped_key: Option<&WrappedVaultKey>,
+        granter: &Id,
+        wrapped_key: Option<(&WrappedVaultKey, &str)>,
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<VaultAccessRecord>> + Send;
 

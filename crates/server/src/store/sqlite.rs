@@ -135,7 +135,7 @@ fn kind_text(kind: PrincipalKind) -> &'static str {
 }
 
 const PRINCIPAL_COLUMNS: &str = "id, name, kind, signing_public_key, encryption_public_key, \
-     key_generation, created_at, expires_at, revoked_at";
+     key_generation, created_at, expires_at, revoked_at, certificate";
 
 fn principal_of(row: &SqliteRow) -> StoreResult<Principal> {
     let kind: String = row.try_get("kind")?;
@@ -153,11 +153,13 @@ fn principal_of(row: &SqliteRow) -> StoreResult<Principal> {
         created_at: from_ms(row.try_get("created_at")?),
         expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_ms),
         revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms),
+        certificate: row.try_get("certificate")?,
     })
 }
 
 const VAULT_SELECT: &str = "SELECT v.id, v.attributes, v.attribute_version, v.content_version, \
-     v.created_at, v.updated_at, a.wrapped_key, a.permissions, \
+     v.created_at, v.updated_at, a.wrapped_key, a.permissions, a.granted_by, \
+     a.grant_signature, \
      (SELECT COUNT(*) FROM items i WHERE i.vault_id = v.id AND i.deleted = 0 \
       AND i.state = 'active') AS active_item_count \
      FROM vaults v JOIN vault_access a ON a.vault_id = v.id AND a.principal_id = ?";
@@ -174,6 +176,8 @@ fn vault_of(row: &SqliteRow) -> StoreResult<VaultRecord> {
         updated_at: from_ms(row.try_get("updated_at")?),
         wrapped_key: serde_json::from_str(&wrapped)
             .map_err(|e| ApiError::internal(format_args!("stored wrapped key: {e}")))?,
+        granted_by: opt_id_of(row, "granted_by")?,
+        grant_signature: row.try_get("grant_signature")?,
         permissions: row.try_get::<i64, _>("permissions")? as u32,
     })
 }
@@ -355,21 +359,47 @@ async fn check_grants_managed(
     Ok(())
 }
 
+/// Inserts one member of a vault with its signed wrapped key.
+async fn insert_access(
+    conn: &mut SqliteConnection,
+    vault: &Id,
+    principal: &Id,
+    permissions: u32,
+    granter: &Id,
+    wrapped_key: &WrappedVaultKey,
+    signature: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key, \
+         granted_by, grant_signature) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(vault.as_str())
+    .bind(principal.as_str())
+    .bind(i64::from(permissions))
+    .bind(wrapped_json(wrapped_key)?)
+    .bind(granter.as_str())
+    .bind(signature)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 async fn insert_grants(
     conn: &mut SqliteConnection,
     principal: &Id,
+    granter: &Id,
     grants: &[VaultGrant],
 ) -> StoreResult<()> {
     for grant in grants {
-        sqlx::query(
-            "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key) \
-             VALUES (?, ?, ?, ?)",
+        insert_access(
+            conn,
+            &grant.vault_id,
+            principal,
+            grant.permissions,
+            granter,
+            &grant.wrapped_key,
+            &grant.signature,
         )
-        .bind(grant.vault_id.as_str())
-        .bind(principal.as_str())
-        .bind(i64::from(grant.permissions))
-        .bind(wrapped_json(&grant.wrapped_key)?)
-        .execute(&mut *conn)
         .await?;
     }
     Ok(())
@@ -426,6 +456,16 @@ impl Store for SqliteStore {
         principal_in(&mut conn, id).await
     }
 
+    async fn owner(&self) -> StoreResult<Principal> {
+        let row = sqlx::query(&format!(
+            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE kind = 'owner' LIMIT 1"
+        ))
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| ApiError::internal("the account has no owner"))?;
+        principal_of(&row)
+    }
+
     async fn principals(&self) -> StoreResult<Vec<Principal>> {
         let rows = sqlx::query(&format!(
             "SELECT {PRINCIPAL_COLUMNS} FROM principals ORDER BY created_at, id"
@@ -456,7 +496,7 @@ impl Store for SqliteStore {
             .try_get("id")?;
         let account = Id::from_str(&account).map_err(ApiError::internal)?;
         insert_principal(&mut tx, &account, new, now_ms()).await?;
-        insert_grants(&mut tx, &new.id, grants).await?;
+        insert_grants(&mut tx, &new.id, caller, grants).await?;
         append(&mut tx, event).await?;
         let principal = principal_in(&mut tx, &new.id)
             .await?
@@ -469,8 +509,10 @@ impl Store for SqliteStore {
         &self,
         caller: &Id,
         id: &Id,
+        new_generation: u32,
         signing_public_key: &str,
         encryption_public_key: &str,
+        certificate: &str,
         grants: &[VaultGrant],
         event: &EventRecord,
     ) -> StoreResult<Principal> {
@@ -480,6 +522,20 @@ impl Store for SqliteStore {
             Some(p) if p.revoked_at.is_some() => {
                 return Err(ApiError::conflict(format!(
                     "principal {id} is revoked; create a new service account instead"
+                )))
+            }
+            Some(p) if p.kind == PrincipalKind::Owner => {
+                return Err(ApiError::invalid(format!(
+                    "principal {id} is the account owner, whose key is the account id and \
+                     cannot be rotated"
+                )))
+            }
+            Some(p) if p.key_generation.checked_add(1) != Some(new_generation) => {
+                return Err(ApiError::conflict(format!(
+                    "principal {id} is at key generation {}, so the rotation must certify \
+                     generation {}, not {new_generation}; get the principal and retry",
+                    p.key_generation,
+                    u64::from(p.key_generation) + 1
                 )))
             }
             Some(_) => {}
@@ -512,13 +568,15 @@ impl Store for SqliteStore {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        insert_grants(&mut tx, id, grants).await?;
+        insert_grants(&mut tx, id, caller, grants).await?;
         sqlx::query(
             "UPDATE principals SET signing_public_key = ?, encryption_public_key = ?, \
-             key_generation = key_generation + 1 WHERE id = ?",
+             certificate = ?, key_generation = ? WHERE id = ?",
         )
         .bind(signing_public_key)
         .bind(encryption_public_key)
+        .bind(certificate)
+        .bind(i64::from(new_generation))
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
@@ -590,15 +648,15 @@ impl Store for SqliteStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key) \
-             VALUES (?, ?, ?, ?)",
+        insert_access(
+            &mut tx,
+            &request.id,
+            creator,
+            permissions,
+            creator,
+            &request.wrapped_key,
+            &request.signature,
         )
-        .bind(request.id.as_str())
-        .bind(creator.as_str())
-        .bind(i64::from(permissions))
-        .bind(wrapped_json(&request.wrapped_key)?)
-        .execute(&mut *tx)
         .await?;
         append(&mut tx, event).await?;
         let record = vault_in(&mut tx, &request.id, creator)
@@ -696,7 +754,8 @@ impl Store for SqliteStore {
         vault: &Id,
         principal: &Id,
         permissions: u32,
-        wrapped_key: Option<&WrappedVaultKey>,
+        granter: &Id,
+        wrapped_key: Option<(&WrappedVaultKey, &str)>,
         event: &EventRecord,
     ) -> StoreResult<VaultAccessRecord> {
         let mut tx = self.writer.begin().await?;
@@ -721,26 +780,38 @@ impl Store for SqliteStore {
                      (the vault key wrapped to its encryption key) is required"
                 )))
             }
-            (None, Some(key)) => {
-                sqlx::query(
-                    "INSERT INTO vault_access (vault_id, principal_id, permissions, wrapped_key) \
-                     VALUES (?, ?, ?, ?)",
+            (None, Some((key, signature))) => {
+                insert_access(
+                    &mut tx,
+                    vault,
+                    principal,
+                    permissions,
+                    granter,
+                    key,
+                    signature,
                 )
+                .await?;
+            }
+            (Some(_), None) => {
+                sqlx::query(
+                    "UPDATE vault_access SET permissions = ? WHERE vault_id = ? AND \
+                     principal_id = ?",
+                )
+                .bind(i64::from(permissions))
                 .bind(vault.as_str())
                 .bind(principal.as_str())
-                .bind(i64::from(permissions))
-                .bind(wrapped_json(key)?)
                 .execute(&mut *tx)
                 .await?;
             }
-            (Some(_), key) => {
+            (Some(_), Some((key, signature))) => {
                 sqlx::query(
-                    "UPDATE vault_access SET permissions = ?, \
-                     wrapped_key = COALESCE(?, wrapped_key) \
-                     WHERE vault_id = ? AND principal_id = ?",
+                    "UPDATE vault_access SET permissions = ?, wrapped_key = ?, granted_by = ?, \
+                     grant_signature = ? WHERE vault_id = ? AND principal_id = ?",
                 )
                 .bind(i64::from(permissions))
-                .bind(key.map(wrapped_json).transpose()?)
+                .bind(wrapped_json(key)?)
+                .bind(granter.as_str())
+                .bind(signature)
                 .bind(vault.as_str())
                 .bind(principal.as_str())
                 .execute(&mut *tx)
@@ -1005,8 +1076,8 @@ async fn insert_principal(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO principals (id, account_id, name, kind, signing_public_key, \
-         encryption_public_key, key_generation, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+         encryption_public_key, key_generation, created_at, expires_at, certificate) \
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
     )
     .bind(new.id.as_str())
     .bind(account.as_str())
@@ -1016,6 +1087,7 @@ async fn insert_principal(
     .bind(&new.encryption_public_key)
     .bind(now)
     .bind(new.expires_at.map(to_ms))
+    .bind(&new.certificate)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -9,7 +9,9 @@ use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sesame_core::api::{self, AuthRequest};
-use sesame_core::crypto::{EnvelopeContext, VaultKey};
+use sesame_core::crypto::{
+    grant_message, principal_certificate_message, EnvelopeContext, VaultKey,
+};
 use sesame_core::id::Id;
 use sesame_core::token::ServiceAccountToken;
 use sesame_server::{RunningServer, ServerConfig};
@@ -186,7 +188,7 @@ impl TestServer {
         let reply = owner
             .post(
                 "/v1/principals",
-                create_principal_body(&token, "ci", grants),
+                create_principal_body(&self.owner, &token, "ci", grants),
             )
             .await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
@@ -201,7 +203,57 @@ impl TestServer {
     }
 }
 
+/// The owner's certificate (base64url) of `token`'s keys at `generation`.
+pub fn certificate(
+    owner: &ServiceAccountToken,
+    token: &ServiceAccountToken,
+    generation: u32,
+) -> String {
+    let keys = token.keys();
+    let message = principal_certificate_message(
+        owner.account_id(),
+        token.principal_id(),
+        generation,
+        &keys.signing_public_key(),
+        &keys.encryption_public_key(),
+    );
+    b64(&owner.keys().sign(&message))
+}
+
+/// `key` wrapped to `grantee` (at `generation`) and `granter`'s signature of the grant:
+/// `(wrappedKey JSON, signature)`.
+pub fn signed_wrap(
+    granter: &ServiceAccountToken,
+    key: &VaultKey,
+    vault: &Id,
+    grantee: &ServiceAccountToken,
+    generation: u32,
+) -> (Value, String) {
+    let wrapped = key
+        .wrap(
+            &grantee.keys().encryption_public_key(),
+            vault,
+            grantee.principal_id(),
+        )
+        .unwrap();
+    let message = grant_message(
+        granter.account_id(),
+        vault,
+        grantee.principal_id(),
+        generation,
+        granter.principal_id(),
+        &wrapped,
+    );
+    (
+        serde_json::to_value(&wrapped).unwrap(),
+        b64(&granter.keys().sign(&message)),
+    )
+}
+
+/// The body of `POST /v1/principals` for `token`, certified by `owner`, whose grants the
+/// owner wraps and signs.
 pub fn create_principal_body(
+    owner: &ServiceAccountToken,
     token: &ServiceAccountToken,
     name: &str,
     grants: &[(&Id, &VaultKey, u32)],
@@ -212,11 +264,16 @@ pub fn create_principal_body(
         "name": name,
         "signingPublicKey": b64(&keys.signing_public_key()),
         "encryptionPublicKey": b64(&keys.encryption_public_key()),
-        "grants": grants.iter().map(|(vault, key, permissions)| json!({
-            "vaultId": vault,
-            "permissions": permissions,
-            "wrappedKey": key.wrap(&keys.encryption_public_key(), vault, token.principal_id()).unwrap(),
-        })).collect::<Vec<_>>(),
+        "certificate": certificate(owner, token, 1),
+        "grants": grants.iter().map(|(vault, key, permissions)| {
+            let (wrapped, signature) = signed_wrap(owner, key, vault, token, 1);
+            json!({
+                "vaultId": vault,
+                "permissions": permissions,
+                "wrappedKey": wrapped,
+                "signature": signature,
+            })
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -258,13 +315,15 @@ impl Session {
                 br#"{"name":"Infra"}"#,
             )
             .unwrap();
+        let (wrapped, signature) = signed_wrap(token, &key, &vault, token, 1);
         let reply = self
             .post(
                 "/v1/vaults",
                 json!({
                     "id": vault,
                     "attributes": b64(&attributes),
-                    "wrappedKey": key.wrap(&token.keys().encryption_public_key(), &vault, token.principal_id()).unwrap(),
+                    "wrappedKey": wrapped,
+                    "signature": signature,
                 }),
             )
             .await;
