@@ -1,30 +1,133 @@
-//! `sesame`: the Sesame command line. For now: running and administering the server.
+//! `sesame`: the Sesame command line: read, inject and run with secret references, manage
+//! vaults, items and service accounts, and run the server.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sesame_core::Client;
 
+mod credential;
+mod exit;
+mod output;
+mod secrets;
 mod server;
+mod template;
+
+use exit::{CliResult, Failure};
+use output::Format;
 
 /// Sesame: an end-to-end-encrypted secrets manager.
+///
+/// Authentication, first found wins: --token-file FILE, the environment variable
+/// SESAME_SERVICE_ACCOUNT_TOKEN, or the owner credential `sesame server init` saved to
+/// $XDG_CONFIG_HOME/sesame/credential (~/.config/sesame/credential). SESAME_URL overrides
+/// the server URL recorded in the token.
 #[derive(Debug, Parser)]
-#[command(name = "sesame", version, about)]
+#[command(name = "sesame", version, about, after_help = exit::HELP)]
 struct Cli {
+    /// Output format: `table` for people, `json` for programs (stable, SDK field names).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table, env = "SESAME_FORMAT")]
+    format: Format,
+    /// Read the token from this file instead of SESAME_SERVICE_ACCOUNT_TOKEN or the saved
+    /// owner credential.
+    #[arg(long, global = true, value_name = "FILE")]
+    token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Show who the credential in use belongs to.
+    #[command(
+        after_help = "Example:\n  SESAME_SERVICE_ACCOUNT_TOKEN=$(cat ci.token) sesame whoami"
+    )]
+    Whoami,
+    /// Print the secret a reference names.
+    #[command(
+        after_help = "Examples:\n  sesame read op://Infra/Postgres/password\n  \
+        sesame read -n 'op://Infra/GitHub/one-time password?attribute=otp'\n  \
+        sesame read op://Infra/Deploy/private-key -o id_deploy --file-mode 0600"
+    )]
+    Read(secrets::ReadArgs),
+    /// Fill the secret references of a template.
+    #[command(
+        after_help = "Examples:\n  sesame inject -i config.yml.tpl -o config.yml\n  \
+        echo 'db_password: {{ op://$ENV/Postgres/password }}' | ENV=prod sesame inject\n\n\
+        Template rules: {{ op://… }} (names may hold spaces) and bare op://… are references;\n\
+        $VAR, ${VAR} and ${VAR:-default} expand everywhere, also inside references;\n\
+        {{ \"…\" }} is literal text. An error names its line and column and writes nothing."
+    )]
+    Inject(secrets::InjectArgs),
     /// Run and administer a Sesame server.
+    #[command(
+        after_help = "Example:\n  sesame server init --data-dir ./data && sesame server start --data-dir ./data"
+    )]
     Server {
         #[command(subcommand)]
         command: server::ServerCommand,
     },
 }
 
+/// What every command may need: the output format and, once made, the client.
+pub(crate) struct Ctx {
+    pub(crate) format: Format,
+    token_file: Option<PathBuf>,
+    /// The client and its round-trip count right after authentication.
+    client: Option<(Client, u64)>,
+}
+
+impl Ctx {
+    /// The authenticated client, authenticating on first use.
+    pub(crate) async fn client(&mut self) -> CliResult<Client> {
+        if let Some((client, _)) = &self.client {
+            return Ok(client.clone());
+        }
+        let client = credential::connect(self.token_file.as_deref()).await?;
+        self.client = Some((client.clone(), client.round_trips()));
+        Ok(client)
+    }
+
+    pub(crate) fn token_file(&self) -> Option<&Path> {
+        self.token_file.as_deref()
+    }
+
+    /// With `SESAME_DEBUG_ROUND_TRIPS=1`: the client's HTTP round trips, on stderr.
+    fn report_round_trips(&self) {
+        if std::env::var("SESAME_DEBUG_ROUND_TRIPS").as_deref() != Ok("1") {
+            return;
+        }
+        if let Some((client, at_auth)) = &self.client {
+            let total = client.round_trips();
+            eprintln!(
+                "sesame: round trips: {total} total, {} after authentication",
+                total.saturating_sub(*at_auth)
+            );
+        } else {
+            eprintln!("sesame: round trips: 0 total, 0 after authentication");
+        }
+    }
+}
+
+async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
+    match command {
+        Command::Whoami => secrets::whoami(ctx).await,
+        Command::Read(args) => secrets::read(args, ctx).await,
+        Command::Inject(args) => secrets::inject(args, ctx).await,
+        Command::Server { command } => server::run(command).await.map_err(Failure::other),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap exits 0 for --help/--version and 2 for usage errors.
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -42,16 +145,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Server { command } => server::run(command).await,
-        }
-    });
+    let mut ctx = Ctx {
+        format: cli.format,
+        token_file: cli.token_file,
+        client: None,
+    };
+    let result = runtime.block_on(dispatch(cli.command, &mut ctx));
+    ctx.report_round_trips();
     match result {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
         }
     }
 }

@@ -242,6 +242,8 @@ async fn init(
                 path.display()
             )
         })?;
+    // So that `sesame` on this machine works without further setup.
+    let saved = crate::credential::save(&token);
     let data_dir = config.data_dir.display();
     println!("Initialized account {}.", outcome.account_id);
     println!(
@@ -249,6 +251,16 @@ async fn init(
         path.display()
     );
     println!("keep it secret, never commit it, and back it up somewhere safe.");
+    match saved {
+        Ok(saved) => println!(
+            "It is also saved to {} (mode 0600), where sesame commands find it.",
+            saved.display()
+        ),
+        Err(why) => println!(
+            "It was not saved to the config directory ({why}); pass --token-file {}.",
+            path.display()
+        ),
+    }
     println!();
     println!("Start the server:   sesame server start --data-dir {data_dir}");
     println!(

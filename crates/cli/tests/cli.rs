@@ -7,8 +7,10 @@ use std::process::{Command, Stdio};
 const SESAME: &str = env!("CARGO_BIN_EXE_sesame");
 
 fn sesame(args: &[&str]) -> std::process::Output {
+    let config = std::env::temp_dir().join(format!("sesame-cli-config-{}", std::process::id()));
     Command::new(SESAME)
         .args(args)
+        .env("XDG_CONFIG_HOME", config)
         .env_remove("SESAME_DATA_DIR")
         .env_remove("SESAME_DATABASE_URL")
         .env_remove("SESAME_LISTEN")

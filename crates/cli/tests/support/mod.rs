@@ -37,6 +37,8 @@ impl Server {
             // a port a client can reach); the real URL comes from `server start` and
             // `ClientConfig::server_url` overrides this one.
             .args(["--url", "http://127.0.0.1:1"])
+            // Keep `init` from saving the owner credential in the real config directory.
+            .env("XDG_CONFIG_HOME", data_dir.join("config"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .status()
@@ -279,5 +281,65 @@ impl Server {
             output.status.success(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
         )
+    }
+}
+
+impl Server {
+    /// The owner's token.
+    pub fn owner_token(&self) -> &SecretString {
+        &self.owner_token
+    }
+
+    /// A `sesame` command aimed at this server, authenticated with `token` through
+    /// `SESAME_SERVICE_ACCOUNT_TOKEN`, and kept away from the user's config directory.
+    pub fn cli(&self, token: &SecretString) -> Command {
+        let mut command = self.cli_without_token();
+        command.env("SESAME_SERVICE_ACCOUNT_TOKEN", token.expose_secret());
+        command
+    }
+
+    /// A `sesame` command aimed at this server with no credential at all.
+    pub fn cli_without_token(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+        command
+            .env_remove("SESAME_SERVICE_ACCOUNT_TOKEN")
+            .env_remove("SESAME_FORMAT")
+            .env_remove("SESAME_DEBUG_ROUND_TRIPS")
+            .env("SESAME_URL", &self.url)
+            .env("SESAME_LOG", "warn")
+            .env("XDG_CONFIG_HOME", self.data_dir.join("cli-config"))
+            .env("HOME", self.data_dir.join("cli-home"));
+        command
+    }
+}
+
+/// The result of a CLI run, decoded.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` with `stdin` and collects its output.
+pub fn run(command: &mut Command, stdin: &str) -> Run {
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sesame");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }

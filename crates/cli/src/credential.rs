@@ -1,0 +1,123 @@
+//! Which credential the CLI authenticates with, and where `server init` saves the owner's.
+//!
+//! Sources, first found wins: `--token-file FILE`, the `SESAME_SERVICE_ACCOUNT_TOKEN`
+//! environment variable, then the credential `sesame server init` saved under the user's
+//! config directory (`$XDG_CONFIG_HOME/sesame/credential`, else
+//! `~/.config/sesame/credential`). `SESAME_URL` overrides the server URL the token records.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use sesame_core::token::TOKEN_PREFIX;
+use sesame_core::{Client, ClientConfig};
+
+use crate::exit::{CliResult, Failure, Kind};
+
+/// The environment variable holding a token.
+pub(crate) const TOKEN_ENV: &str = "SESAME_SERVICE_ACCOUNT_TOKEN";
+
+/// Where `server init` saves the owner credential for this user, if a home is known.
+pub(crate) fn saved_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".config"))
+        })?;
+    Some(base.join("sesame").join("credential"))
+}
+
+/// Saves `token` to [`saved_path`] with mode 0600, never overwriting one already there.
+/// Returns where it went, or why it did not.
+pub(crate) fn save(token: &SecretString) -> Result<PathBuf, String> {
+    let path = saved_path().ok_or("neither XDG_CONFIG_HOME nor HOME is set")?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!("{} already holds a credential", path.display())
+        } else {
+            format!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    file.write_all(token.expose_secret().as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The token in a credential file: its first word that looks like a token.
+fn read_file(path: &Path) -> CliResult<SecretString> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            Kind::Authentication,
+            format!("cannot read the credential file {}: {e}", path.display()),
+        )
+    })?;
+    text.split_whitespace()
+        .find(|w| w.starts_with(TOKEN_PREFIX))
+        .map(|w| SecretString::from(w.to_owned()))
+        .ok_or_else(|| {
+            Failure::new(
+                Kind::Authentication,
+                format!(
+                    "{} holds no Sesame token (one starting with {TOKEN_PREFIX})",
+                    path.display()
+                ),
+            )
+        })
+}
+
+/// The token to use, from the first source that has one.
+pub(crate) fn find(token_file: Option<&Path>) -> CliResult<SecretString> {
+    if let Some(path) = token_file {
+        return read_file(path);
+    }
+    if let Some(token) = std::env::var(TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Ok(SecretString::from(token.trim().to_owned()));
+    }
+    let saved = saved_path();
+    if let Some(path) = saved.as_deref().filter(|p| p.exists()) {
+        return read_file(path);
+    }
+    Err(Failure::new(
+        Kind::Authentication,
+        format!(
+            "no credential found. Give one of: --token-file FILE; the environment variable \
+             {TOKEN_ENV}; or the owner credential that `sesame server init` saves to {}",
+            saved.map_or_else(
+                || "$XDG_CONFIG_HOME/sesame/credential".to_owned(),
+                |p| p.display().to_string()
+            )
+        ),
+    ))
+}
+
+/// Authenticates with the credential found by [`find`].
+pub(crate) async fn connect(token_file: Option<&Path>) -> CliResult<Client> {
+    let token = find(token_file)?;
+    let config = ClientConfig {
+        server_url: std::env::var("SESAME_URL").ok().filter(|u| !u.is_empty()),
+        timeout: Duration::from_secs(30),
+        ..ClientConfig::new("sesame-cli", env!("CARGO_PKG_VERSION"))
+    };
+    Ok(Client::authenticate(token, config).await?)
+}
