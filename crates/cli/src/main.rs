@@ -8,8 +8,11 @@ use clap::{Parser, Subcommand};
 use sesame_core::Client;
 
 mod credential;
+mod dotenv;
 mod exit;
+mod mask;
 mod output;
+mod run;
 mod secrets;
 mod server;
 mod template;
@@ -60,6 +63,19 @@ enum Command {
         {{ \"…\" }} is literal text. An error names its line and column and writes nothing."
     )]
     Inject(secrets::InjectArgs),
+    /// Run a command with the secret references in its environment resolved.
+    #[command(after_help = "Examples:\n  \
+        DB_PASSWORD=op://Infra/Postgres/password sesame run -- ./migrate.sh\n  \
+        sesame run --env-file .env --env-file .env.prod -- npm start\n\n\
+        Every variable whose value is a secret reference (op://…), from the shell or an env\n\
+        file, is resolved (all with one request) and passed to the command. Resolved values\n\
+        are masked in its stdout and stderr unless --no-masking. SIGINT, SIGTERM and SIGHUP\n\
+        are forwarded, stdin is passed through, and sesame exits with the command's status\n\
+        (128+N when signal N killed it).\n\n\
+        .env files: NAME=value lines, # comments, optional `export`, \"double\" (escapes,\n\
+        multi-line) and 'single' (literal, multi-line) quotes, $VAR/${VAR}/${VAR:-default}\n\
+        expansion except in single quotes. Later files win; files win over the shell.")]
+    Run(run::RunArgs),
     /// Run and administer a Sesame server.
     #[command(
         after_help = "Example:\n  sesame server init --data-dir ./data && sesame server start --data-dir ./data"
@@ -115,6 +131,7 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::Whoami => secrets::whoami(ctx).await,
         Command::Read(args) => secrets::read(args, ctx).await,
         Command::Inject(args) => secrets::inject(args, ctx).await,
+        Command::Run(args) => run::run(args, ctx).await,
         Command::Server { command } => server::run(command).await.map_err(Failure::other),
     }
 }
