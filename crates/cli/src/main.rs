@@ -16,6 +16,7 @@ mod run;
 mod secrets;
 mod server;
 mod template;
+mod tools;
 
 use exit::{CliResult, Failure};
 use output::Format;
@@ -76,6 +77,18 @@ enum Command {
         multi-line) and 'single' (literal, multi-line) quotes, $VAR/${VAR}/${VAR:-default}\n\
         expansion except in single quotes. Later files win; files win over the shell.")]
     Run(run::RunArgs),
+    /// Generate passwords.
+    #[command(after_help = "Example:\n  sesame password generate --recipe memorable --words 4")]
+    Password {
+        #[command(subcommand)]
+        command: tools::PasswordCommand,
+    },
+    /// Print the current one-time password of a URI, a base32 secret or a reference.
+    #[command(
+        after_help = "Examples:\n  sesame totp 'otpauth://totp/me?secret=JBSWY3DPEHPK3PXP'\n  \
+        sesame totp JBSWY3DPEHPK3PXP\n  sesame totp 'op://Infra/GitHub/one-time password'"
+    )]
+    Totp(tools::TotpArgs),
     /// Run and administer a Sesame server.
     #[command(
         after_help = "Example:\n  sesame server init --data-dir ./data && sesame server start --data-dir ./data"
@@ -132,6 +145,8 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::Read(args) => secrets::read(args, ctx).await,
         Command::Inject(args) => secrets::inject(args, ctx).await,
         Command::Run(args) => run::run(args, ctx).await,
+        Command::Password { command } => tools::password(command, ctx),
+        Command::Totp(args) => tools::totp(args, ctx).await,
         Command::Server { command } => server::run(command).await.map_err(Failure::other),
     }
 }

@@ -78,6 +78,11 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> CliResult {
     write_out(&render_table(headers, rows, colour()))
 }
 
+/// Prints a line.
+pub(crate) fn line(text: &str) -> CliResult {
+    write_out(&format!("{text}\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
