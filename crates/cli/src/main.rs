@@ -10,6 +10,8 @@ use sesame_core::Client;
 mod credential;
 mod dotenv;
 mod exit;
+mod items;
+mod manage;
 mod mask;
 mod output;
 mod run;
@@ -77,6 +79,26 @@ enum Command {
         multi-line) and 'single' (literal, multi-line) quotes, $VAR/${VAR}/${VAR:-default}\n\
         expansion except in single quotes. Later files win; files win over the shell.")]
     Run(run::RunArgs),
+    /// Manage vaults: list, get, create, edit, delete, grant, revoke.
+    #[command(after_help = "Example:\n  sesame vault list")]
+    Vault {
+        #[command(subcommand)]
+        command: manage::VaultCommand,
+    },
+    /// Manage items: get, create, edit, delete, archive, list.
+    #[command(after_help = "Example:\n  sesame item get Postgres --vault Infra --references")]
+    Item {
+        #[command(subcommand)]
+        command: items::ItemCommand,
+    },
+    /// Manage service accounts (the account owner): create, list, revoke, rotate.
+    #[command(
+        after_help = "Example:\n  sesame service-account create ci-deploy --vault Infra:read"
+    )]
+    ServiceAccount {
+        #[command(subcommand)]
+        command: manage::ServiceAccountCommand,
+    },
     /// Generate passwords.
     #[command(after_help = "Example:\n  sesame password generate --recipe memorable --words 4")]
     Password {
@@ -145,6 +167,9 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::Read(args) => secrets::read(args, ctx).await,
         Command::Inject(args) => secrets::inject(args, ctx).await,
         Command::Run(args) => run::run(args, ctx).await,
+        Command::Vault { command } => manage::vault(command, ctx).await,
+        Command::Item { command } => items::item(command, ctx).await,
+        Command::ServiceAccount { command } => manage::service_account(command, ctx).await,
         Command::Password { command } => tools::password(command, ctx),
         Command::Totp(args) => tools::totp(args, ctx).await,
         Command::Server { command } => server::run(command).await.map_err(Failure::other),

@@ -1,0 +1,382 @@
+//! `sesame vault`, `item` and `service-account` against a real server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::Value;
+use support::{run, Fixture};
+
+fn json(out: &support::Run) -> Value {
+    assert_eq!(out.code, Some(0), "{out:?}");
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic_json(&out.stdout, e))
+}
+
+#[allow(clippy::panic)]
+fn panic_json(text: &str, e: serde_json::Error) -> Value {
+    panic!("not JSON ({e}): {text}")
+}
+
+#[tokio::test]
+async fn vaults_list_get_create_edit_grant_revoke_delete() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+
+    let list = json(&cli(&["vault", "list", "--format", "json"]));
+    assert_eq!(list[0]["title"], "Infra");
+    assert_eq!(list[0]["id"], f.vault_id.as_str());
+    assert_eq!(list[0]["activeItemCount"], 1);
+    let table = cli(&["vault", "list"]);
+    assert!(
+        table.stdout.starts_with("ID") && table.stdout.contains("Infra"),
+        "{table:?}"
+    );
+    assert!(
+        !table.stdout.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+
+    let created = json(&cli(&[
+        "vault",
+        "create",
+        "Staging",
+        "--description",
+        "pre-prod",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(created["title"], "Staging");
+    assert_eq!(created["description"], "pre-prod");
+    let edited = json(&cli(&[
+        "vault", "edit", "Staging", "--title", "Stage", "--format", "json",
+    ]));
+    assert_eq!(edited["title"], "Stage");
+    assert_eq!(edited["id"], created["id"]);
+
+    let granted = json(&cli(&[
+        "vault",
+        "grant",
+        "Stage",
+        "ci-reader",
+        "--permissions",
+        "read,write",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(granted["accessorUuid"], f.sa_id.as_str());
+    let got = json(&cli(&["vault", "get", "Stage", "--format", "json"]));
+    let access = got["access"].as_array().unwrap();
+    assert!(
+        access.iter().any(|a| a["accessorUuid"] == f.sa_id.as_str()),
+        "{got}"
+    );
+    let sa = run(
+        f.server
+            .cli(&f.sa_token)
+            .args(["vault", "list", "--format", "json"]),
+        "",
+    );
+    assert_eq!(json(&sa).as_array().unwrap().len(), 2);
+
+    let revoked = cli(&["vault", "revoke", "Stage", &f.sa_id]);
+    assert_eq!(revoked.code, Some(0), "{revoked:?}");
+    let sa = run(
+        f.server
+            .cli(&f.sa_token)
+            .args(["vault", "list", "--format", "json"]),
+        "",
+    );
+    assert_eq!(json(&sa).as_array().unwrap().len(), 1);
+
+    // A read-only service account may not create vaults' items: exit 4.
+    let denied = run(
+        f.server
+            .cli(&f.sa_token)
+            .args(["item", "create", "--vault", "Infra", "--title", "X", "a=b"]),
+        "",
+    );
+    assert_eq!(denied.code, Some(4), "{denied:?}");
+
+    let deleted = cli(&["vault", "delete", "Stage"]);
+    assert_eq!(deleted.code, Some(0), "{deleted:?}");
+    assert_eq!(cli(&["vault", "get", "Stage"]).code, Some(3));
+    assert_eq!(cli(&["vault", "edit", "Infra"]).code, Some(2));
+    assert_eq!(
+        cli(&[
+            "vault",
+            "grant",
+            "Infra",
+            "ci-reader",
+            "--permissions",
+            "fly"
+        ])
+        .code,
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn items_create_get_edit_list_archive_delete() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+
+    let created = json(&cli(&[
+        "item",
+        "create",
+        "--vault",
+        "Infra",
+        "--title",
+        "Redis",
+        "--category",
+        "database",
+        "--tags",
+        "prod,cache",
+        "username=app",
+        r"admin.host[url]=redis\=1",
+        "admin.port=6379",
+        "--generate-password=letters,digits,24",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(created["title"], "Redis");
+    assert_eq!(created["category"], "Database");
+    assert_eq!(created["vaultId"], f.vault_id.as_str());
+    let fields = created["fields"].as_array().unwrap();
+    let by_title = |t: &str| fields.iter().find(|x| x["title"] == t).unwrap().clone();
+    assert_eq!(by_title("username")["value"], "app");
+    assert_eq!(by_title("host")["fieldType"], "Url");
+    assert_eq!(
+        by_title("host")["value"],
+        "redis\\=1",
+        "the value is taken as written"
+    );
+    assert_eq!(by_title("host")["sectionId"], "admin");
+    let password = by_title("password")["value"].as_str().unwrap().to_owned();
+    assert_eq!(password.len(), 24);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+
+    // The table conceals, --reveal shows.
+    let table = cli(&["item", "get", "Redis", "--vault", "Infra"]);
+    assert!(
+        table.stdout.contains("concealed") && !table.stdout.contains(&password),
+        "{table:?}"
+    );
+    let revealed = cli(&["item", "get", "Redis", "--vault", "Infra", "--reveal"]);
+    assert!(revealed.stdout.contains(&password));
+
+    // Every field's reference, and each resolves to the field's value.
+    let refs = json(&cli(&[
+        "item",
+        "get",
+        "Redis",
+        "--vault",
+        "Infra",
+        "--references",
+        "--format",
+        "json",
+    ]));
+    let refs = refs.as_array().unwrap();
+    assert_eq!(refs.len(), 4);
+    let host = refs.iter().find(|r| r["title"] == "host").unwrap();
+    assert_eq!(host["reference"], "op://Infra/Redis/admin/host");
+    for r in refs {
+        let reference = r["reference"].as_str().unwrap();
+        let read = cli(&["read", "-n", reference]);
+        assert_eq!(read.code, Some(0), "{reference}: {read:?}");
+    }
+    assert_eq!(
+        cli(&["read", "-n", "op://Infra/Redis/password"]).stdout,
+        password
+    );
+
+    // Edit: replace, add, delete, retitle.
+    let edited = json(&cli(&[
+        "item",
+        "edit",
+        "Redis",
+        "--vault",
+        "Infra",
+        "--title",
+        "Redis main",
+        "username=svc",
+        "username2[email]=a@b.c",
+        "admin.port[delete]=",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(edited["title"], "Redis main");
+    assert_eq!(edited["version"], 2);
+    let fields = edited["fields"].as_array().unwrap();
+    assert!(fields
+        .iter()
+        .any(|x| x["title"] == "username" && x["value"] == "svc"));
+    assert!(fields
+        .iter()
+        .any(|x| x["title"] == "username2" && x["fieldType"] == "Email"));
+    assert!(!fields.iter().any(|x| x["title"] == "port"));
+
+    let list = json(&cli(&[
+        "item", "list", "--vault", "Infra", "--format", "json",
+    ]));
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Postgres", "Redis main"]);
+    let list = json(&cli(&[
+        "item", "list", "--vault", "Infra", "--tags", "cache", "--format", "json",
+    ]));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let list = json(&cli(&[
+        "item",
+        "list",
+        "--vault",
+        "Infra",
+        "--categories",
+        "login",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(list.as_array().unwrap().len(), 0);
+
+    assert_eq!(
+        cli(&["item", "archive", "Redis main", "--vault", "Infra"]).code,
+        Some(0)
+    );
+    let list = json(&cli(&[
+        "item", "list", "--vault", "Infra", "--format", "json",
+    ]));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let list = json(&cli(&[
+        "item",
+        "list",
+        "--vault",
+        "Infra",
+        "--include-archived",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(
+        cli(&["item", "delete", "Redis main", "--vault", "Infra"]).code,
+        Some(0)
+    );
+    assert_eq!(
+        cli(&["item", "get", "Redis main", "--vault", "Infra"]).code,
+        Some(3)
+    );
+    assert_eq!(
+        cli(&["item", "create", "--vault", "Infra", "--title", "x", "bad"]).code,
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn service_accounts_create_list_rotate_revoke() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+
+    let created = json(&cli(&[
+        "service-account",
+        "create",
+        "deployer",
+        "--vault",
+        "Infra:read",
+        "--vault",
+        &format!("{}:READ_ITEMS,CREATE_ITEMS", f.vault_id),
+        "--expires-in",
+        "30d",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(created["name"], "deployer");
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("sesame_sa_"));
+    assert_eq!(
+        created.as_object().unwrap().len(),
+        3,
+        "exactly id, name, token"
+    );
+
+    // The new token works, with the granted access.
+    let token = secrecy::SecretString::from(token);
+    let read = run(
+        f.server
+            .cli(&token)
+            .args(["read", "op://Infra/Postgres/password"]),
+        "",
+    );
+    assert_eq!(read.stdout, "pg-top\n", "{read:?}");
+
+    // The table form prints the token alone on stdout.
+    let plain = cli(&[
+        "service-account",
+        "create",
+        "other",
+        "--vault",
+        "Infra:read",
+    ]);
+    assert_eq!(plain.code, Some(0), "{plain:?}");
+    assert!(plain.stdout.trim().starts_with("sesame_sa_") && plain.stdout.lines().count() == 1);
+    assert!(plain.stderr.contains("only this once"));
+
+    let list = json(&cli(&["service-account", "list", "--format", "json"]));
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"deployer") && names.contains(&"ci-reader"),
+        "{names:?}"
+    );
+    assert!(cli(&["service-account", "list"])
+        .stdout
+        .contains("deployer"));
+
+    let rotated = json(&cli(&[
+        "service-account",
+        "rotate",
+        "deployer",
+        "--format",
+        "json",
+    ]));
+    let new_token = secrecy::SecretString::from(rotated["token"].as_str().unwrap().to_owned());
+    assert_eq!(
+        run(f.server.cli(&token).arg("whoami"), "").code,
+        Some(5),
+        "old token dead"
+    );
+    assert_eq!(
+        run(f.server.cli(&new_token).arg("whoami"), "").code,
+        Some(0)
+    );
+
+    assert_eq!(
+        cli(&["service-account", "revoke", "deployer"]).code,
+        Some(0)
+    );
+    assert_eq!(
+        run(f.server.cli(&new_token).arg("whoami"), "").code,
+        Some(5)
+    );
+    assert_eq!(
+        cli(&["service-account", "create", "x", "--vault", "Infra"]).code,
+        Some(2)
+    );
+    assert_eq!(
+        cli(&["service-account", "create", "x", "--vault", "Nope:read"]).code,
+        Some(3)
+    );
+    // Only the owner manages service accounts.
+    let denied = run(
+        f.server.cli(&f.sa_token).args(["service-account", "list"]),
+        "",
+    );
+    assert_eq!(denied.code, Some(4), "{denied:?}");
+}
