@@ -14,6 +14,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Keep `server init` from saving the demo's owner credential in the real config directory.
+export XDG_CONFIG_HOME="$dir/config"
 echo "== sesame server init"
 "$bin/sesame" server init --data-dir "$dir" >/dev/null
 echo "owner credential written to $dir/owner.credential (mode $(stat -c %a "$dir/owner.credential"))"
@@ -41,6 +43,19 @@ for reference in "op://Demo/Postgres/username" "op://Demo/Postgres/password" "op
 done
 echo "a reference that does not resolve:"
 "$bin/examples/resolve_secret" "op://Demo/Postgres/api key" || true
+
+echo "== sesame read (as the read-only service account)"
+echo "\$ sesame read op://Demo/Postgres/username"
+"$bin/sesame" read op://Demo/Postgres/username
+echo "\$ sesame read 'op://Demo/Postgres/one-time password?attribute=otp'"
+"$bin/sesame" read 'op://Demo/Postgres/one-time password?attribute=otp'
+echo "\$ sesame read op://Demo/Postgres/api-key   # does not exist: exit code 3"
+"$bin/sesame" read "op://Demo/Postgres/api-key" || echo "(exit code $?)"
+
+echo "== sesame run: references in the environment are resolved, and masked in the output"
+echo "\$ DB_USER=op://Demo/Postgres/username DB_PASSWORD=op://Demo/Postgres/password sesame run -- sh -c '…'"
+DB_USER=op://Demo/Postgres/username DB_PASSWORD=op://Demo/Postgres/password \
+    "$bin/sesame" run -- sh -c 'echo "the child sees a ${#DB_PASSWORD}-character password; it prints: user=$DB_USER password=$DB_PASSWORD"'
 
 echo "== sesame server audit verify"
 "$bin/sesame" server audit verify --data-dir "$dir"

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use sesame_core::Client;
 
 mod credential;
@@ -111,6 +111,17 @@ enum Command {
         sesame totp JBSWY3DPEHPK3PXP\n  sesame totp 'op://Infra/GitHub/one-time password'"
     )]
     Totp(tools::TotpArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  sesame completion bash > /etc/bash_completion.d/sesame\n  \
+        sesame completion zsh > \"${fpath[1]}/_sesame\"\n  \
+        sesame completion fish > ~/.config/fish/completions/sesame.fish"
+    )]
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Run and administer a Sesame server.
     #[command(
         after_help = "Example:\n  sesame server init --data-dir ./data && sesame server start --data-dir ./data"
@@ -172,6 +183,10 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::ServiceAccount { command } => manage::service_account(command, ctx).await,
         Command::Password { command } => tools::password(command, ctx),
         Command::Totp(args) => tools::totp(args, ctx).await,
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sesame", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Server { command } => server::run(command).await.map_err(Failure::other),
     }
 }
@@ -215,5 +230,34 @@ fn main() -> ExitCode {
             eprintln!("error: {failure}");
             failure.exit_code()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command, at every depth, has an example in its help.
+    #[test]
+    fn every_command_has_an_example() {
+        fn check(command: &clap::Command, path: &str, checked: &mut usize) {
+            for sub in command.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(
+                    help.contains("Example"),
+                    "`{path}` has no example in --help"
+                );
+                *checked += 1;
+                check(sub, &path, checked);
+            }
+        }
+        let mut checked = 0;
+        check(&Cli::command(), "sesame", &mut checked);
+        assert!(checked > 30, "{checked}");
+        Cli::command().debug_assert();
     }
 }

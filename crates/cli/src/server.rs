@@ -14,6 +14,11 @@ use sesame_server::ServerConfig;
 #[derive(Debug, Subcommand)]
 pub(crate) enum ServerCommand {
     /// Create the account and its owner credential (once per database).
+    #[command(
+        after_help = "Example:\n  sesame server init --data-dir ./data --url https://sesame.example.com\n\n\
+        The owner credential goes to DATA_DIR/owner.credential and, for this user's sesame\n\
+        commands, to $XDG_CONFIG_HOME/sesame/credential (both mode 0600; never overwritten)."
+    )]
     Init {
         #[command(flatten)]
         storage: StorageArgs,
@@ -26,6 +31,8 @@ pub(crate) enum ServerCommand {
         credential_file: Option<PathBuf>,
     },
     /// Serve the API until SIGTERM or SIGINT.
+    #[command(after_help = "Examples:\n  sesame server start --data-dir ./data\n  \
+        sesame server start --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem")]
     Start {
         #[command(flatten)]
         storage: StorageArgs,
@@ -33,11 +40,13 @@ pub(crate) enum ServerCommand {
         serve: ServeArgs,
     },
     /// Apply pending database migrations.
+    #[command(after_help = "Example:\n  sesame server migrate --data-dir ./data")]
     Migrate {
         #[command(flatten)]
         storage: StorageArgs,
     },
     /// Audit trail tools.
+    #[command(after_help = "Example:\n  sesame server audit verify --data-dir ./data")]
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -48,6 +57,7 @@ pub(crate) enum ServerCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
     /// Check the hash chain of the whole audit trail.
+    #[command(after_help = "Example:\n  sesame server audit verify --data-dir ./data")]
     Verify {
         #[command(flatten)]
         storage: StorageArgs,

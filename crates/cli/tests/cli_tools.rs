@@ -1,4 +1,4 @@
-//! `sesame password generate` and `sesame totp`.
+//! `sesame password generate`, `sesame totp` and `sesame completion`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -113,4 +113,43 @@ async fn totp_from_a_reference() {
             .any(|t| expected.code_at(*t).code() == code),
         "{code}"
     );
+}
+
+#[test]
+fn completion_scripts_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = sesame(&["completion", shell]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        for word in ["inject", "service-account", "env-file", "generate-password"] {
+            assert!(out.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    // The bash script is valid bash.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("sesame.bash");
+    std::fs::write(&script, sesame(&["completion", "bash"]).stdout).unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(checked.success());
+    assert_eq!(sesame(&["completion", "tcsh"]).code, Some(2));
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for args in [
+        &["read", "--help"][..],
+        &["inject", "--help"],
+        &["run", "--help"],
+        &["item", "create", "--help"],
+        &["service-account", "create", "--help"],
+        &["vault", "grant", "--help"],
+        &["completion", "--help"],
+    ] {
+        let out = sesame(args);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.contains("Example"), "{args:?}: {}", out.stdout);
+    }
 }
