@@ -9,6 +9,7 @@ use sesame_core::Client;
 
 mod credential;
 mod dotenv;
+mod events;
 mod exit;
 mod items;
 mod manage;
@@ -99,6 +100,11 @@ enum Command {
         #[command(subcommand)]
         command: manage::ServiceAccountCommand,
     },
+    /// Show the account's audit trail (the account owner).
+    #[command(
+        after_help = "Examples:\n  sesame events --limit 20\n  sesame events --after 120 --format json"
+    )]
+    Events(events::EventsArgs),
     /// Generate passwords.
     #[command(after_help = "Example:\n  sesame password generate --recipe memorable --words 4")]
     Password {
@@ -181,6 +187,7 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::Vault { command } => manage::vault(command, ctx).await,
         Command::Item { command } => items::item(command, ctx).await,
         Command::ServiceAccount { command } => manage::service_account(command, ctx).await,
+        Command::Events(args) => events::events(args, ctx).await,
         Command::Password { command } => tools::password(command, ctx),
         Command::Totp(args) => tools::totp(args, ctx).await,
         Command::Completion { shell } => {

@@ -380,3 +380,46 @@ async fn service_accounts_create_list_rotate_revoke() {
     );
     assert_eq!(denied.code, Some(4), "{denied:?}");
 }
+
+#[tokio::test]
+async fn events_show_the_audit_trail_to_the_owner_only() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let read = run(
+        f.server
+            .cli(&f.sa_token)
+            .args(["read", "op://Infra/Postgres/password"]),
+        "",
+    );
+    assert_eq!(read.code, Some(0));
+    let page = json(&run(
+        f.server.cli(&owner).args(["events", "--format", "json"]),
+        "",
+    ));
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events[0]["seq"], 1);
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"vault.create"), "{actions:?}");
+    assert!(
+        events.iter().any(|e| e["principalId"] == f.sa_id.as_str()),
+        "{page}"
+    );
+    let paged = json(&run(
+        f.server
+            .cli(&owner)
+            .args(["events", "--after", "1", "--limit", "2", "--format", "json"]),
+        "",
+    ));
+    assert_eq!(paged["events"][0]["seq"], 2);
+    assert_eq!(paged["nextCursor"], 3);
+    let table = run(f.server.cli(&owner).arg("events"), "");
+    assert!(
+        table.stdout.starts_with("SEQ") && table.stdout.contains("vault.create"),
+        "{table:?}"
+    );
+    let denied = run(f.server.cli(&f.sa_token).arg("events"), "");
+    assert_eq!(denied.code, Some(4), "{denied:?}");
+}
