@@ -18,8 +18,13 @@ use std::process::ExitCode;
 
 use sesame_core::ErrorCode;
 
-/// The exit-code table as shown at the end of `sesame --help`.
+/// Examples and the exit-code table, as shown at the end of `sesame --help`.
 pub(crate) const HELP: &str = "\
+Examples:
+  sesame read op://Infra/Postgres/password
+  sesame run --env-file .env -- ./server
+  sesame item get Postgres --vault Infra --references
+
 Exit codes:
   0  success
   1  other failure (server error, integrity failure, rate limit, local I/O)
