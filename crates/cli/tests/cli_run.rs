@@ -255,3 +255,27 @@ async fn run_resolves_a_hundred_references_in_at_most_two_round_trips() {
         .unwrap();
     assert!(after <= 2, "{report}");
 }
+
+#[tokio::test]
+async fn multi_line_values_are_masked_whole() {
+    let f = Fixture::new().await;
+    let out = run(
+        f.server
+            .cli(&f.sa_token)
+            .env("KEY", "op://Infra/Postgres/private key")
+            .args([
+                "run",
+                "--",
+                "sh",
+                "-c",
+                r#"printf '%s\n' "$KEY"; printf 'len=%s\n' "${#KEY}""#,
+            ]),
+        "",
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        !out.stdout.contains("OPENSSH") && !out.stdout.contains("b3Bl"),
+        "{out:?}"
+    );
+    assert!(out.stdout.starts_with(M), "{out:?}");
+}

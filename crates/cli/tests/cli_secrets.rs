@@ -343,3 +343,23 @@ async fn inject_resolves_a_hundred_references_in_at_most_two_round_trips() {
     eprintln!("inject, 100 references: {after} round trips after authentication");
     assert!(after <= 2, "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn inject_without_references_needs_no_credential() {
+    let f = Fixture::new().await;
+    let out = run(
+        f.server
+            .cli_without_token()
+            .env("SESAME_DEBUG_ROUND_TRIPS", "1")
+            .env("NAME", "world")
+            .arg("inject"),
+        "hello $NAME {{ \"op://literal\" }}\n",
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "hello world op://literal\n");
+    assert!(
+        out.stderr.contains("round trips: 0 total"),
+        "{}",
+        out.stderr
+    );
+}
