@@ -56,6 +56,8 @@ fn start(bin: &PathBuf) -> Server {
         .args(["server", "init", "--data-dir"])
         .arg(&dir)
         .args(["--url", "http://127.0.0.1:1"])
+        // `init` also saves the owner credential under the config directory: keep it here.
+        .env("XDG_CONFIG_HOME", dir.join("config"))
         .stdout(Stdio::null())
         .status()
         .unwrap();
