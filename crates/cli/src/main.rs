@@ -74,7 +74,8 @@ enum Command {
         Every variable whose value is a secret reference (op://…), from the shell or an env\n\
         file, is resolved (all with one request) and passed to the command. Resolved values\n\
         are masked in its stdout and stderr unless --no-masking. SIGINT, SIGTERM and SIGHUP\n\
-        are forwarded, stdin is passed through, and sesame exits with the command's status\n\
+        are forwarded (SIGINT and SIGHUP not when a terminal already sent them to the\n\
+        command too), stdin is passed through, and sesame exits with the command's status\n\
         (128+N when signal N killed it).\n\n\
         .env files: NAME=value lines, # comments, optional `export`, \"double\" (escapes,\n\
         multi-line) and 'single' (literal, multi-line) quotes, $VAR/${VAR}/${VAR:-default}\n\

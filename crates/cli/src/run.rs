@@ -203,12 +203,30 @@ impl Signals {
             };
             match received {
                 Some(i) => {
-                    let _ = nix::sys::signal::kill(pid, kinds[i]);
+                    let signal = kinds[i];
+                    let from_terminal = matches!(
+                        signal,
+                        nix::sys::signal::Signal::SIGINT | nix::sys::signal::Signal::SIGHUP
+                    );
+                    if from_terminal && in_terminal_foreground() {
+                        // The terminal sent it to its whole foreground process group, the
+                        // child included: forwarding it would deliver it twice (and a
+                        // second Ctrl-C means "force quit" to many programs).
+                        continue;
+                    }
+                    let _ = nix::sys::signal::kill(pid, signal);
                 }
                 None => return,
             }
         }
     }
+}
+
+/// Whether we (and so the child, which shares our process group) are the foreground
+/// process group of the terminal on stdin.
+#[cfg(unix)]
+fn in_terminal_foreground() -> bool {
+    nix::unistd::tcgetpgrp(std::io::stdin()).is_ok_and(|fg| fg == nix::unistd::getpgrp())
 }
 
 /// The first of `futures` to finish.

@@ -279,3 +279,54 @@ async fn multi_line_values_are_masked_whole() {
     );
     assert!(out.stdout.starts_with(M), "{out:?}");
 }
+
+/// Ctrl-C at a terminal reaches the child once: the terminal signals the whole foreground
+/// process group, so `sesame run` does not forward it a second time. Driven through a
+/// pseudo-terminal by Python's `pty` module.
+#[test]
+fn ctrl_c_at_a_terminal_reaches_the_child_once() {
+    const CHILD: &str = r#"
+import signal, sys, time
+count = 0
+def handler(signum, frame):
+    global count
+    count += 1
+signal.signal(signal.SIGINT, handler)
+print("ready", flush=True)
+deadline = time.time() + 1.5
+while time.time() < deadline:
+    time.sleep(0.05)
+print(f"count={count}", flush=True)
+"#;
+    const DRIVER: &str = r#"
+import os, pty, sys
+sesame, child = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sesame, [sesame, "run", "--", sys.executable, "-c", child])
+out = b""
+while b"ready" not in out:
+    out += os.read(fd, 1024)
+os.write(fd, b"\x03")
+while True:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+print(out.decode(errors="replace"))
+print(f"exit={os.waitstatus_to_exitcode(status)}")
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", DRIVER, env!("CARGO_BIN_EXE_sesame"), CHILD])
+        .env_remove("SESAME_SERVICE_ACCOUNT_TOKEN")
+        .output()
+        .expect("python3 runs the pseudo-terminal driver");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("count=1"), "{stdout}");
+    assert!(stdout.contains("exit=0"), "{stdout}");
+}
