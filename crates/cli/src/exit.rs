@@ -3,13 +3,14 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | any other failure (server error, integrity failure, rate limit, local I/O) |
+//! | 1 | any other failure (server error, rate limit, local I/O) |
 //! | 2 | usage: bad arguments, a malformed reference or template, an ambiguous name |
 //! | 3 | not found: vault, item, section, field or principal |
 //! | 4 | permission denied |
 //! | 5 | authentication: no credential, a malformed or rejected token |
 //! | 6 | network: the server could not be reached |
 //! | 7 | conflict: a write lost a race with another writer |
+//! | 8 | integrity: ciphertext or a signature failed verification, or the audit trail is broken |
 //!
 //! `sesame run` exits with its child's status instead (128 + N when a signal N killed it).
 
@@ -27,13 +28,14 @@ Examples:
 
 Exit codes:
   0  success
-  1  other failure (server error, integrity failure, rate limit, local I/O)
+  1  other failure (server error, rate limit, local I/O)
   2  usage: bad arguments, malformed reference or template, ambiguous name
   3  not found (vault, item, section, field, principal)
   4  permission denied
   5  authentication: no credential found, malformed or rejected token
   6  network: the server could not be reached
   7  conflict: a write lost a race with another writer
+  8  integrity: ciphertext or a signature failed verification, or a broken audit trail
   `sesame run` exits with the command's status (128+N if signal N killed it).";
 
 /// A kind of failure, with its exit code.
@@ -46,6 +48,7 @@ pub(crate) enum Kind {
     Authentication = 5,
     Network = 6,
     Conflict = 7,
+    Integrity = 8,
 }
 
 /// A failure of a command: what to print and how to exit.
@@ -91,6 +94,7 @@ pub(crate) fn kind_of(code: ErrorCode) -> Kind {
         ErrorCode::Unauthenticated | ErrorCode::InvalidToken => Kind::Authentication,
         ErrorCode::Network => Kind::Network,
         ErrorCode::Conflict => Kind::Conflict,
+        ErrorCode::Integrity => Kind::Integrity,
         _ => Kind::Other,
     }
 }
@@ -112,10 +116,11 @@ mod tests {
     fn every_core_code_maps_to_a_documented_kind() {
         for code in ErrorCode::ALL {
             let kind = kind_of(code) as u8;
-            assert!((1..=7).contains(&kind), "{code}");
+            assert!((1..=8).contains(&kind), "{code}");
             assert!(HELP.contains(&format!("  {kind}  ")), "{code}");
         }
         assert_eq!(kind_of(ErrorCode::NotFound), Kind::NotFound);
         assert_eq!(kind_of(ErrorCode::Network) as u8, 6);
+        assert_eq!(kind_of(ErrorCode::Integrity) as u8, 8);
     }
 }

@@ -184,7 +184,7 @@ pub(crate) async fn run(command: ServerCommand) -> Result<ExitCode, String> {
                         "audit trail BROKEN at event {seq}: {why} ({} events before it are intact)",
                         report.events
                     );
-                    Ok(ExitCode::from(2))
+                    Ok(ExitCode::from(crate::exit::Kind::Integrity as u8))
                 }
             }
         }
