@@ -321,6 +321,10 @@ impl<'a> Items<'a> {
 
     /// Saves a new version of `item`, which must carry the version it was read at; if
     /// someone saved in between, nothing changes and the error is [`Error::Conflict`].
+    /// Files removed from `item.files` (or a removed document) are detached and their
+    /// content freed by the server; an item with files costs one more round trip, to
+    /// carry over the sealed file keys of the stored version. Add files with
+    /// [`files().attach`](super::Files::attach), not by editing `item.files`.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client, vault: &str, id: &str) -> sesame_core::Result<()> {
