@@ -33,7 +33,9 @@
 //! | `POST /v1/vaults/{v}/items/batch-get` | [`ItemBatchGetRequest`] → [`ItemBatchGetResponse`] | `READ_ITEMS` |
 //! | `GET /v1/vaults/{v}/items/{i}` | → [`ItemRecord`] with details | `READ_ITEMS` |
 //! | `PUT /v1/vaults/{v}/items/{i}` | [`ItemUpdateRequest`] → [`ItemRecord`]; stale version: `409` | `UPDATE_ITEMS`, and `ARCHIVE_ITEMS` to change the state |
-//! | `DELETE /v1/vaults/{v}/items/{i}` | → `204` (leaves a tombstone) | `DELETE_ITEMS` |
+//! | `DELETE /v1/vaults/{v}/items/{i}` | → `204` (leaves a tombstone; frees the item's file blobs) | `DELETE_ITEMS` |
+//! | `PUT /v1/vaults/{v}/items/{i}/files/{f}` | streamed file ciphertext (`Content-Length` required) → `204`; too large: `413` before the body is read; an existing attached file: `409` | `CREATE_ITEMS` or `UPDATE_ITEMS` |
+//! | `GET /v1/vaults/{v}/items/{i}/files/{f}` | → streamed file ciphertext (`application/octet-stream`, `Content-Length`) of a file the item's current version references | `READ_ITEMS` |
 //! | `POST /v1/sync` | [`SyncRequest`] → [`SyncResponse`] | any principal |
 //! | `GET /v1/events?after=N&limit=M` | → [`EventsPage`] | owner |
 //!
@@ -51,6 +53,35 @@
 //! Errors are [`ErrorBody`] with the status of [`ErrorCode::http_status`]. Every
 //! authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 //! `X-RateLimit-Reset` (seconds until the window resets); a `429` also `Retry-After`.
+//!
+//! # Files
+//!
+//! A file's bytes never travel in JSON. The client encrypts them with the file's own key
+//! as a chunked stream ([`FileEncryptor`](crate::crypto::FileEncryptor)), and uploads the
+//! stream as the raw body of `PUT …/files/{f}` under a fresh file id, with
+//! `Content-Length` = [`ciphertext_len`](crate::crypto::ciphertext_len) of the plaintext
+//! size. The server refuses a `Content-Length` above
+//! `ciphertext_len(`[`AuthResponse::max_file_size`]`)` with `413` before it reads the
+//! body, writes the body to a temporary file under `<data-dir>/blobs/tmp/`, and only when
+//! exactly `Content-Length` bytes arrived does it fsync it, rename it to
+//! `<data-dir>/blobs/<vault>/<item>/<file>` and record it as *uploaded*. A body that ends
+//! early, errs or runs long is discarded.
+//!
+//! An uploaded blob is not part of the item yet. The file's metadata (name, size, id and
+//! the file key sealed with [`EnvelopeContext::file_key`](crate::crypto::EnvelopeContext))
+//! lives in the item's sealed details, and the item create or put that adds it lists every
+//! file id the new version references in [`ItemCreateRequest::files`] /
+//! [`ItemUpdateRequest::files`]. The server applies that list in the same transaction as
+//! the item write: it refuses (`400`, nothing changed) a version that references a file
+//! not completely uploaded for this item, marks the listed blobs *attached* and the
+//! item's other attached blobs *detached*. So an item version either references complete
+//! blobs or was never written: an interrupted or failed upload leaves the item as it was.
+//!
+//! Detached blobs (a file removed from the item, a deleted item or vault) and uploaded
+//! blobs that no version referenced within the server's grace period are deleted from
+//! disk by the server's collector, which runs after every item write and upload. The
+//! server cannot check a blob's content (it has no key): the client authenticates every
+//! chunk while downloading and fails with an integrity error on any tampering.
 //!
 //! # Versions
 //!
@@ -216,6 +247,10 @@ pub struct AuthResponse {
     pub owner: Principal,
     /// The server's clock, unix seconds.
     pub server_time: u64,
+    /// The largest file (plaintext bytes) the server accepts; the client refuses larger
+    /// ones before uploading. Absent from servers without files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_size: Option<u64>,
 }
 
 impl fmt::Debug for AuthResponse {
@@ -226,6 +261,7 @@ impl fmt::Debug for AuthResponse {
             .field("principal", &self.principal)
             .field("owner", &self.owner)
             .field("server_time", &self.server_time)
+            .field("max_file_size", &self.max_file_size)
             .finish()
     }
 }
@@ -437,6 +473,10 @@ pub struct ItemCreateRequest {
     pub overview: Ciphertext,
     /// Sealed details (fields, sections, notes, file metadata).
     pub details: Ciphertext,
+    /// Every file id the details reference; each must be uploaded completely for this
+    /// item first (see "Files" above).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<Id>,
 }
 
 /// A new version of an item.
@@ -451,6 +491,10 @@ pub struct ItemUpdateRequest {
     pub overview: Ciphertext,
     /// Details sealed at `expected_version + 1`.
     pub details: Ciphertext,
+    /// Every file id the new details reference; each must be uploaded completely for this
+    /// item (or be attached already). Attached files left out are detached and freed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<Id>,
 }
 
 /// An item as stored.
@@ -668,6 +712,7 @@ mod tests {
             owner: principal.clone(),
             principal,
             server_time: 0,
+            max_file_size: Some(1),
         };
         assert!(!format!("{response:?}").contains("secret-session"));
         let json = serde_json::to_value(&response).unwrap();

@@ -44,8 +44,14 @@ pub struct ServerConfig {
     pub rate_limit_window_seconds: u64,
     /// How long a session lasts, in seconds.
     pub session_ttl_seconds: u64,
-    /// Largest request body, in bytes.
+    /// Largest request body, in bytes (JSON requests; file uploads have their own limit).
     pub max_body_bytes: usize,
+    /// Largest file, in plaintext bytes (default 1 GiB). An upload whose `Content-Length`
+    /// exceeds its encrypted size is refused with `413` before the body is read.
+    pub max_file_bytes: u64,
+    /// How long an uploaded file may wait for an item version to reference it before the
+    /// collector deletes it, in seconds (default 1 hour).
+    pub upload_grace_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +68,8 @@ impl Default for ServerConfig {
             rate_limit_window_seconds: 3600,
             session_ttl_seconds: 3600,
             max_body_bytes: 4 * 1024 * 1024,
+            max_file_bytes: 1 << 30,
+            upload_grace_seconds: 3600,
         }
     }
 }
@@ -104,6 +112,7 @@ impl ServerConfig {
             ("rate_limit_writes", self.rate_limit_writes),
             ("rate_limit_window_seconds", self.rate_limit_window_seconds),
             ("session_ttl_seconds", self.session_ttl_seconds),
+            ("upload_grace_seconds", self.upload_grace_seconds),
         ] {
             if value == 0 {
                 return Err(ServerError::Config(format!("{name} must be at least 1")));
@@ -120,6 +129,11 @@ impl ServerConfig {
     /// Whether TLS is configured.
     pub fn tls(&self) -> bool {
         self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+
+    /// The directory of file blobs: `<data-dir>/blobs`.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
     }
 
     /// The SQLite database file this configuration uses.

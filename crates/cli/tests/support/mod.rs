@@ -116,6 +116,11 @@ impl Server {
             .expect("authenticate")
     }
 
+    /// The server process's id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn db_files(&self) -> Vec<PathBuf> {
         ["sesame.db", "sesame.db-wal", "sesame.db-shm"]
             .iter()

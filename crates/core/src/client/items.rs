@@ -12,14 +12,15 @@ use crate::api::{
 use crate::crypto::VaultKey;
 use crate::id::Id;
 use crate::model::{
-    Item, ItemCategory, ItemCreateParams, ItemFieldDetails, ItemFieldType, ItemListFilter,
-    ItemOverview, ItemState, OtpFieldDetails,
+    Item, ItemCategory, ItemCreateParams, ItemFieldDetails, ItemFieldType, ItemFile,
+    ItemListFilter, ItemOverview, ItemState, OtpFieldDetails,
 };
 use crate::totp::Totp;
 use crate::{Error, ErrorCode, Result};
 
 use super::cache::{item_from_parts, item_overview};
-use super::sealed::{self, DetailsPlain, OverviewPlain};
+use super::files::Files;
+use super::sealed::{self, DetailsPlain, OverviewPlain, SealedFileKey};
 use super::transport::{map_error, Retry};
 use super::{parse_id, Client, Inner};
 
@@ -89,14 +90,23 @@ impl ItemListFilters {
     }
 }
 
-impl Items<'_> {
+impl<'a> Items<'a> {
+    /// Attaches, reads and removes files, and replaces documents.
+    pub fn files(&self) -> Files<'a> {
+        Files {
+            client: self.client,
+        }
+    }
+
     /// Creates an item; the client makes its id and seals it at version 1.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidInput`] for a malformed vault id, duplicate or empty field ids, a
-    /// field in an unknown section, or files (attachments arrive in a later release);
-    /// [`Error::PermissionDenied`] without `CREATE_ITEMS`.
+    /// field or file in an unknown section, a document on an item that is not of the
+    /// Document category, or a file larger than the
+    /// server accepts; [`Error::PermissionDenied`] without `CREATE_ITEMS`. Files are
+    /// uploaded before the item is created, so a failure creates no item.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client, vault_id: &str) -> sesame_core::Result<()> {
@@ -115,6 +125,50 @@ impl Items<'_> {
         let key = inner.vault_key(&vault).await?;
         let id = Id::generate();
         let now = OffsetDateTime::now_utc();
+        let mut details = DetailsPlain {
+            fields: params.fields.unwrap_or_default(),
+            sections: params.sections.unwrap_or_default(),
+            notes: params.notes.unwrap_or_default(),
+            files: Vec::new(),
+            document: None,
+            file_keys: Vec::new(),
+        };
+        // Blobs first, under fresh file ids: if any upload fails, no item exists and the
+        // server collects the orphans.
+        for file in params.files.unwrap_or_default() {
+            let size = file.content.len() as u64;
+            let (attributes, sealed) = inner
+                .upload_file(
+                    &vault,
+                    &id,
+                    &key,
+                    &file.name,
+                    size,
+                    std::io::Cursor::new(file.content),
+                )
+                .await?;
+            details.files.push(ItemFile {
+                attributes,
+                section_id: file.section_id,
+                field_id: file.field_id,
+            });
+            details.file_keys.push(sealed);
+        }
+        if let Some(document) = params.document {
+            let size = document.content.len() as u64;
+            let (attributes, sealed) = inner
+                .upload_file(
+                    &vault,
+                    &id,
+                    &key,
+                    &document.name,
+                    size,
+                    std::io::Cursor::new(document.content),
+                )
+                .await?;
+            details.document = Some(attributes);
+            details.file_keys.push(sealed);
+        }
         let overview = OverviewPlain {
             title: params.title,
             category: params.category,
@@ -123,13 +177,6 @@ impl Items<'_> {
             created_at: now,
             updated_at: now,
             state: ItemState::Active,
-        };
-        let details = DetailsPlain {
-            fields: params.fields.unwrap_or_default(),
-            sections: params.sections.unwrap_or_default(),
-            notes: params.notes.unwrap_or_default(),
-            files: Vec::new(),
-            document: None,
         };
         let request = ItemCreateRequest {
             id,
@@ -144,6 +191,7 @@ impl Items<'_> {
                 &sealed::details_context(inner.account(), &vault, &id, 1),
                 &details,
             )?,
+            files: details.file_ids()?,
         };
         let record: ItemRecord = inner
             .call_json(
@@ -273,6 +321,10 @@ impl Items<'_> {
 
     /// Saves a new version of `item`, which must carry the version it was read at; if
     /// someone saved in between, nothing changes and the error is [`Error::Conflict`].
+    /// Files removed from `item.files` (or a removed document) are detached and their
+    /// content freed by the server; an item with files costs one more round trip, to
+    /// carry over the sealed file keys of the stored version. Add files with
+    /// [`files().attach`](super::Files::attach), not by editing `item.files`.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client, vault: &str, id: &str) -> sesame_core::Result<()> {
@@ -283,6 +335,16 @@ impl Items<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn put(&self, item: &Item) -> Result<Item> {
+        self.put_with_keys(item, Vec::new()).await
+    }
+
+    /// [`put`](Self::put), with the sealed keys of files just uploaded for this version;
+    /// the keys of files the item already had are carried over from the stored version.
+    pub(super) async fn put_with_keys(
+        &self,
+        item: &Item,
+        new_keys: Vec<SealedFileKey>,
+    ) -> Result<Item> {
         let inner = &self.client.inner;
         let vault = parse_id("item.vault_id", &item.vault_id)?;
         let id = parse_id("item.id", &item.id)?;
@@ -306,7 +368,29 @@ impl Items<'_> {
             notes: item.notes.clone(),
             files: item.files.clone(),
             document: item.document.clone(),
+            file_keys: new_keys,
         };
+        let has_files = details.file_attributes().next().is_some();
+        if has_files {
+            // The keys of files kept from the stored version live only in its details.
+            let (_, stored, _) = inner.fetch_item(&vault, &id, &key).await?;
+            let wanted: Vec<String> = details.file_attributes().map(|f| f.id.clone()).collect();
+            for file_id in wanted {
+                if details.file_key(&file_id).is_some() {
+                    continue;
+                }
+                let sealed = stored.file_key(&file_id).cloned().ok_or_else(|| {
+                    Error::invalid_input(
+                        "item.files",
+                        format!(
+                            "file id {file_id:?} is not attached to the stored item; attach \
+                             files with items().files().attach"
+                        ),
+                    )
+                })?;
+                details.file_keys.push(sealed);
+            }
+        }
         // Computed codes are presentation, not content.
         for field in &mut details.fields {
             if field.field_type == ItemFieldType::Totp {
@@ -502,6 +586,7 @@ impl Inner {
                 &sealed::details_context(self.account(), vault, id, next),
                 details,
             )?,
+            files: details.file_ids()?,
         };
         self.call_json(
             Method::PUT,
@@ -546,19 +631,61 @@ fn check_batch(len: usize) -> Result<()> {
 }
 
 fn check_params(params: &ItemCreateParams) -> Result<()> {
-    if params.files.as_ref().is_some_and(|f| !f.is_empty()) || params.document.is_some() {
+    let is_document = params.category == ItemCategory::Document;
+    if params.document.is_some() && !is_document {
         return Err(Error::invalid_input(
-            "files",
-            "file attachments and documents are not supported by this client version yet; \
-             create the item without them",
+            "document",
+            format!(
+                "only Document items have a document, this one is {:?}; attach the file \
+                 with `files` instead",
+                params.category
+            ),
         ));
     }
+    let sections = params.sections.clone().unwrap_or_default();
+    let fields = params.fields.clone().unwrap_or_default();
+    let mut file_fields = HashSet::new();
+    for file in params.files.iter().flatten() {
+        if file.name.trim().is_empty() {
+            return Err(Error::invalid_input("files", "every file needs a name"));
+        }
+        if !sections.iter().any(|s| s.id == file.section_id) {
+            return Err(Error::invalid_input(
+                "files",
+                format!(
+                    "file {:?} is in section {:?}, which the item does not have",
+                    file.name, file.section_id
+                ),
+            ));
+        }
+        if file.field_id.is_empty()
+            || fields.iter().any(|f| f.id == file.field_id)
+            || !file_fields.insert(file.field_id.as_str())
+        {
+            return Err(Error::invalid_input(
+                "files",
+                format!(
+                    "file {:?} has field id {:?}, which is empty or used twice",
+                    file.name, file.field_id
+                ),
+            ));
+        }
+    }
+    if let Some(document) = &params.document {
+        if document.name.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "document",
+                "the document needs a name",
+            ));
+        }
+    }
     let details = DetailsPlain {
-        fields: params.fields.clone().unwrap_or_default(),
-        sections: params.sections.clone().unwrap_or_default(),
+        fields,
+        sections,
         notes: String::new(),
         files: Vec::new(),
         document: None,
+        file_keys: Vec::new(),
     };
     check_fields(&details)
 }

@@ -25,13 +25,18 @@
 //! |---|---|---|
 //! | vault attributes | `{"title", "description"}` | `vault_attributes(account, vault, attributeVersion)` |
 //! | item overview | `{"title", "category", "tags", "websites", "createdAt", "updatedAt", "state"}` | `item_overview(account, vault, item, version)` |
-//! | item details | `{"fields", "sections", "notes", "files", "document"}` | `item_details(account, vault, item, version)` |
+//! | item details | `{"fields", "sections", "notes", "files", "document", "fileKeys"}` | `item_details(account, vault, item, version)` |
+//! | file key (in `fileKeys`: `{"fileId", "key"}`, `key` base64url) | the file's 32-byte key | `file_key(account, vault, item, file)` |
 //!
 //! Values are shaped as the [`model`](crate::model) types serialize them (`fields` is a
 //! list of [`ItemField`](crate::model::ItemField), `category` an
 //! [`ItemCategory`](crate::model::ItemCategory) name, timestamps RFC 3339). The overview
 //! also seals the item `state`, and the client rejects a record whose plaintext `state`
 //! differs from the sealed one, so a server cannot un-archive an item unnoticed.
+//!
+//! A file's content is not in the details: it is a separate blob encrypted with the
+//! file's key as a chunked stream (see [`crate::crypto`], "File streams", and the "Files"
+//! section of [`crate::api`]); the details hold its name, size, id and sealed key.
 //!
 //! # Cache and sync
 //!
@@ -60,6 +65,7 @@
 //! exponential backoff and full jitter. An expired session is renewed transparently.
 
 mod cache;
+mod files;
 mod items;
 mod resolve;
 mod sealed;
@@ -86,6 +92,7 @@ use crate::crypto::PrincipalKeys;
 use crate::token::ServiceAccountToken;
 use crate::{Error, Result};
 
+pub use files::Files;
 pub use items::{BatchResponse, ItemListFilters, Items};
 pub use secrets::{ResolveAllResponse, Secrets};
 pub use service_accounts::ServiceAccounts;
@@ -240,6 +247,9 @@ struct Inner {
     /// callers finding the session expired authenticate once.
     session: tokio::sync::Mutex<Option<Session>>,
     principal: std::sync::RwLock<Option<Principal>>,
+    /// The server's largest accepted file in plaintext bytes, from authentication
+    /// (`u64::MAX` when the server does not say).
+    max_file_size: std::sync::atomic::AtomicU64,
     cache: std::sync::RwLock<Cache>,
     /// The owner key and the principals verified against it.
     trust: std::sync::RwLock<trust::Trust>,
@@ -308,6 +318,7 @@ impl Client {
                 transport,
                 session: tokio::sync::Mutex::new(None),
                 principal: std::sync::RwLock::new(None),
+                max_file_size: std::sync::atomic::AtomicU64::new(u64::MAX),
                 cache: std::sync::RwLock::new(Cache::default()),
                 trust: std::sync::RwLock::new(trust::Trust::default()),
                 sync_lock: tokio::sync::Mutex::new(()),
@@ -345,6 +356,18 @@ impl Client {
     /// The server URL in use.
     pub fn server_url(&self) -> &str {
         self.inner.transport.base_url()
+    }
+
+    /// The largest file, in bytes, the server accepts (from authentication), if it said.
+    pub fn max_file_size(&self) -> Option<u64> {
+        match self
+            .inner
+            .max_file_size
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            u64::MAX => None,
+            size => Some(size),
+        }
     }
 
     /// The rate-limit budget the server last reported, if it has.
@@ -406,6 +429,10 @@ impl Inner {
         if let Ok(mut principal) = self.principal.write() {
             *principal = Some(response.principal.clone());
         }
+        self.max_file_size.store(
+            response.max_file_size.unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let bearer = SecretString::from(response.session);
         *slot = Some(Session {
             bearer: bearer.clone(),

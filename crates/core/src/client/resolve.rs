@@ -2,7 +2,7 @@
 //!
 //! Pure functions, so every rule is unit-tested without a server.
 
-use crate::model::{ItemField, ItemFieldType};
+use crate::model::{FileAttributes, ItemField, ItemFieldType};
 use crate::reference::{Attribute, ReferenceQuery, SecretReference, SshFormat};
 use crate::totp::Totp;
 use crate::{Error, Result};
@@ -52,21 +52,42 @@ fn eq_name(name: &str, segment: &str) -> bool {
             && name.to_lowercase() == segment.to_lowercase()
 }
 
+/// What a reference resolved to in one item.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    /// A value (a field's, or a file's metadata).
+    Text(String),
+    /// The content of the file with this id, still to be downloaded.
+    FileContent(String),
+}
+
 /// Resolves the field part of `reference` in one item's details; `item` names the item
-/// in errors and `now` (unix seconds) times one-time passwords.
+/// in errors and `now` (unix seconds) times one-time passwords. A last segment that
+/// names no field may name a file (attachment or document).
 pub(crate) fn resolve_in_item(
     details: &DetailsPlain,
     reference: &SecretReference,
     item: &str,
     now: u64,
-) -> Result<String> {
+) -> Result<Resolved> {
     if let Some(ReferenceQuery::Attribute(Attribute::Content | Attribute::Name | Attribute::Size)) =
         reference.query()
     {
         return file_attribute(details, reference, item);
     }
-    let target = find_field(details, reference, item)?;
-    value_of(&target, details, reference, now)
+    match find_field(details, reference, item) {
+        Ok(target) => value_of(&target, details, reference, now).map(Resolved::Text),
+        Err(Error::NotFound { what, message }) if what == "field" => {
+            match find_file(details, reference, item)? {
+                Some(file) => file_value(file, reference),
+                None => Err(Error::NotFound {
+                    what,
+                    message: format!("{message} (nor a file of that name)"),
+                }),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What a reference's last segment named.
@@ -175,7 +196,13 @@ fn value_of(
             Some(ReferenceQuery::Attribute(Attribute::Purpose)) => Ok(purpose(&field.id).into()),
             Some(ReferenceQuery::SshFormat(SshFormat::OpenSsh)) => openssh(field),
             // Content, Name and Size are answered by `resolve_in_item` before a field is looked up.
-            Some(ReferenceQuery::Attribute(_)) => file_attribute(details, reference, &field.id),
+            Some(other) => Err(Error::invalid_input(
+                "reference.query",
+                format!(
+                    "{other} applies to files; field {:?} is not a file",
+                    field.id
+                ),
+            )),
         },
     }
 }
@@ -254,33 +281,71 @@ fn file_attribute(
     details: &DetailsPlain,
     reference: &SecretReference,
     item: &str,
-) -> Result<String> {
+) -> Result<Resolved> {
     let wanted = reference.field();
-    let files = details
-        .files
-        .iter()
-        .map(|f| &f.attributes)
-        .chain(details.document.iter());
-    let attributes: Vec<_> = files.collect();
-    let file = pick(
-        "file",
-        wanted,
-        attributes.iter().copied(),
-        |f| f.id.as_str(),
-        |f| f.name.as_str(),
-    )?
-    .ok_or_else(|| Error::NotFound {
+    let file = find_file(details, reference, item)?.ok_or_else(|| Error::NotFound {
         what: "file".into(),
         message: format!("no file named {wanted:?} in item {item}"),
     })?;
+    file_value(file, reference)
+}
+
+/// The file (attachment, or the document) the last segment names, within the
+/// reference's section if it has one.
+fn find_file<'a>(
+    details: &'a DetailsPlain,
+    reference: &SecretReference,
+    item: &str,
+) -> Result<Option<&'a FileAttributes>> {
+    let wanted = reference.field();
+    let candidates: Vec<&FileAttributes> = match reference.section() {
+        Some(section_segment) => {
+            let section = pick(
+                "section",
+                section_segment,
+                &details.sections,
+                |s| s.id.as_str(),
+                |s| s.title.as_str(),
+            )?
+            .ok_or_else(|| Error::NotFound {
+                what: "section".into(),
+                message: format!("no section {section_segment:?} in item {item}"),
+            })?;
+            details
+                .files
+                .iter()
+                .filter(|f| f.section_id == section.id)
+                .map(|f| &f.attributes)
+                .collect()
+        }
+        None => details.file_attributes().collect(),
+    };
+    pick(
+        "file",
+        wanted,
+        candidates.iter().copied(),
+        |f| f.id.as_str(),
+        |f| f.name.as_str(),
+    )
+}
+
+/// What a reference asks of a file: its content by default.
+fn file_value(file: &FileAttributes, reference: &SecretReference) -> Result<Resolved> {
     match reference.query() {
-        Some(ReferenceQuery::Attribute(Attribute::Name)) => Ok(file.name.clone()),
-        Some(ReferenceQuery::Attribute(Attribute::Size)) => Ok(file.size.to_string()),
-        _ => Err(Error::invalid_input(
+        None | Some(ReferenceQuery::Attribute(Attribute::Content | Attribute::Value)) => {
+            Ok(Resolved::FileContent(file.id.clone()))
+        }
+        Some(ReferenceQuery::Attribute(Attribute::Name)) => Ok(Resolved::Text(file.name.clone())),
+        Some(ReferenceQuery::Attribute(Attribute::Size)) => {
+            Ok(Resolved::Text(file.size.to_string()))
+        }
+        Some(ReferenceQuery::Attribute(Attribute::Id)) => Ok(Resolved::Text(file.id.clone())),
+        Some(ReferenceQuery::Attribute(Attribute::Type)) => Ok(Resolved::Text("File".into())),
+        Some(other) => Err(Error::invalid_input(
             "reference.query",
             format!(
-                "attribute=content of file {:?}: file downloads are not available in this \
-                 client version; read its name or size instead",
+                "{other} does not apply to file {:?}; files answer content, name, size, id \
+                 and type",
                 file.name
             ),
         )),
@@ -359,12 +424,16 @@ mod tests {
             notes: "remember me".into(),
             files: vec![],
             document: None,
+            file_keys: Vec::new(),
         }
     }
 
     fn resolve(d: &DetailsPlain, reference: &str) -> Result<String> {
         let reference: SecretReference = reference.parse()?;
-        resolve_in_item(d, &reference, "Item", 59)
+        match resolve_in_item(d, &reference, "Item", 59)? {
+            Resolved::Text(text) => Ok(text),
+            Resolved::FileContent(id) => Ok(format!("<content of {id}>")),
+        }
     }
 
     #[test]
@@ -518,5 +587,24 @@ mod tests {
             resolve(&d, "op://v/i/f1?attribute=name").unwrap(),
             "cert.pem"
         );
+        assert_eq!(resolve(&d, "op://v/i/cert.pem?attribute=id").unwrap(), "f1");
+        assert_eq!(
+            resolve(&d, "op://v/i/cert.pem?attribute=type").unwrap(),
+            "File"
+        );
+        // No field of that name: the file's content, bare or asked for.
+        assert_eq!(resolve(&d, "op://v/i/cert.pem").unwrap(), "<content of f1>");
+        assert_eq!(
+            resolve(&d, "op://v/i/cert.pem?attribute=content").unwrap(),
+            "<content of f1>"
+        );
+        // Within its section, by the section's title or id.
+        assert_eq!(
+            resolve(&d, "op://v/i/s1/cert.pem?attribute=size").unwrap(),
+            "42"
+        );
+        assert!(resolve(&d, "op://v/i/cert.pem?attribute=otp").is_err());
+        let err = resolve(&d, "op://v/i/nothing").unwrap_err();
+        assert!(err.to_string().contains("nor a file"), "{err}");
     }
 }

@@ -54,6 +54,51 @@ pub(crate) struct DetailsPlain {
     pub files: Vec<ItemFile>,
     #[serde(default)]
     pub document: Option<FileAttributes>,
+    /// The key of every file in `files` and `document`, sealed with
+    /// [`EnvelopeContext::file_key`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_keys: Vec<SealedFileKey>,
+}
+
+/// One file's key, sealed under the vault key for (account, vault, item, file).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SealedFileKey {
+    pub file_id: String,
+    pub key: Ciphertext,
+}
+
+impl DetailsPlain {
+    /// Every file the details reference: attachments, then the document.
+    pub(crate) fn file_attributes(&self) -> impl Iterator<Item = &FileAttributes> {
+        self.files
+            .iter()
+            .map(|f| &f.attributes)
+            .chain(self.document.iter())
+    }
+
+    /// The ids of [`file_attributes`](Self::file_attributes), as the server needs them.
+    pub(crate) fn file_ids(&self) -> Result<Vec<Id>> {
+        self.file_attributes()
+            .map(|f| {
+                f.id.parse().map_err(|_| {
+                    Error::invalid_input(
+                        "item.files",
+                        format!(
+                            "file {:?} has id {:?}, which is not a Sesame file id; attach \
+                             files with items().files().attach",
+                            f.name, f.id
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The sealed key of file `id`, if the details hold it.
+    pub(crate) fn file_key(&self, id: &str) -> Option<&SealedFileKey> {
+        self.file_keys.iter().find(|k| k.file_id == id)
+    }
 }
 
 /// Seals `value` as JSON under `key` in `context`; the JSON is wiped after use.

@@ -11,7 +11,8 @@ use crate::reference::SecretReference;
 use crate::{Error, Result};
 
 use super::cache::Cache;
-use super::resolve::{pick, resolve_in_item};
+use super::resolve::{pick, resolve_in_item, Resolved};
+use super::sealed::DetailsPlain;
 use super::{unix_now, Client, Inner};
 
 /// Secret resolution, from [`Client::secrets`].
@@ -38,6 +39,14 @@ impl ResolveAllResponse {
 /// Where a reference's item lives in the cache, found under the read lock.
 enum Located {
     Value(String),
+    /// A file's content: download it.
+    File {
+        vault: Id,
+        item: Id,
+        key: Arc<VaultKey>,
+        details: Box<DetailsPlain>,
+        file_id: String,
+    },
     /// The item's details were not in the cache: fetch them.
     Fetch {
         vault: Id,
@@ -54,7 +63,10 @@ impl Secrets<'_> {
     ///
     /// [`Error::InvalidReference`] before any network call; [`Error::NotFound`] naming the
     /// segment (`vault`, `item`, `section`, `field`, `file`) that matched nothing;
-    /// [`Error::Ambiguous`] listing the ids a name matched.
+    /// [`Error::Ambiguous`] listing the ids a name matched; [`Error::InvalidInput`] when
+    /// the reference names a file whose content is not UTF-8 text (use
+    /// [`resolve_bytes`](Self::resolve_bytes)); [`Error::Integrity`] when a file's stored
+    /// content fails authentication.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
@@ -63,15 +75,30 @@ impl Secrets<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn resolve(&self, reference: &str) -> Result<String> {
+        let bytes = self.resolve_bytes(reference).await?;
+        text_of(reference, bytes)
+    }
+
+    /// [`resolve`](Self::resolve) as bytes: what a reference to a file's content
+    /// (`op://vault/item/[section/]file-name`, or `?attribute=content`) returns whether or
+    /// not it is text. Values of fields come back as their UTF-8 bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve); [`Error::Integrity`] when a file's stored content
+    /// fails authentication.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// let keystore = client.secrets().resolve_bytes("op://Infra/Android/release.keystore").await?;
+    /// # drop(keystore); Ok(()) }
+    /// ```
+    pub async fn resolve_bytes(&self, reference: &str) -> Result<Vec<u8>> {
         let reference = SecretReference::parse(reference)?;
         let inner = &self.client.inner;
         inner.sync(false).await?;
-        match inner.read_cache(|cache| locate(inner, cache, &reference))?? {
-            Located::Value(value) => Ok(value),
-            Located::Fetch { vault, item, key } => {
-                inner.resolve_fetched(&vault, &item, &key, &reference).await
-            }
-        }
+        let located = inner.read_cache(|cache| locate(inner, cache, &reference))??;
+        inner.finish(located, &reference).await
     }
 
     /// Resolves many references with one sync: a warm cache answers any number of them in
@@ -111,8 +138,8 @@ impl Secrets<'_> {
                     .and_then(|reference| Ok((locate(inner, cache, &reference)?, reference)));
                 let result = match result {
                     Ok((Located::Value(value), _)) => Ok(value),
-                    Ok((Located::Fetch { vault, item, key }, reference)) => {
-                        fetches.push((text.to_owned(), vault, item, key, reference));
+                    Ok((located, reference)) => {
+                        fetches.push((text.to_owned(), located, reference));
                         continue;
                     }
                     Err(e) => Err(e),
@@ -120,9 +147,12 @@ impl Secrets<'_> {
                 individual_responses.insert(text.to_owned(), result);
             }
         })?;
-        // Details missing from the cache (a server that did not send them): one fetch each.
-        for (text, vault, item, key, reference) in fetches {
-            let result = inner.resolve_fetched(&vault, &item, &key, &reference).await;
+        // File contents, and details missing from the cache: one fetch each.
+        for (text, located, reference) in fetches {
+            let result = match inner.finish(located, &reference).await {
+                Ok(bytes) => text_of(&text, bytes),
+                Err(e) => Err(e),
+            };
             individual_responses.insert(text, result);
         }
         Ok(ResolveAllResponse {
@@ -209,24 +239,67 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
         });
     };
     let details = inner.open_details(&vault.key, vault_id, item_id, item.version, details)?;
-    resolve_in_item(&details, reference, &item.overview.title, unix_now()).map(Located::Value)
+    Ok(
+        match resolve_in_item(&details, reference, &item.overview.title, unix_now())? {
+            Resolved::Text(value) => Located::Value(value),
+            Resolved::FileContent(file_id) => Located::File {
+                vault: *vault_id,
+                item: *item_id,
+                key: Arc::clone(&vault.key),
+                details: Box::new(details),
+                file_id,
+            },
+        },
+    )
+}
+
+/// Resolved bytes as text, with a clear error when a file's content is not UTF-8.
+fn text_of(reference: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        Error::invalid_input(
+            "reference",
+            format!(
+                "{reference} names a file whose content is not UTF-8 text (byte {} of {} is \
+                 not valid UTF-8); read binary content with secrets().resolve_bytes",
+                e.utf8_error().valid_up_to(),
+                e.as_bytes().len()
+            ),
+        )
+    })
 }
 
 impl Inner {
-    async fn resolve_fetched(
-        &self,
-        vault: &Id,
-        item: &Id,
-        key: &VaultKey,
-        reference: &SecretReference,
-    ) -> Result<String> {
-        let (overview, details, _) = self.fetch_item(vault, item, key).await?;
-        if overview.state != ItemState::Active {
-            return Err(Error::NotFound {
-                what: "item".into(),
-                message: format!("item {:?} is archived", overview.title),
-            });
+    /// The bytes a located reference names: a value, a downloaded file, or the result of
+    /// fetching the item's details first.
+    async fn finish(&self, located: Located, reference: &SecretReference) -> Result<Vec<u8>> {
+        match located {
+            Located::Value(value) => Ok(value.into_bytes()),
+            Located::File {
+                vault,
+                item,
+                key,
+                details,
+                file_id,
+            } => {
+                self.download_file(&vault, &item, &key, &details, &file_id, Vec::new())
+                    .await
+            }
+            Located::Fetch { vault, item, key } => {
+                let (overview, details, _) = self.fetch_item(&vault, &item, &key).await?;
+                if overview.state != ItemState::Active {
+                    return Err(Error::NotFound {
+                        what: "item".into(),
+                        message: format!("item {:?} is archived", overview.title),
+                    });
+                }
+                match resolve_in_item(&details, reference, &overview.title, unix_now())? {
+                    Resolved::Text(value) => Ok(value.into_bytes()),
+                    Resolved::FileContent(file_id) => {
+                        self.download_file(&vault, &item, &key, &details, &file_id, Vec::new())
+                            .await
+                    }
+                }
+            }
         }
-        resolve_in_item(&details, reference, &overview.title, unix_now())
     }
 }

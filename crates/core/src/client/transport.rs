@@ -181,6 +181,50 @@ impl Transport {
         }
     }
 
+    /// One authenticated request whose body or answer is a byte stream (file transfers):
+    /// sent once, never retried (a stream cannot be replayed), with its own `timeout`.
+    /// A success returns the response with its body unread; an error answer is mapped.
+    pub async fn send_stream(
+        &self,
+        method: Method,
+        path: &str,
+        session: &SecretString,
+        body: Option<(reqwest::Body, u64)>,
+        timeout: Duration,
+        not_found: &str,
+    ) -> Result<reqwest::Response> {
+        let url = format!("{}{}", self.base_url, path);
+        let mut request = self
+            .http
+            .request(method, &url)
+            .timeout(timeout)
+            .header(AUTHORIZATION, format!("Bearer {}", session.expose_secret()));
+        if let Some((body, length)) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header(reqwest::header::CONTENT_LENGTH, length)
+                .body(body);
+        }
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let response = request.send().await.map_err(|e| network_error(&e, &url))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        self.record_rate_limit(&headers);
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| network_error(&e, &url))?;
+        Err(map_error(
+            status,
+            &body,
+            parse_retry_after(&headers),
+            not_found,
+        ))
+    }
+
     fn record_rate_limit(&self, headers: &HeaderMap) {
         if let Some(state) = parse_rate_limit(headers) {
             if let Ok(mut slot) = self.rate_limit.lock() {

@@ -14,6 +14,7 @@ use sesame_core::model::permissions::{
 use sesame_core::model::ItemState;
 use sesame_core::ErrorCode;
 
+use super::files::collect_garbage;
 use super::{no_content, require, ApiJson, ApiQuery, AppState, Caller};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -44,6 +45,7 @@ pub(super) async fn create<S: Store>(
     let mut event = caller.event();
     event.item_id = Some(request.id);
     let record = app.store.create_item(&vault, &request, &event).await?;
+    collect_garbage(&app).await;
     Ok(Json(record))
 }
 
@@ -153,6 +155,7 @@ pub(super) async fn put<S: Store>(
             &caller.event(),
         )
         .await?;
+    collect_garbage(&app).await;
     Ok(Json(record))
 }
 
@@ -167,5 +170,6 @@ pub(super) async fn delete<S: Store>(
     app.store
         .delete_item(&vault, &item, &caller.event())
         .await?;
+    collect_garbage(&app).await;
     Ok(no_content())
 }

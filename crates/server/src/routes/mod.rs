@@ -23,6 +23,7 @@ use crate::store::{EventRecord, Store};
 use crate::ServerConfig;
 
 mod events;
+mod files;
 mod health;
 mod items;
 mod principals;
@@ -90,6 +91,13 @@ impl Caller {
         self.target
             .item
             .ok_or_else(|| ApiError::internal("route without an item id"))
+    }
+
+    /// The file id of the path.
+    pub(crate) fn file(&self) -> Result<Id, ApiError> {
+        self.target
+            .file
+            .ok_or_else(|| ApiError::internal("route without a file id"))
     }
 
     /// The principal id of the path.
@@ -192,6 +200,7 @@ pub(crate) struct Target {
     pub(crate) vault: Option<Id>,
     pub(crate) item: Option<Id>,
     pub(crate) principal: Option<Id>,
+    pub(crate) file: Option<Id>,
     /// Counted against the write budget.
     pub(crate) write: bool,
 }
@@ -266,6 +275,15 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                         "GET" => "item.get",
                         "PUT" => "item.update",
                         _ => "item.delete",
+                    }
+                }
+                (m, ["items", i, "files", f]) => {
+                    target.item = id(i, "item id");
+                    target.file = id(f, "file id");
+                    if m == "PUT" {
+                        "file.upload"
+                    } else {
+                        "file.download"
                     }
                 }
                 _ => "unknown",
@@ -477,6 +495,16 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
         "/v1/vaults/{vault}/items/{item}",
         items::delete::<S>,
     )
+    .add(
+        "PUT",
+        "/v1/vaults/{vault}/items/{item}/files/{file}",
+        files::upload::<S>,
+    )
+    .add(
+        "GET",
+        "/v1/vaults/{vault}/items/{item}/files/{file}",
+        files::download::<S>,
+    )
     .add("POST", "/v1/sync", sync::sync::<S>)
     .add("GET", "/v1/events", events::list::<S>)
 }
@@ -549,6 +577,15 @@ mod tests {
             (t.action, t.vault, t.item, t.write),
             ("item.update", Some(v), Some(i), true)
         );
+        let f = Id::generate();
+        let (t, ok) = target(&Method::PUT, &format!("/v1/vaults/{v}/items/{i}/files/{f}"));
+        assert!(ok.is_ok());
+        assert_eq!(
+            (t.action, t.item, t.file, t.write),
+            ("file.upload", Some(i), Some(f), true)
+        );
+        let (t, _) = target(&Method::GET, &format!("/v1/vaults/{v}/items/{i}/files/{f}"));
+        assert_eq!((t.action, t.write), ("file.download", false));
         let (t, ok) = target(&Method::POST, &format!("/v1/vaults/{v}/items/batch-get"));
         assert!(ok.is_ok());
         assert_eq!((t.action, t.write), ("item.batch_get", false));

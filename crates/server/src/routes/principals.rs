@@ -70,6 +70,7 @@ pub(super) async fn authenticate<S: Store>(
         principal,
         owner,
         server_time: now,
+        max_file_size: Some(app.config.max_file_bytes),
     }))
 }
 

@@ -105,6 +105,7 @@ pub(super) async fn delete<S: Store>(
     let vault = caller.vault()?;
     require(&app, &caller, &vault, MANAGE_VAULT).await?;
     app.store.delete_vault(&vault, &caller.event()).await?;
+    super::files::collect_garbage(&app).await;
     Ok(no_content())
 }
 

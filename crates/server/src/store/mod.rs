@@ -80,6 +80,39 @@ pub struct EventRecord {
     pub integration_version: String,
 }
 
+/// Where a file blob belongs: its file id, item and vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlobKey {
+    /// The vault of the item.
+    pub vault: Id,
+    /// The item the file was uploaded for.
+    pub item: Id,
+    /// The file id (unique across the server).
+    pub file: Id,
+}
+
+/// Where a file blob is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobState {
+    /// Completely on disk; no item version references it yet.
+    Uploaded,
+    /// Referenced by its item's current version.
+    Attached,
+    /// No longer referenced: the collector deletes it.
+    Detached,
+}
+
+/// What the store knows of one file blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobRecord {
+    /// Where it belongs.
+    pub key: BlobKey,
+    /// Its size on disk (ciphertext bytes).
+    pub size: u64,
+    /// Its state.
+    pub state: BlobState,
+}
+
 /// The persistent state of a Sesame server.
 ///
 /// Errors are [`ApiError`]s: `not_found`, `conflict`, `invalid_input`,
@@ -181,7 +214,7 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<VaultRecord>> + Send;
 
-    /// Deletes a vault with its items and grants.
+    /// Deletes a vault with its items and grants; their blobs become detached.
     fn delete_vault(
         &self,
         vault: &Id,
@@ -215,7 +248,8 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Creates an item at version 1, bumping the vault content version.
+    /// Creates an item at version 1, bumping the vault content version; the blobs of
+    /// `request.files` become attached (`invalid_input` if one is not uploaded for it).
     fn create_item(
         &self,
         vault: &Id,
@@ -239,7 +273,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Compare-and-set of an item: succeeds only if its version is still
     /// `request.expected_version` (`conflict` otherwise); a state change needs
-    /// `may_change_state` (`permission_denied` otherwise).
+    /// `may_change_state` (`permission_denied` otherwise). In the same transaction the blobs
+    /// of `request.files` become attached (`invalid_input`, nothing changed, if one is not
+    /// uploaded for this item) and its other attached blobs detached.
     fn put_item(
         &self,
         vault: &Id,
@@ -249,7 +285,7 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<ItemRecord>> + Send;
 
-    /// Deletes an item, leaving a tombstone.
+    /// Deletes an item, leaving a tombstone; its blobs become detached.
     fn delete_item(
         &self,
         vault: &Id,
@@ -264,6 +300,30 @@ pub trait Store: Send + Sync + 'static {
         since: u64,
         details: bool,
     ) -> impl Future<Output = StoreResult<ItemChanges>> + Send;
+
+    /// The blob of a file id, in any state.
+    fn blob(&self, file: &Id) -> impl Future<Output = StoreResult<Option<BlobRecord>>> + Send;
+
+    /// Records a blob completely written to disk as [`BlobState::Uploaded`], or replaces
+    /// the record of an earlier upload of the same id for the same item that is still
+    /// uploaded; `conflict` when the id is attached, detached or belongs to another item.
+    fn add_blob(
+        &self,
+        key: &BlobKey,
+        size: u64,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Blobs to delete: every detached one, and uploaded ones recorded before
+    /// `uploaded_before`.
+    fn blob_garbage(
+        &self,
+        uploaded_before: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Vec<BlobKey>>> + Send;
+
+    /// Forgets a blob that is not attached, returning whether it did: only then may its
+    /// file be deleted (an item write may have attached it since it was listed).
+    fn forget_blob(&self, key: &BlobKey) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Appends an event on its own (reads and failures).
     fn append_event(&self, event: &EventRecord) -> impl Future<Output = StoreResult<()>> + Send;

@@ -1,0 +1,595 @@
+//! `client.items().files()`: attach, read, delete and replace files, streamed.
+//!
+//! A file is encrypted with its own key as a chunked stream
+//! ([`FileEncryptor`]) while it is uploaded, and decrypted chunk by chunk
+//! ([`FileDecryptor`]) while it is downloaded, so memory stays at a few chunks on both
+//! ends whatever the file size. Attaching uploads the blob first under a fresh file id,
+//! then saves the item version that references it: an interrupted upload or a failed save
+//! leaves the item as it was (see the "Files" section of [`crate::api`]).
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use reqwest::Method;
+
+use crate::crypto::{
+    ciphertext_len, EnvelopeContext, FileDecryptor, FileEncryptor, FileKey, VaultKey,
+};
+use crate::id::Id;
+use crate::model::{DocumentCreateParams, FileAttributes, FileCreateParams, Item, ItemFile};
+use crate::{Error, Result};
+
+use super::sealed::{DetailsPlain, SealedFileKey};
+use super::{parse_id, Client, Inner};
+
+/// Chunks buffered between the reader or writer thread and the network: with 64 KiB
+/// chunks, a quarter of a MiB in flight per transfer.
+const CHANNEL_CHUNKS: usize = 4;
+/// The slowest transfer rate a file transfer's timeout allows for, in bytes per second.
+const MIN_TRANSFER_RATE: u64 = 1024 * 1024;
+
+/// File attachments and documents, from [`Items::files`](super::Items::files).
+///
+/// The byte methods ([`attach`](Self::attach), [`read`](Self::read),
+/// [`replace_document`](Self::replace_document)) mirror the 1Password SDK and hold the
+/// whole file in memory; the streaming ones ([`attach_reader`](Self::attach_reader),
+/// [`read_to_writer`](Self::read_to_writer)) move any size with memory bounded by a few
+/// 64 KiB chunks.
+#[derive(Debug, Clone, Copy)]
+pub struct Files<'a> {
+    pub(super) client: &'a Client,
+}
+
+impl Files<'_> {
+    /// Attaches a file to `item` (which must be at its current version) in section
+    /// `file.section_id` as field `file.field_id`, and returns the saved item.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an empty name, an unknown section, a field id already
+    /// in use, or a file larger than the server accepts (checked before uploading);
+    /// [`Error::Conflict`] when the item changed since it was read (nothing is attached);
+    /// [`Error::PermissionDenied`] without `UPDATE_ITEMS`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, item: sesame_core::model::Item) -> sesame_core::Result<()> {
+    /// use sesame_core::model::FileCreateParams;
+    /// let item = client.items().files().attach(&item, FileCreateParams {
+    ///     name: "cert.pem".into(),
+    ///     content: b"-----BEGIN CERTIFICATE-----".to_vec(),
+    ///     section_id: "tls".into(),
+    ///     field_id: "cert".into(),
+    /// }).await?;
+    /// assert_eq!(item.files.last().map(|f| f.attributes.name.as_str()), Some("cert.pem"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach(&self, item: &Item, file: FileCreateParams) -> Result<Item> {
+        let size = file.content.len() as u64;
+        self.attach_reader(
+            item,
+            &file.name,
+            &file.section_id,
+            &file.field_id,
+            size,
+            io::Cursor::new(file.content),
+        )
+        .await
+    }
+
+    /// [`attach`](Self::attach) streaming the content from `reader`, which must yield
+    /// exactly `size` bytes; memory stays bounded whatever the size.
+    ///
+    /// # Errors
+    ///
+    /// As [`attach`](Self::attach); also [`Error::InvalidInput`] when `reader` fails or
+    /// yields more or fewer than `size` bytes (the upload is abandoned, nothing attached).
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, item: sesame_core::model::Item) -> sesame_core::Result<()> {
+    /// let file = std::fs::File::open("backup.tar").map_err(|e| sesame_core::Error::invalid_input("path", e.to_string()))?;
+    /// let size = file.metadata().map_err(|e| sesame_core::Error::invalid_input("path", e.to_string()))?.len();
+    /// client.items().files().attach_reader(&item, "backup.tar", "files", "backup", size, file).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach_reader<R: Read + Send + 'static>(
+        &self,
+        item: &Item,
+        name: &str,
+        section_id: &str,
+        field_id: &str,
+        size: u64,
+        reader: R,
+    ) -> Result<Item> {
+        check_file_params(item, name, section_id, field_id)?;
+        let inner = &self.client.inner;
+        let vault = parse_id("item.vault_id", &item.vault_id)?;
+        let id = parse_id("item.id", &item.id)?;
+        let key = inner.vault_key(&vault).await?;
+        let (attributes, sealed) = inner
+            .upload_file(&vault, &id, &key, name, size, reader)
+            .await?;
+        let mut updated = item.clone();
+        updated.files.push(ItemFile {
+            attributes,
+            section_id: section_id.to_owned(),
+            field_id: field_id.to_owned(),
+        });
+        self.client
+            .items()
+            .put_with_keys(&updated, vec![sealed])
+            .await
+    }
+
+    /// The content of a file of an item (an attachment or the document), decrypted and
+    /// authenticated. `attributes` comes from [`Item::files`] or [`Item::document`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the item has no such file; [`Error::Integrity`] when the
+    /// stored content was tampered with or truncated (no content is returned).
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, item: sesame_core::model::Item) -> sesame_core::Result<()> {
+    /// let content = client.items().files().read(&item.vault_id, &item.id, &item.files[0].attributes).await?;
+    /// # drop(content); Ok(()) }
+    /// ```
+    pub async fn read(
+        &self,
+        vault_id: &str,
+        item_id: &str,
+        attributes: &FileAttributes,
+    ) -> Result<Vec<u8>> {
+        let capacity = usize::try_from(attributes.size.min(64 * 1024 * 1024)).unwrap_or(0);
+        self.read_to_writer(vault_id, item_id, attributes, Vec::with_capacity(capacity))
+            .await
+    }
+
+    /// [`read`](Self::read) streaming the content into `writer`, which is returned when
+    /// the whole file was written and authenticated; memory stays bounded whatever the
+    /// size.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read). Chunks are written as they are authenticated, so after an
+    /// error `writer` may hold a prefix of the file: discard it (for example write to a
+    /// temporary file and rename it only on success).
+    pub async fn read_to_writer<W: Write + Send + 'static>(
+        &self,
+        vault_id: &str,
+        item_id: &str,
+        attributes: &FileAttributes,
+        writer: W,
+    ) -> Result<W> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        let item = parse_id("item_id", item_id)?;
+        let key = inner.vault_key(&vault).await?;
+        let (_, details, _) = inner.fetch_item(&vault, &item, &key).await?;
+        inner
+            .download_file(&vault, &item, &key, &details, &attributes.id, writer)
+            .await
+    }
+
+    /// Removes the file shown as `field_id` in `section_id` from `item` and returns the
+    /// saved item; the server frees its content.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the item has no file there; [`Error::Conflict`] when the
+    /// item changed since it was read.
+    pub async fn delete(&self, item: &Item, section_id: &str, field_id: &str) -> Result<Item> {
+        let mut updated = item.clone();
+        let before = updated.files.len();
+        updated
+            .files
+            .retain(|f| !(f.section_id == section_id && f.field_id == field_id));
+        if updated.files.len() == before {
+            return Err(Error::NotFound {
+                what: "file".into(),
+                message: format!(
+                    "item {:?} has no file in section {section_id:?} as field {field_id:?}",
+                    item.title
+                ),
+            });
+        }
+        self.client.items().put(&updated).await
+    }
+
+    /// Replaces the document of a Document item and returns the saved item; the server
+    /// frees the old content.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] when the item is not of the Document category or the file
+    /// is larger than the server accepts; [`Error::Conflict`] when the item changed since
+    /// it was read.
+    pub async fn replace_document(
+        &self,
+        item: &Item,
+        document: DocumentCreateParams,
+    ) -> Result<Item> {
+        let size = document.content.len() as u64;
+        self.replace_document_reader(
+            item,
+            &document.name,
+            size,
+            io::Cursor::new(document.content),
+        )
+        .await
+    }
+
+    /// [`replace_document`](Self::replace_document) streaming the content from `reader`,
+    /// which must yield exactly `size` bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`replace_document`](Self::replace_document) and
+    /// [`attach_reader`](Self::attach_reader).
+    pub async fn replace_document_reader<R: Read + Send + 'static>(
+        &self,
+        item: &Item,
+        name: &str,
+        size: u64,
+        reader: R,
+    ) -> Result<Item> {
+        if item.category != crate::model::ItemCategory::Document {
+            return Err(Error::invalid_input(
+                "item",
+                format!(
+                    "{:?} is a {:?} item; only Document items have a document (attach files \
+                     to other items with files().attach)",
+                    item.title, item.category
+                ),
+            ));
+        }
+        check_name(name)?;
+        let inner = &self.client.inner;
+        let vault = parse_id("item.vault_id", &item.vault_id)?;
+        let id = parse_id("item.id", &item.id)?;
+        let key = inner.vault_key(&vault).await?;
+        let (attributes, sealed) = inner
+            .upload_file(&vault, &id, &key, name, size, reader)
+            .await?;
+        let mut updated = item.clone();
+        updated.document = Some(attributes);
+        self.client
+            .items()
+            .put_with_keys(&updated, vec![sealed])
+            .await
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input("name", "a file needs a name"));
+    }
+    Ok(())
+}
+
+/// A new file must have a name, go in one of the item's sections and use a field id that
+/// no field or file of the item uses.
+fn check_file_params(item: &Item, name: &str, section_id: &str, field_id: &str) -> Result<()> {
+    check_name(name)?;
+    if field_id.is_empty() {
+        return Err(Error::invalid_input("field_id", "a file needs a field id"));
+    }
+    if !item.sections.iter().any(|s| s.id == section_id) {
+        return Err(Error::invalid_input(
+            "section_id",
+            format!(
+                "file {name:?} is in section {section_id:?}, which item {:?} does not have; \
+                 add the section first",
+                item.title
+            ),
+        ));
+    }
+    let taken = item.fields.iter().any(|f| f.id == field_id)
+        || item.files.iter().any(|f| f.field_id == field_id);
+    if taken {
+        return Err(Error::invalid_input(
+            "field_id",
+            format!(
+                "field id {field_id:?} is already used in item {:?}; choose another",
+                item.title
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// How long a transfer of `length` bytes may take: the client timeout, plus one second
+/// per MiB.
+fn transfer_timeout(base: Duration, length: u64) -> Duration {
+    base + Duration::from_secs(length / MIN_TRANSFER_RATE)
+}
+
+/// An `io::Error` from a transfer pipeline as the crate's error: integrity and network
+/// failures keep their kind, anything else is the caller's reader or writer.
+fn pipeline_error(e: io::Error, what: &str) -> Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        if let Some(inner) = e.into_inner() {
+            if let Ok(error) = inner.downcast::<Error>() {
+                return *error;
+            }
+        }
+        return Error::Server(format!("the {what} failed"));
+    }
+    Error::invalid_input(what, format!("failed: {e}"))
+}
+
+/// Sends each written buffer into the upload body.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tx.blocking_send(Ok(buf.to_vec())).map_err(|_| {
+            io::Error::other(Error::Network(
+                "the upload connection closed before the file was sent".into(),
+            ))
+        })?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads the download body as it arrives.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    offset: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.offset == self.current.len() {
+            match self.rx.blocking_recv() {
+                Some(Ok(bytes)) => {
+                    self.current = bytes;
+                    self.offset = 0;
+                }
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let rest = &self.current[self.offset..];
+        let n = buf.len().min(rest.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.offset += n;
+        Ok(n)
+    }
+}
+
+/// Encrypts exactly `size` bytes of `reader` into the channel; on any failure it sends an
+/// error into the channel, so the request body breaks off and the server stores nothing.
+fn encrypt_into<R: Read>(
+    reader: R,
+    size: u64,
+    key: &FileKey,
+    file: &Id,
+    tx: tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>,
+) -> Result<()> {
+    let abort = tx.clone();
+    let result = (|| {
+        let mut encryptor = FileEncryptor::new(ChannelWriter { tx }, key, file)
+            .map_err(|e| pipeline_error(e, "upload"))?;
+        let mut limited = reader.take(size);
+        let copied = io::copy(&mut limited, &mut encryptor).map_err(|e| {
+            if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+                pipeline_error(e, "upload")
+            } else {
+                Error::invalid_input("content", format!("could not be read: {e}"))
+            }
+        })?;
+        let mut extra = [0u8; 1];
+        let longer = limited
+            .into_inner()
+            .read(&mut extra)
+            .map_err(|e| Error::invalid_input("content", format!("could not be read: {e}")))?;
+        if copied != size || longer != 0 {
+            return Err(Error::invalid_input(
+                "content",
+                format!(
+                    "the reader yielded {} bytes, but the file was declared as {size} bytes; \
+                     nothing was attached",
+                    if longer == 0 {
+                        copied.to_string()
+                    } else {
+                        "more than that".to_owned()
+                    }
+                ),
+            ));
+        }
+        encryptor
+            .finish()
+            .map(|_| ())
+            .map_err(|e| pipeline_error(e, "upload"))
+    })();
+    if result.is_err() {
+        let _ = abort.blocking_send(Err(io::Error::other("the upload was abandoned")));
+    }
+    result
+}
+
+/// Decrypts the channel into `writer`, checking that exactly `size` bytes come out.
+fn decrypt_from<W: Write>(
+    rx: tokio::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    key: &FileKey,
+    file: &Id,
+    size: u64,
+    mut writer: W,
+) -> Result<W> {
+    let reader = ChannelReader {
+        rx,
+        current: Vec::new(),
+        offset: 0,
+    };
+    let mut decryptor =
+        FileDecryptor::new(reader, key, file).map_err(|e| pipeline_error(e, "download"))?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        let n = decryptor
+            .read(&mut buffer)
+            .map_err(|e| pipeline_error(e, "download"))?;
+        if n == 0 {
+            break;
+        }
+        written += n as u64;
+        if written > size {
+            break;
+        }
+        writer
+            .write_all(&buffer[..n])
+            .map_err(|e| Error::invalid_input("writer", format!("could not be written: {e}")))?;
+    }
+    if written != size {
+        return Err(Error::integrity(format!(
+            "file {file} decrypted to {written} bytes, but the item records {size}; the \
+             server sent another file's content"
+        )));
+    }
+    writer
+        .flush()
+        .map_err(|e| Error::invalid_input("writer", format!("could not be written: {e}")))?;
+    Ok(writer)
+}
+
+impl Inner {
+    /// Encrypts and uploads `size` bytes of `reader` as a new file of `item` (which may
+    /// not exist yet), returning its attributes and its sealed key. Nothing references
+    /// the upload until an item version lists it.
+    pub(crate) async fn upload_file<R: Read + Send + 'static>(
+        &self,
+        vault: &Id,
+        item: &Id,
+        vault_key: &VaultKey,
+        name: &str,
+        size: u64,
+        reader: R,
+    ) -> Result<(FileAttributes, SealedFileKey)> {
+        let max = self
+            .max_file_size
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if size > max {
+            return Err(Error::invalid_input(
+                "content",
+                format!(
+                    "file {name:?} is {size} bytes; this server accepts files of at most {max} \
+                     bytes (its max_file_bytes setting)"
+                ),
+            ));
+        }
+        let file = Id::generate();
+        let file_key = FileKey::generate();
+        let sealed = file_key.wrap(
+            vault_key,
+            &EnvelopeContext::file_key(*self.account(), *vault, *item, file),
+        )?;
+        let length = ciphertext_len(size);
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(CHANNEL_CHUNKS);
+        let producer =
+            tokio::task::spawn_blocking(move || encrypt_into(reader, size, &file_key, &file, tx));
+        let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async {
+            let next = rx.recv().await?;
+            Some((next, rx))
+        }));
+        let (bearer, _) = self.session(None).await?;
+        let sent = self
+            .transport
+            .send_stream(
+                Method::PUT,
+                &format!("/v1/vaults/{vault}/items/{item}/files/{file}"),
+                &bearer,
+                Some((body, length)),
+                transfer_timeout(self.config.timeout, length),
+                "vault",
+            )
+            .await;
+        let produced = producer
+            .await
+            .map_err(|e| Error::Server(format!("the upload task failed: {e}")))?;
+        // The reader's own failure explains a broken-off request better than the network.
+        produced?;
+        sent?;
+        Ok((
+            FileAttributes {
+                name: name.to_owned(),
+                id: file.to_string(),
+                size,
+            },
+            SealedFileKey {
+                file_id: file.to_string(),
+                key: crate::api::Ciphertext(sealed),
+            },
+        ))
+    }
+
+    /// Downloads, authenticates and decrypts file `file_id` of an item whose current
+    /// `details` are given into `writer`.
+    pub(crate) async fn download_file<W: Write + Send + 'static>(
+        &self,
+        vault: &Id,
+        item: &Id,
+        vault_key: &VaultKey,
+        details: &DetailsPlain,
+        file_id: &str,
+        writer: W,
+    ) -> Result<W> {
+        let attributes = details
+            .file_attributes()
+            .find(|f| f.id == file_id)
+            .ok_or_else(|| Error::NotFound {
+                what: "file".into(),
+                message: format!("item {item} has no file with id {file_id:?}"),
+            })?;
+        let sealed = details.file_key(file_id).ok_or_else(|| {
+            Error::integrity(format!(
+                "the details of item {item} list file {file_id:?} without its key"
+            ))
+        })?;
+        let file = parse_id("file id", file_id)?;
+        let file_key = FileKey::unwrap(
+            vault_key,
+            &EnvelopeContext::file_key(*self.account(), *vault, *item, file),
+            &sealed.key.0,
+        )?;
+        let size = attributes.size;
+        let (bearer, _) = self.session(None).await?;
+        let response = self
+            .transport
+            .send_stream(
+                Method::GET,
+                &format!("/v1/vaults/{vault}/items/{item}/files/{file}"),
+                &bearer,
+                None,
+                transfer_timeout(self.config.timeout, ciphertext_len(size)),
+                "file",
+            )
+            .await?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(CHANNEL_CHUNKS);
+        let consumer =
+            tokio::task::spawn_blocking(move || decrypt_from(rx, &file_key, &file, size, writer));
+        let mut body = response.bytes_stream();
+        while let Some(frame) = body.next().await {
+            let frame = frame.map(|b| b.to_vec()).map_err(|e| {
+                io::Error::other(Error::Network(format!(
+                    "the download of file {file} broke off: {e}"
+                )))
+            });
+            let failed = frame.is_err();
+            if tx.send(frame).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(tx);
+        consumer
+            .await
+            .map_err(|e| Error::Server(format!("the download task failed: {e}")))?
+    }
+}
