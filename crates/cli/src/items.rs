@@ -117,36 +117,20 @@ pub(crate) fn parse_assignment(text: &str) -> Result<Assignment, String> {
 /// Category names as people type them (`login`, `api-credentials`, `ApiCredentials`).
 fn parse_category(text: &str) -> Result<ItemCategory, String> {
     let wanted = text.to_ascii_lowercase().replace(['-', '_', ' '], "");
-    let known = [
-        "Login",
-        "SecureNote",
-        "CreditCard",
-        "CryptoWallet",
-        "Identity",
-        "Password",
-        "Document",
-        "ApiCredentials",
-        "BankAccount",
-        "Database",
-        "DriverLicense",
-        "Email",
-        "MedicalRecord",
-        "Membership",
-        "OutdoorLicense",
-        "Passport",
-        "Rewards",
-        "Router",
-        "Server",
-        "SshKey",
-        "SocialSecurityNumber",
-        "SoftwareLicense",
-        "Person",
-    ];
-    known
+    let name = |category: &ItemCategory| {
+        serde_json::to_value(category)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    ItemCategory::ALL
         .iter()
-        .find(|k| k.to_ascii_lowercase() == wanted)
-        .and_then(|k| serde_json::from_value(serde_json::Value::String((*k).to_owned())).ok())
-        .ok_or_else(|| format!("{text:?} is not a category: one of {}", known.join(", ")))
+        .find(|category| name(category).to_ascii_lowercase() == wanted)
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<String> = ItemCategory::ALL.iter().map(name).collect();
+            format!("{text:?} is not a category: one of {}", names.join(", "))
+        })
 }
 
 /// A lowercase id made from a title, unique among `taken`.

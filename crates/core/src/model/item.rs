@@ -62,6 +62,36 @@ pub enum ItemCategory {
     Unsupported,
 }
 
+impl ItemCategory {
+    /// Every category this version knows (all but `Unsupported`), in the 1Password SDK's
+    /// order. Their names are their JSON form: `serde_json::to_value(category)`.
+    pub const ALL: [ItemCategory; 23] = [
+        Self::Login,
+        Self::SecureNote,
+        Self::CreditCard,
+        Self::CryptoWallet,
+        Self::Identity,
+        Self::Password,
+        Self::Document,
+        Self::ApiCredentials,
+        Self::BankAccount,
+        Self::Database,
+        Self::DriverLicense,
+        Self::Email,
+        Self::MedicalRecord,
+        Self::Membership,
+        Self::OutdoorLicense,
+        Self::Passport,
+        Self::Rewards,
+        Self::Router,
+        Self::Server,
+        Self::SshKey,
+        Self::SocialSecurityNumber,
+        Self::SoftwareLicense,
+        Self::Person,
+    ];
+}
+
 /// The type of a field, which decides how its value is shown and validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -730,6 +760,17 @@ mod tests {
             let c: ItemCategory = serde_json::from_value(json!(name)).unwrap();
             assert_eq!(serde_json::to_value(c).unwrap(), json!(name));
         }
+        let all: Vec<_> = ItemCategory::ALL
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap())
+            .collect();
+        assert_eq!(
+            all,
+            categories[..23]
+                .iter()
+                .map(|n| json!(n))
+                .collect::<Vec<_>>()
+        );
         let types = [
             "Text",
             "Concealed",
