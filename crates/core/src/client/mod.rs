@@ -381,6 +381,15 @@ impl Client {
         self.inner.transport.round_trips()
     }
 
+    /// A page of the audit trail: up to `limit` events after sequence number `after`
+    /// (0 for the start). The account owner only; others get `PermissionDenied`.
+    pub async fn events(&self, after: u64, limit: u32) -> Result<crate::api::EventsPage> {
+        let path = format!("/v1/events?after={after}&limit={limit}");
+        self.inner
+            .call_json(Method::GET, &path, None::<&()>, Retry::Idempotent, "events")
+            .await
+    }
+
     /// One authenticated `GET /healthz` round trip: a baseline for benchmarks and a
     /// liveness check.
     pub async fn ping(&self) -> Result<()> {
