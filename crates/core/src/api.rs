@@ -38,6 +38,13 @@
 //! | `GET /v1/vaults/{v}/items/{i}/files/{f}` | → streamed file ciphertext (`application/octet-stream`, `Content-Length`) of a file the item's current version references | `READ_ITEMS` |
 //! | `POST /v1/sync` | [`SyncRequest`] → [`SyncResponse`] | any principal |
 //! | `GET /v1/events?after=N&limit=M` | → [`EventsPage`] | owner |
+//! | `GET /v1/share-policy` | → [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) | any principal |
+//! | `PUT /v1/share-policy` | [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) → the same | owner |
+//! | `POST /v1/vaults/{v}/items/{i}/shares` | [`ShareCreateRequest`] → [`ItemShare`](crate::model::ItemShare); against the policy: `400` | `READ_ITEMS` and `SEND_ITEMS` |
+//! | `GET /v1/shares` | → `[`[`ItemShare`](crate::model::ItemShare)`]`, the caller's, newest first | any principal |
+//! | `DELETE /v1/shares/{s}` | → `204` (the ciphertext is deleted at once) | its creator, or the owner |
+//! | `POST /v1/shares/{s}/open` | [`ShareOpenRequest`] → [`ShareOpenResponse`]; unknown share or wrong token: `404`; expired, revoked or out of views: `410` | anyone holding the link (no session) |
+//! | `GET /s/{s}` | the share page (HTML; decrypts in the browser) | anyone |
 //!
 //! # Trust
 //!
@@ -642,6 +649,51 @@ pub struct AuditEvent {
     pub prev_hash: String,
     /// Hash of this event (hex SHA-256), chaining it to `prev_hash`.
     pub hash: String,
+}
+
+/// A new share link of an item: its snapshot sealed with the link's secret (see
+/// [`crate::crypto`], "Share links"), and the options the server enforces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShareCreateRequest {
+    /// The share's id, chosen by the client because the ciphertext's AAD binds it.
+    pub id: Id,
+    /// SHA-256 of the link's access token, base64url (32 bytes).
+    pub access_hash: String,
+    /// How long the link works.
+    pub expire_after: crate::model::ItemShareDuration,
+    /// Whether the link works for one view only.
+    pub one_time_only: bool,
+    /// Who may open it (empty: anyone holding it).
+    #[serde(default)]
+    pub recipients: Vec<crate::model::ValidRecipient>,
+    /// The sealed item snapshot.
+    pub item: Ciphertext,
+    /// The sealed files, when the share carries them.
+    #[serde(default)]
+    pub files: Option<Ciphertext>,
+}
+
+/// Proof of holding a share link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShareOpenRequest {
+    /// The link's access token, base64url (32 bytes).
+    pub access: String,
+}
+
+/// A share's ciphertext, served once per view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareOpenResponse {
+    /// The sealed item snapshot.
+    pub item: Ciphertext,
+    /// The sealed files, if the share carries them.
+    pub files: Option<Ciphertext>,
+    /// When the link stops working, in Unix seconds.
+    pub expires_at: u64,
+    /// Views left after this one (`None`: unlimited).
+    pub views_left: Option<u32>,
 }
 
 /// A page of the audit trail.

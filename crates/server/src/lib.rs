@@ -37,6 +37,7 @@ use zeroize::Zeroizing;
 
 pub mod audit;
 mod auth;
+mod clock;
 pub mod config;
 pub mod error;
 mod rate_limit;
@@ -44,6 +45,7 @@ mod routes;
 pub mod store;
 mod trust;
 
+pub use clock::Clock;
 pub use config::ServerConfig;
 pub use error::{ApiError, ServerError};
 pub use routes::routes;
@@ -275,6 +277,18 @@ impl ShutdownHandle {
 /// [`ServerError::NotInitialized`] before `init`, [`ServerError::Io`] when the address
 /// cannot be bound.
 pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    spawn_with_clock(config, Clock::default()).await
+}
+
+/// [`spawn`] with a [`Clock`] the caller can move forward (share expiry), for tests.
+///
+/// # Errors
+///
+/// As [`spawn`].
+pub async fn spawn_with_clock(
+    config: ServerConfig,
+    clock: Clock,
+) -> Result<RunningServer, ServerError> {
     config.validate()?;
     let store = open_store(&config).await?;
     let Some(account) = store.account().await? else {
@@ -327,6 +341,7 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
             config.rate_limit_window_seconds,
         ),
         config,
+        clock,
     });
     let service = routes::router(app).into_make_service();
     let tls_on = tls.is_some();

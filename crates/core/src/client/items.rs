@@ -98,6 +98,13 @@ impl<'a> Items<'a> {
         }
     }
 
+    /// Shares items by link; lists and revokes the links this principal made.
+    pub fn shares(&self) -> super::Shares<'a> {
+        super::Shares {
+            client: self.client,
+        }
+    }
+
     /// Creates an item; the client makes its id and seals it at version 1.
     ///
     /// # Errors

@@ -71,6 +71,7 @@ mod resolve;
 mod sealed;
 mod secrets;
 mod service_accounts;
+mod shares;
 mod transport;
 mod trust;
 mod vaults;
@@ -96,6 +97,7 @@ pub use files::Files;
 pub use items::{BatchResponse, ItemListFilters, Items};
 pub use secrets::{ResolveAllResponse, Secrets};
 pub use service_accounts::ServiceAccounts;
+pub use shares::{open_share_link, SharedFile, SharedItem, Shares};
 pub use transport::RateLimitState;
 pub use vaults::Vaults;
 

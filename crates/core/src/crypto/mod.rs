@@ -67,6 +67,25 @@
 //! supported (the account id is the owner key), and a compromised owner key compromises
 //! the account.
 //!
+//! # Share links ([`ShareSecret`])
+//!
+//! A share link is `{server}/s/{share_id}#{fragment}`, the fragment being a random 32-byte
+//! secret as base64url; browsers never send the fragment to a server. From the secret,
+//! HKDF-SHA256 (salt empty) derives:
+//!
+//! - the access token = `HKDF(secret, info = "sesame/v1/share/access/" || share_id)`; the
+//!   server stores only its SHA-256 and serves the ciphertext (counting a view) only to a
+//!   caller presenting the token, so a leaked path alone neither reads nor consumes a share;
+//! - the key = `HKDF(secret, info = "sesame/v1/share/key/" || share_id)`, for AES-256-GCM:
+//!
+//! ```text
+//! sealed = nonce (12 random bytes) || ciphertext || tag (16 bytes)
+//! aad    = "sesame/v1/share/" || ("item" or "files") || "/" || share_id
+//! ```
+//!
+//! The share page decrypts this with WebCrypto; the server stores ciphertext, the access
+//! hash, expiry, view counts and recipient rules, and cannot decrypt.
+//!
 //! # Envelopes ([`EnvelopeContext`], [`VaultKey::seal`], [`VaultKey::open`])
 //!
 //! Vault attributes, item overviews, item details and file keys are sealed with AES-256-GCM
@@ -110,6 +129,7 @@ mod file_stream;
 #[doc(hidden)]
 pub mod kat;
 mod keys;
+mod share;
 mod trust;
 mod vault_key;
 
@@ -118,6 +138,7 @@ pub use file_stream::{
     ciphertext_len, FileDecryptor, FileEncryptor, FileKey, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
 };
 pub use keys::{verify_signature, PrincipalKeys};
+pub use share::{access_hash, SharePart, ShareSecret};
 pub use trust::{account_id_for, grant_message, principal_certificate_message};
 pub use vault_key::{VaultKey, WrappedVaultKey};
 

@@ -9,6 +9,7 @@
 
 mod item;
 pub mod permissions;
+mod share;
 mod vault;
 
 pub use item::{
@@ -16,6 +17,10 @@ pub use item::{
     Item, ItemCategory, ItemCreateParams, ItemField, ItemFieldDetails, ItemFieldType, ItemFile,
     ItemListFilter, ItemListFilterByStateInner, ItemOverview, ItemSection, ItemState,
     OtpFieldDetails, SshKeyAttributes, Website,
+};
+pub use share::{
+    AllowedRecipientType, AllowedType, ItemShare, ItemShareAccountPolicy, ItemShareDuration,
+    ItemShareFiles, ItemShareParams, ValidRecipient,
 };
 pub use vault::{
     Vault, VaultAccess, VaultAccessorType, VaultCreateParams, VaultGetParams, VaultListParams,
@@ -25,7 +30,7 @@ pub use vault::{
 use std::fmt;
 
 /// Stands in for a secret in `Debug` output: says how big it was, never what it was.
-struct Redacted(usize);
+pub(crate) struct Redacted(pub(crate) usize);
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -27,6 +27,7 @@ mod files;
 mod health;
 mod items;
 mod principals;
+mod shares;
 mod sync;
 mod vaults;
 
@@ -37,6 +38,7 @@ pub(crate) struct App<S> {
     pub(crate) sessions: SessionKey,
     pub(crate) config: ServerConfig,
     pub(crate) limiter: RateLimiter,
+    pub(crate) clock: crate::Clock,
 }
 
 pub(crate) type AppState<S> = Arc<App<S>>;
@@ -98,6 +100,13 @@ impl Caller {
         self.target
             .file
             .ok_or_else(|| ApiError::internal("route without a file id"))
+    }
+
+    /// The share id of the path.
+    pub(crate) fn share(&self) -> Result<Id, ApiError> {
+        self.target
+            .share
+            .ok_or_else(|| ApiError::internal("route without a share id"))
     }
 
     /// The principal id of the path.
@@ -201,6 +210,7 @@ pub(crate) struct Target {
     pub(crate) item: Option<Id>,
     pub(crate) principal: Option<Id>,
     pub(crate) file: Option<Id>,
+    pub(crate) share: Option<Id>,
     /// Counted against the write budget.
     pub(crate) write: bool,
 }
@@ -277,6 +287,10 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                         _ => "item.delete",
                     }
                 }
+                ("POST", ["items", i, "shares"]) => {
+                    target.item = id(i, "item id");
+                    "share.create"
+                }
                 (m, ["items", i, "files", f]) => {
                     target.item = id(i, "item id");
                     target.file = id(f, "file id");
@@ -294,6 +308,13 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
             "sync"
         }
         (_, ["v1", "events"]) => "event.list",
+        ("GET", ["v1", "share-policy"]) => "share.policy.get",
+        (_, ["v1", "share-policy"]) => "share.policy.set",
+        ("GET", ["v1", "shares"]) => "share.list",
+        (_, ["v1", "shares", s]) => {
+            target.share = id(s, "share id");
+            "share.revoke"
+        }
         _ => "unknown",
     };
     (target, ids)
@@ -507,6 +528,15 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
     )
     .add("POST", "/v1/sync", sync::sync::<S>)
     .add("GET", "/v1/events", events::list::<S>)
+    .add("GET", "/v1/share-policy", shares::policy::<S>)
+    .add("PUT", "/v1/share-policy", shares::set_policy::<S>)
+    .add(
+        "POST",
+        "/v1/vaults/{vault}/items/{item}/shares",
+        shares::create::<S>,
+    )
+    .add("GET", "/v1/shares", shares::list::<S>)
+    .add("DELETE", "/v1/shares/{share}", shares::revoke::<S>)
 }
 
 fn public_routes<S: Store>() -> Routes<S> {
@@ -518,6 +548,10 @@ fn public_routes<S: Store>() -> Routes<S> {
     .add("GET", "/v1/openapi.json", health::openapi)
     .add("GET", "/healthz", health::healthz)
     .add("GET", "/readyz", health::readyz::<S>)
+    .add("POST", "/v1/shares/{share}/open", shares::open::<S>)
+    .add("GET", "/s/{share}", shares::page)
+    .add("GET", "/s/assets/share.js", shares::script)
+    .add("GET", "/s/assets/share.css", shares::style)
 }
 
 /// Every (method, path) the router serves, paths in axum's `{param}` syntax.

@@ -14,6 +14,7 @@ use sesame_core::api::{
 };
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
+use sesame_core::model::{ItemShare, ItemShareAccountPolicy, ValidRecipient};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -111,6 +112,62 @@ pub struct BlobRecord {
     pub size: u64,
     /// Its state.
     pub state: BlobState,
+}
+
+/// A share link to store.
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    /// Its id (chosen by the client).
+    pub id: Id,
+    /// The shared item's vault.
+    pub vault: Id,
+    /// The shared item.
+    pub item: Id,
+    /// Its creator.
+    pub created_by: Id,
+    /// SHA-256 of the link's access token.
+    pub access_hash: [u8; 32],
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+    /// How many views it allows (`None`: unlimited).
+    pub max_views: Option<u32>,
+    /// Who may open it (empty: anyone holding the link).
+    pub recipients: Vec<ValidRecipient>,
+    /// The sealed item snapshot.
+    pub item_ciphertext: Vec<u8>,
+    /// The sealed files, if any.
+    pub files_ciphertext: Option<Vec<u8>>,
+}
+
+/// Why a share cannot be opened any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareGone {
+    /// Its creator or the owner revoked it (or its item, vault or creator is gone).
+    Revoked,
+    /// It expired.
+    Expired(OffsetDateTime),
+    /// It was viewed as many times as it allows.
+    Exhausted(u32),
+}
+
+/// The outcome of opening a share.
+#[derive(Debug, Clone)]
+pub enum ShareOpening {
+    /// No share with this id and access hash.
+    NotFound,
+    /// It exists but can no longer be opened.
+    Gone(ShareGone),
+    /// One view was counted; here is the ciphertext.
+    Opened {
+        /// The share as it is after this view.
+        share: ItemShare,
+        /// The sealed item snapshot.
+        item: Vec<u8>,
+        /// The sealed files.
+        files: Option<Vec<u8>>,
+    },
 }
 
 /// The persistent state of a Sesame server.
@@ -324,6 +381,49 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets a blob that is not attached, returning whether it did: only then may its
     /// file be deleted (an item write may have attached it since it was listed).
     fn forget_blob(&self, key: &BlobKey) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The account's share policy: the owner's, or the default.
+    fn share_policy(&self) -> impl Future<Output = StoreResult<ItemShareAccountPolicy>> + Send;
+
+    /// Replaces the account's share policy (checked by the caller).
+    fn set_share_policy(
+        &self,
+        policy: &ItemShareAccountPolicy,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Stores a share of a live item (`not_found` if the item is gone; `conflict` if the
+    /// id is taken). Also drops the ciphertext of shares that expired before its
+    /// `created_at`.
+    fn create_share(
+        &self,
+        share: &NewShare,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<ItemShare>> + Send;
+
+    /// One share, in any state.
+    fn share(&self, id: &Id) -> impl Future<Output = StoreResult<Option<ItemShare>>> + Send;
+
+    /// The shares `creator` made, newest first.
+    fn shares_by(&self, creator: &Id) -> impl Future<Output = StoreResult<Vec<ItemShare>>> + Send;
+
+    /// Revokes a share and drops its ciphertext (idempotent).
+    fn revoke_share(
+        &self,
+        id: &Id,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Counts one view of the share `id` if `access_hash` matches and it can still be
+    /// opened at `now`, in one transaction with `event` (whose outcome the store sets);
+    /// drops the ciphertext when that was its last view or it is gone.
+    fn open_share(
+        &self,
+        id: &Id,
+        access_hash: &[u8; 32],
+        now: OffsetDateTime,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<ShareOpening>> + Send;
 
     /// Appends an event on its own (reads and failures).
     fn append_event(&self, event: &EventRecord) -> impl Future<Output = StoreResult<()>> + Send;

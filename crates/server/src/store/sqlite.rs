@@ -17,7 +17,7 @@ use sesame_core::api::{
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
 use sesame_core::model::permissions::{self, MANAGE_VAULT};
-use sesame_core::model::ItemState;
+use sesame_core::model::{ItemShare, ItemShareAccountPolicy, ItemState};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -27,7 +27,8 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{
-    AccountRecord, BlobKey, BlobRecord, BlobState, EventRecord, NewPrincipal, Store, StoreResult,
+    AccountRecord, BlobKey, BlobRecord, BlobState, EventRecord, NewPrincipal, NewShare, ShareGone,
+    ShareOpening, Store, StoreResult,
 };
 use crate::audit::{event_hash, GENESIS_HASH};
 use crate::error::{ApiError, ServerError};
@@ -611,6 +612,7 @@ impl Store for SqliteStore {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
+        revoke_shares(&mut tx, "created_by = ?", &[id]).await?;
         append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
@@ -731,6 +733,7 @@ impl Store for SqliteStore {
             .bind(vault.as_str())
             .execute(&mut *tx)
             .await?;
+        revoke_shares(&mut tx, "vault_id = ?", &[vault]).await?;
         append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
@@ -991,6 +994,7 @@ impl Store for SqliteStore {
             .bind(item.as_str())
             .execute(&mut *tx)
             .await?;
+        revoke_shares(&mut tx, "vault_id = ? AND item_id = ?", &[vault, item]).await?;
         append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
@@ -1115,6 +1119,186 @@ impl Store for SqliteStore {
         Ok(deleted.rows_affected() == 1)
     }
 
+    async fn share_policy(&self) -> StoreResult<ItemShareAccountPolicy> {
+        let row = sqlx::query("SELECT policy FROM share_policy WHERE id = 1")
+            .fetch_optional(&self.reader)
+            .await?;
+        match row {
+            None => Ok(ItemShareAccountPolicy::default()),
+            Some(row) => serde_json::from_str(&row.try_get::<String, _>("policy")?)
+                .map_err(|e| ApiError::internal(format_args!("stored share policy: {e}"))),
+        }
+    }
+
+    async fn set_share_policy(
+        &self,
+        policy: &ItemShareAccountPolicy,
+        event: &EventRecord,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(policy).map_err(ApiError::internal)?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO share_policy (id, policy) VALUES (1, ?) \
+             ON CONFLICT (id) DO UPDATE SET policy = excluded.policy",
+        )
+        .bind(json)
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_share(&self, share: &NewShare, event: &EventRecord) -> StoreResult<ItemShare> {
+        let recipients = serde_json::to_string(&share.recipients).map_err(ApiError::internal)?;
+        let mut tx = self.writer.begin().await?;
+        if item_in(&mut tx, &share.vault, &share.item).await?.is_none() {
+            return Err(ApiError::not_found(format!(
+                "item {} not found in vault {}",
+                share.item, share.vault
+            )));
+        }
+        sqlx::query(
+            "UPDATE shares SET item = NULL, files = NULL WHERE item IS NOT NULL AND expires_at <= ?",
+        )
+        .bind(to_ms(share.created_at))
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO shares (id, vault_id, item_id, created_by, access_hash, created_at, \
+             expires_at, max_views, views, recipients, has_files, item, files) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(share.id.as_str())
+        .bind(share.vault.as_str())
+        .bind(share.item.as_str())
+        .bind(share.created_by.as_str())
+        .bind(&share.access_hash[..])
+        .bind(to_ms(share.created_at))
+        .bind(to_ms(share.expires_at))
+        .bind(share.max_views.map(i64::from))
+        .bind(recipients)
+        .bind(share.files_ciphertext.is_some())
+        .bind(&share.item_ciphertext)
+        .bind(share.files_ciphertext.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(ApiError::conflict(format!(
+                "share id {} is taken; create the share again with a fresh id",
+                share.id
+            )));
+        }
+        append(&mut tx, event).await?;
+        let stored = share_in(&mut tx, &share.id)
+            .await?
+            .ok_or_else(|| ApiError::internal("created share vanished"))?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn share(&self, id: &Id) -> StoreResult<Option<ItemShare>> {
+        let mut conn = self.reader.acquire().await?;
+        share_in(&mut conn, id).await
+    }
+
+    async fn shares_by(&self, creator: &Id) -> StoreResult<Vec<ItemShare>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE created_by = ? ORDER BY created_at DESC, id"
+        ))
+        .bind(creator.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(share_of).collect()
+    }
+
+    async fn revoke_share(&self, id: &Id, event: &EventRecord) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        revoke_shares(&mut tx, "id = ?", &[id]).await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn open_share(
+        &self,
+        id: &Id,
+        access_hash: &[u8; 32],
+        now: OffsetDateTime,
+        event: &EventRecord,
+    ) -> StoreResult<ShareOpening> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SHARE_COLUMNS}, access_hash, item, files FROM shares WHERE id = ?"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut event = event.clone();
+        let Some(row) = row else {
+            event.outcome = "not_found".to_owned();
+            append(&mut tx, &event).await?;
+            tx.commit().await?;
+            return Ok(ShareOpening::NotFound);
+        };
+        let share = share_of(&row)?;
+        event.vault_id = Some(share.vault_id);
+        event.item_id = Some(share.item_id);
+        let stored_hash: Vec<u8> = row.try_get("access_hash")?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &stored_hash[..],
+            &access_hash[..],
+        )) {
+            event.outcome = "not_found".to_owned();
+            append(&mut tx, &event).await?;
+            tx.commit().await?;
+            return Ok(ShareOpening::NotFound);
+        }
+        let item: Option<Vec<u8>> = row.try_get("item")?;
+        let gone = if share.revoked_at.is_some() {
+            Some(ShareGone::Revoked)
+        } else if now >= share.expires_at {
+            Some(ShareGone::Expired(share.expires_at))
+        } else if share.max_views.is_some_and(|max| share.views >= max) {
+            Some(ShareGone::Exhausted(share.views))
+        } else if item.is_none() {
+            Some(ShareGone::Revoked)
+        } else {
+            None
+        };
+        let (Some(item), None) = (item, gone) else {
+            sqlx::query("UPDATE shares SET item = NULL, files = NULL WHERE id = ?")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            event.outcome = "not_found".to_owned();
+            append(&mut tx, &event).await?;
+            tx.commit().await?;
+            return Ok(ShareOpening::Gone(gone.unwrap_or(ShareGone::Revoked)));
+        };
+        let files: Option<Vec<u8>> = row.try_get("files")?;
+        let views = share.views + 1;
+        let last = share.max_views.is_some_and(|max| views >= max);
+        sqlx::query(
+            "UPDATE shares SET views = ?, \
+             item = CASE WHEN ? THEN NULL ELSE item END, \
+             files = CASE WHEN ? THEN NULL ELSE files END WHERE id = ?",
+        )
+        .bind(i64::from(views))
+        .bind(last)
+        .bind(last)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(ShareOpening::Opened {
+            share: ItemShare { views, ..share },
+            item,
+            files,
+        })
+    }
+
     async fn append_event(&self, event: &EventRecord) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         append(&mut tx, event).await?;
@@ -1150,6 +1334,49 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+const SHARE_COLUMNS: &str = "id, vault_id, item_id, created_by, created_at, expires_at, \
+     max_views, views, has_files, revoked_at";
+
+fn share_of(row: &SqliteRow) -> StoreResult<ItemShare> {
+    Ok(ItemShare {
+        id: id_of(row, "id")?,
+        vault_id: id_of(row, "vault_id")?,
+        item_id: id_of(row, "item_id")?,
+        created_by: id_of(row, "created_by")?,
+        created_at: from_ms(row.try_get("created_at")?),
+        expires_at: from_ms(row.try_get("expires_at")?),
+        max_views: row
+            .try_get::<Option<i64>, _>("max_views")?
+            .map(|v| v as u32),
+        views: row.try_get::<i64, _>("views")? as u32,
+        has_files: row.try_get("has_files")?,
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms),
+    })
+}
+
+async fn share_in(conn: &mut SqliteConnection, id: &Id) -> StoreResult<Option<ItemShare>> {
+    let row = sqlx::query(&format!("SELECT {SHARE_COLUMNS} FROM shares WHERE id = ?"))
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(share_of).transpose()
+}
+
+/// Revokes the shares matching `filter` (its `?`s bound to `ids`) and drops their
+/// ciphertext: a deleted item, vault or revoked creator takes its links with it.
+async fn revoke_shares(conn: &mut SqliteConnection, filter: &str, ids: &[&Id]) -> StoreResult<()> {
+    let sql = format!(
+        "UPDATE shares SET revoked_at = COALESCE(revoked_at, ?), item = NULL, files = NULL \
+         WHERE {filter}"
+    );
+    let mut query = sqlx::query(&sql).bind(now_ms());
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 async fn insert_principal(

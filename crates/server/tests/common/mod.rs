@@ -25,6 +25,8 @@ pub struct TestServer {
     pub account: Id,
     pub http: reqwest::Client,
     pub config: ServerConfig,
+    /// The server's clock (share expiry); tests move it forward.
+    pub clock: sesame_server::Clock,
 }
 
 pub async fn start() -> TestServer {
@@ -42,7 +44,10 @@ pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer
     let init = sesame_server::init(&config, "http://127.0.0.1:8787")
         .await
         .unwrap();
-    let server = sesame_server::spawn(config.clone()).await.unwrap();
+    let clock = sesame_server::Clock::default();
+    let server = sesame_server::spawn_with_clock(config.clone(), clock.clone())
+        .await
+        .unwrap();
     TestServer {
         base: server.url(),
         server: Some(server),
@@ -51,6 +56,7 @@ pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer
         account: init.account_id,
         http: reqwest::Client::new(),
         config,
+        clock,
     }
 }
 

@@ -1,0 +1,276 @@
+//! Item sharing: the account share policy, validated recipients and share options, named
+//! and shaped as in the 1Password SDKs, plus [`ItemShare`] (the shares a caller created,
+//! which the official SDK cannot list).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::id::Id;
+
+/// How long a share link works, as in the 1Password SDK.
+///
+/// ```
+/// use sesame_core::model::ItemShareDuration;
+/// assert_eq!(ItemShareDuration::SevenDays.seconds(), 7 * 24 * 3600);
+/// assert!(ItemShareDuration::OneHour < ItemShareDuration::ThirtyDays);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ItemShareDuration {
+    /// One hour.
+    OneHour,
+    /// One day.
+    OneDay,
+    /// Seven days.
+    SevenDays,
+    /// Fourteen days.
+    FourteenDays,
+    /// Thirty days.
+    ThirtyDays,
+}
+
+impl ItemShareDuration {
+    /// Every duration, shortest first.
+    pub const ALL: [Self; 5] = [
+        Self::OneHour,
+        Self::OneDay,
+        Self::SevenDays,
+        Self::FourteenDays,
+        Self::ThirtyDays,
+    ];
+
+    /// The duration in seconds.
+    pub const fn seconds(self) -> u64 {
+        const HOUR: u64 = 3600;
+        match self {
+            Self::OneHour => HOUR,
+            Self::OneDay => 24 * HOUR,
+            Self::SevenDays => 7 * 24 * HOUR,
+            Self::FourteenDays => 14 * 24 * HOUR,
+            Self::ThirtyDays => 30 * 24 * HOUR,
+        }
+    }
+}
+
+/// Who a share link may be for, as allowed by the account policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AllowedType {
+    /// Links restricted to named recipients, who must prove who they are.
+    Authenticated,
+    /// Links that anyone holding them can open.
+    Public,
+}
+
+/// The kinds of recipient a restricted share may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AllowedRecipientType {
+    /// One email address.
+    Email,
+    /// Every address of a domain.
+    Domain,
+}
+
+/// The file part of the share policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemShareFiles {
+    /// Whether a share may carry the item's files.
+    pub allowed: bool,
+    /// The largest encrypted size, in bytes, of the files of one share.
+    pub max_size: u64,
+    /// Stricter share types for shares with files (`None`: as the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_types: Option<Vec<AllowedType>>,
+    /// Stricter recipient types for shares with files (`None`: as the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_recipient_types: Option<Vec<AllowedRecipientType>>,
+    /// A shorter longest duration for shares with files (`None`: as the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_expiry: Option<ItemShareDuration>,
+    /// A default duration for shares with files (`None`: as the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_expiry: Option<ItemShareDuration>,
+    /// Fewer views for shares with files (`None`: as the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_views: Option<u32>,
+}
+
+/// The account's rules for sharing items, set by the owner and enforced by the server.
+///
+/// ```
+/// use sesame_core::model::{AllowedType, ItemShareAccountPolicy, ItemShareDuration};
+/// let policy = ItemShareAccountPolicy::default();
+/// assert_eq!(policy.default_expiry, ItemShareDuration::SevenDays);
+/// assert_eq!(policy.allowed_types, vec![AllowedType::Public]);
+/// assert!(!policy.files.allowed);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemShareAccountPolicy {
+    /// The longest a share may last.
+    pub max_expiry: ItemShareDuration,
+    /// How long a share lasts when its creator does not say.
+    pub default_expiry: ItemShareDuration,
+    /// How many times a share may be viewed (`None`: unlimited).
+    #[serde(default)]
+    pub max_views: Option<u32>,
+    /// The share types allowed.
+    pub allowed_types: Vec<AllowedType>,
+    /// The recipient types allowed in restricted shares.
+    pub allowed_recipient_types: Vec<AllowedRecipientType>,
+    /// Whether and how files may be shared.
+    pub files: ItemShareFiles,
+}
+
+impl Default for ItemShareAccountPolicy {
+    /// Public links only, seven days by default and thirty at most, unlimited views, no
+    /// files (as a new 1Password account).
+    fn default() -> Self {
+        Self {
+            max_expiry: ItemShareDuration::ThirtyDays,
+            default_expiry: ItemShareDuration::SevenDays,
+            max_views: None,
+            allowed_types: vec![AllowedType::Public],
+            allowed_recipient_types: Vec::new(),
+            files: ItemShareFiles {
+                allowed: false,
+                max_size: 2 * 1024 * 1024,
+                allowed_types: None,
+                allowed_recipient_types: None,
+                max_expiry: None,
+                default_expiry: None,
+                max_views: None,
+            },
+        }
+    }
+}
+
+impl ItemShareAccountPolicy {
+    /// The policy that applies to one share: the file overrides when it carries files.
+    pub fn effective(&self, with_files: bool) -> Self {
+        if !with_files {
+            return self.clone();
+        }
+        let files = &self.files;
+        Self {
+            max_expiry: files.max_expiry.unwrap_or(self.max_expiry),
+            default_expiry: files.default_expiry.unwrap_or(self.default_expiry),
+            max_views: files.max_views.or(self.max_views),
+            allowed_types: files
+                .allowed_types
+                .clone()
+                .unwrap_or_else(|| self.allowed_types.clone()),
+            allowed_recipient_types: files
+                .allowed_recipient_types
+                .clone()
+                .unwrap_or_else(|| self.allowed_recipient_types.clone()),
+            files: files.clone(),
+        }
+    }
+}
+
+/// A recipient checked by [`Shares::validate_recipients`](crate::client::Shares::validate_recipients).
+///
+/// JSON as in the 1Password SDK: `{"type": "Email", "parameters": {"email": "…"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "parameters")]
+pub enum ValidRecipient {
+    /// This exact address.
+    Email {
+        /// The address, lowercased.
+        email: String,
+    },
+    /// Anyone with an address at this domain.
+    Domain {
+        /// The domain, lowercased.
+        domain: String,
+    },
+}
+
+/// The options of a new share, as in the 1Password SDK.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemShareParams {
+    /// Who may open the link (`None` or empty: anyone holding it).
+    #[serde(default)]
+    pub recipients: Option<Vec<ValidRecipient>>,
+    /// How long the link works (`None`: the policy's default).
+    #[serde(default)]
+    pub expire_after: Option<ItemShareDuration>,
+    /// Whether the link works for one view only.
+    #[serde(default)]
+    pub one_time_only: bool,
+}
+
+/// A share link as its creator sees it later: everything but the link's secret, which
+/// only the link itself holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemShare {
+    /// The share's id (the last segment of the link's path).
+    pub id: Id,
+    /// The shared item's vault.
+    pub vault_id: Id,
+    /// The shared item.
+    pub item_id: Id,
+    /// Who created it.
+    pub created_by: Id,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// How many views it allows (`None`: unlimited).
+    pub max_views: Option<u32>,
+    /// How many times it was viewed.
+    pub views: u32,
+    /// Whether it carries files.
+    pub has_files: bool,
+    /// When its creator (or the owner) revoked it.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_matches_the_1password_sdk() {
+        let policy = ItemShareAccountPolicy::default();
+        let value = serde_json::to_value(&policy).unwrap();
+        assert_eq!(value["maxExpiry"], "ThirtyDays");
+        assert_eq!(value["allowedTypes"], json!(["Public"]));
+        assert_eq!(value["files"]["maxSize"], 2 * 1024 * 1024);
+        assert!(value["files"].get("maxViews").is_none());
+        let recipient = ValidRecipient::Email {
+            email: "a@b.co".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&recipient).unwrap(),
+            json!({"type": "Email", "parameters": {"email": "a@b.co"}})
+        );
+        let params: ItemShareParams =
+            serde_json::from_value(json!({"expireAfter": "OneHour", "oneTimeOnly": true})).unwrap();
+        assert_eq!(params.expire_after, Some(ItemShareDuration::OneHour));
+        assert!(params.one_time_only && params.recipients.is_none());
+    }
+
+    #[test]
+    fn file_overrides_apply_only_with_files() {
+        let mut policy = ItemShareAccountPolicy::default();
+        policy.files.max_expiry = Some(ItemShareDuration::OneDay);
+        policy.files.max_views = Some(3);
+        assert_eq!(
+            policy.effective(false).max_expiry,
+            ItemShareDuration::ThirtyDays
+        );
+        let with = policy.effective(true);
+        assert_eq!(
+            (with.max_expiry, with.max_views),
+            (ItemShareDuration::OneDay, Some(3))
+        );
+    }
+}
