@@ -17,6 +17,7 @@ tour: ## A tour of the offline core: tokens, keys, envelopes, file streams, refe
 	$(CARGO) run --quiet -p sesame-core --example offline_tour
 
 test: lint ## Run every check and test suite (what CI runs)
+	scripts/install-chromium.sh
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	$(MAKE) --no-print-directory compat

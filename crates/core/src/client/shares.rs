@@ -362,34 +362,19 @@ fn validate_recipients(
     policy: &ItemShareAccountPolicy,
     recipients: &[impl AsRef<str>],
 ) -> Result<Vec<ValidRecipient>> {
-    let mut valid: Vec<ValidRecipient> = Vec::with_capacity(recipients.len());
+    let bad = |index: usize, text: &str, why: String| {
+        Error::invalid_input(
+            "recipients",
+            format!("recipient {} ({text:?}) {why}", index + 1),
+        )
+    };
+    // Spelling first, so that every mistake is reported whatever the policy says.
+    let mut valid: Vec<(usize, &str, ValidRecipient)> = Vec::with_capacity(recipients.len());
     for (index, text) in recipients.iter().enumerate() {
         let text = text.as_ref().trim();
-        let bad = |why: String| {
-            Error::invalid_input(
-                "recipients",
-                format!("recipient {} ({text:?}) {why}", index + 1),
-            )
-        };
-        let recipient = parse_recipient(text).map_err(bad)?;
-        let kind = match recipient {
-            ValidRecipient::Email { .. } => AllowedRecipientType::Email,
-            ValidRecipient::Domain { .. } => AllowedRecipientType::Domain,
-        };
-        if !policy.allowed_recipient_types.contains(&kind) {
-            return Err(bad(format!(
-                "is {}, which the account's share policy does not allow \
-                 (allowedRecipientTypes: {:?})",
-                if kind == AllowedRecipientType::Email {
-                    "an email address"
-                } else {
-                    "a domain"
-                },
-                policy.allowed_recipient_types
-            )));
-        }
-        if !valid.contains(&recipient) {
-            valid.push(recipient);
+        let recipient = parse_recipient(text).map_err(|why| bad(index, text, why))?;
+        if !valid.iter().any(|(_, _, r)| *r == recipient) {
+            valid.push((index, text, recipient));
         }
     }
     if !valid.is_empty() && !policy.allowed_types.contains(&AllowedType::Authenticated) {
@@ -402,7 +387,24 @@ fn validate_recipients(
             ),
         ));
     }
-    Ok(valid)
+    for (index, text, recipient) in &valid {
+        let (kind, described) = match recipient {
+            ValidRecipient::Email { .. } => (AllowedRecipientType::Email, "an email address"),
+            ValidRecipient::Domain { .. } => (AllowedRecipientType::Domain, "a domain"),
+        };
+        if !policy.allowed_recipient_types.contains(&kind) {
+            return Err(bad(
+                *index,
+                text,
+                format!(
+                    "is {described}, which the account's share policy does not allow \
+                     (allowedRecipientTypes: {:?})",
+                    policy.allowed_recipient_types
+                ),
+            ));
+        }
+    }
+    Ok(valid.into_iter().map(|(_, _, r)| r).collect())
 }
 
 /// One recipient: an address if it has an `@`, a domain otherwise.
@@ -718,7 +720,7 @@ mod tests {
         assert!(err.to_string().contains("an email address"), "{err}");
         let err =
             validate_recipients(&ItemShareAccountPolicy::default(), &["example.com"]).unwrap_err();
-        assert!(err.to_string().contains("does not allow"), "{err}");
+        assert!(err.to_string().contains("only public links"), "{err}");
         let mut public_only = open_policy();
         public_only.allowed_types = vec![AllowedType::Public];
         let err = validate_recipients(&public_only, &["example.com"]).unwrap_err();

@@ -1,0 +1,181 @@
+//! The share page in a real headless Chromium (Debian's `chromium`, installed by
+//! `scripts/install-chromium.sh`, which `make test` runs) against the real `sesame` server
+//! binary: the page fetches the ciphertext, decrypts it with WebCrypto using the link's
+//! fragment and shows the fields; a one-time link shows the consumed message on its second
+//! visit; screenshots are saved under `target/test-artifacts/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sesame_core::model::{ItemShareAccountPolicy, ItemShareParams};
+use sesame_core::totp::Totp;
+use support::{Fixture, TOTP_SECRET};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs headless Chromium on `url` with `mode` (`--dump-dom` or `--screenshot=…`) and
+/// returns its stdout. Virtual time lets the page's fetch and WebCrypto finish first.
+fn chromium(url: &str, mode: &str) -> String {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: run scripts/install-chromium.sh (make test does)"
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1000,1100",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(mode)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish within 90 s on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
+/// The `data-state` of the page's status element.
+fn state(dom: &str) -> &str {
+    let start = dom.find("data-state=\"").expect("a status element") + 12;
+    &dom[start..start + dom[start..].find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn the_share_page_decrypts_in_chromium_and_a_one_time_link_works_once() {
+    let fx = Fixture::new().await;
+    let item = fx
+        .owner
+        .items()
+        .get(&fx.vault_id, &fx.postgres_id)
+        .await
+        .unwrap();
+    let shares = fx.owner.items().shares();
+    let policy = ItemShareAccountPolicy::default();
+    let once = shares
+        .create(
+            &item,
+            &policy,
+            ItemShareParams {
+                one_time_only: true,
+                ..ItemShareParams::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let first = tokio::task::spawn_blocking(move || {
+        let dom = chromium(&once, "--dump-dom");
+        (once, dom)
+    });
+    let (once, dom) = first.await.unwrap();
+    assert_eq!(state(&dom), "ready", "{dom}");
+    for shown in ["Postgres", "pg-user", "db.internal", "pg notes", "Admin", "Security"] {
+        assert!(dom.contains(shown), "{shown:?} not shown:\n{dom}");
+    }
+    assert!(dom.contains(r#"data-field="username""#), "{dom}");
+    // Concealed values stay out of the page until someone reveals them.
+    for hidden in ["pg-top", "pg-admin", "OPENSSH PRIVATE KEY"] {
+        assert!(!dom.contains(hidden), "{hidden:?} is in the DOM unrevealed");
+    }
+    assert!(dom.contains("Reveal") && dom.contains("Copy"), "{dom}");
+    // The live TOTP code (the page's clock may run a little ahead under virtual time).
+    let totp = Totp::parse(TOTP_SECRET).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let codes: Vec<String> = (0..6)
+        .map(|step| totp.code_at(now - 60 + step * 30).code().to_owned())
+        .collect();
+    assert!(
+        codes.iter().any(|code| dom.contains(code.as_str())),
+        "none of the TOTP codes {codes:?} is shown:\n{dom}"
+    );
+    assert!(dom.contains("last view"), "{dom}");
+
+    let second = tokio::task::spawn_blocking(move || chromium(&once, "--dump-dom"))
+        .await
+        .unwrap();
+    assert_eq!(state(&second), "gone", "{second}");
+    assert!(second.contains("already viewed"), "{second}");
+    assert!(!second.contains("pg-user"), "no data next to the message");
+
+    // A wrong fragment: the page says so and shows nothing.
+    let link = shares
+        .create(&item, &policy, ItemShareParams::default())
+        .await
+        .unwrap();
+    let (base, fragment) = link.split_once('#').unwrap();
+    let mut wrong = fragment.to_owned();
+    let last = if wrong.ends_with('A') { "B" } else { "A" };
+    wrong.replace_range(wrong.len() - 2..wrong.len() - 1, last);
+    let wrong_link = format!("{base}#{wrong}");
+    let dom = tokio::task::spawn_blocking(move || chromium(&wrong_link, "--dump-dom"))
+        .await
+        .unwrap();
+    assert_eq!(state(&dom), "not-found", "{dom}");
+    assert!(!dom.contains("pg-user"));
+
+    // Screenshots, kept as test artifacts: a shared item, and a consumed link.
+    let dir = artifacts();
+    let shot = dir.join("share-page.png");
+    let consumed = dir.join("share-page-consumed.png");
+    let _ = std::fs::remove_file(&shot);
+    let _ = std::fs::remove_file(&consumed);
+    let once = shares
+        .create(
+            &item,
+            &policy,
+            ItemShareParams {
+                one_time_only: true,
+                ..ItemShareParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (shot2, consumed2) = (shot.clone(), consumed.clone());
+    tokio::task::spawn_blocking(move || {
+        chromium(&once, &format!("--screenshot={}", shot2.display()));
+        chromium(&once, &format!("--screenshot={}", consumed2.display()));
+    })
+    .await
+    .unwrap();
+    for png in [&shot, &consumed] {
+        let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+        assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{}", png.display());
+    }
+}
