@@ -343,6 +343,14 @@ pub(crate) enum ItemCommand {
         #[arg(long)]
         vault: String,
     },
+    /// Share an item by link; prints the link.
+    #[command(
+        after_help = "Examples:\n  sesame item share Postgres --vault Infra\n  \
+        sesame item share Postgres --vault Infra --expires-in 1h --view-once\n\n\
+        The link opens a page that decrypts the item in the browser: its secret is in the\n\
+        part after #, which browsers never send to the server. See also `sesame share`."
+    )]
+    Share(crate::shares::ShareItemArgs),
     /// List a vault's items.
     #[command(after_help = "Examples:\n  sesame item list --vault Infra\n  \
         sesame item list --vault Infra --tags prod --categories login,database --format json")]
@@ -363,7 +371,7 @@ pub(crate) enum ItemCommand {
 }
 
 /// The id of the item named or identified by `wanted` in `vault`, archived ones included.
-async fn item_id(client: &Client, vault: &str, wanted: &str) -> CliResult<String> {
+pub(crate) async fn item_id(client: &Client, vault: &str, wanted: &str) -> CliResult<String> {
     let filters = ItemListFilters {
         state: Some(ItemListFilter::ByState(ItemListFilterByStateInner {
             active: true,
@@ -577,6 +585,7 @@ pub(crate) async fn item(command: ItemCommand, ctx: &mut Ctx) -> CliResult<ExitC
             client.items().delete(&vault, &id).await?;
             done(format, &id, &format!("Deleted item {id}."))?;
         }
+        ItemCommand::Share(args) => crate::shares::share_item(args, &client, format).await?,
         ItemCommand::Archive { item, vault } => {
             let vault = vault_id(&client, &vault).await?;
             let id = item_id(&client, &vault, &item).await?;

@@ -18,6 +18,7 @@ mod output;
 mod run;
 mod secrets;
 mod server;
+mod shares;
 mod template;
 mod tools;
 
@@ -100,6 +101,15 @@ enum Command {
     ServiceAccount {
         #[command(subcommand)]
         command: manage::ServiceAccountCommand,
+    },
+    /// Share links: list and revoke yours, open one, show or set the account policy.
+    #[command(
+        after_help = "Examples:\n  sesame share list\n  sesame share revoke ID\n  \
+        sesame share policy --max-expiry 7d"
+    )]
+    Share {
+        #[command(subcommand)]
+        command: shares::ShareCommand,
     },
     /// Show the account's audit trail (the account owner).
     #[command(
@@ -188,6 +198,9 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::Vault { command } => manage::vault(command, ctx).await,
         Command::Item { command } => items::item(command, ctx).await,
         Command::ServiceAccount { command } => manage::service_account(command, ctx).await,
+        Command::Share { command } => shares::share(command, ctx)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Events(args) => events::events(args, ctx).await,
         Command::Password { command } => tools::password(command, ctx),
         Command::Totp(args) => tools::totp(args, ctx).await,

@@ -103,7 +103,14 @@ async fn the_share_page_decrypts_in_chromium_and_a_one_time_link_works_once() {
     });
     let (once, dom) = first.await.unwrap();
     assert_eq!(state(&dom), "ready", "{dom}");
-    for shown in ["Postgres", "pg-user", "db.internal", "pg notes", "Admin", "Security"] {
+    for shown in [
+        "Postgres",
+        "pg-user",
+        "db.internal",
+        "pg notes",
+        "Admin",
+        "Security",
+    ] {
         assert!(dom.contains(shown), "{shown:?} not shown:\n{dom}");
     }
     assert!(dom.contains(r#"data-field="username""#), "{dom}");
@@ -176,6 +183,10 @@ async fn the_share_page_decrypts_in_chromium_and_a_one_time_link_works_once() {
     .unwrap();
     for png in [&shot, &consumed] {
         let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
-        assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{}", png.display());
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+            "{}",
+            png.display()
+        );
     }
 }
