@@ -57,6 +57,15 @@ echo "\$ DB_USER=op://Demo/Postgres/username DB_PASSWORD=op://Demo/Postgres/pass
 DB_USER=op://Demo/Postgres/username DB_PASSWORD=op://Demo/Postgres/password \
     "$bin/sesame" run -- sh -c 'echo "the child sees a ${#DB_PASSWORD}-character password; it prints: user=$DB_USER password=$DB_PASSWORD"'
 
+echo "== share an item by link (as the owner): one view, decrypted by whoever holds the link"
+echo "\$ sesame item share Postgres --vault Demo --expires-in 1h --view-once"
+link=$("$bin/sesame" --token-file "$dir/owner.credential" item share Postgres --vault Demo --expires-in 1h --view-once)
+echo "${link%%#*}#…   (the part after # is the key; browsers never send it to the server)"
+echo "\$ sesame share open '<link>'   # what the share page shows, decrypted locally"
+"$bin/sesame" share open "$link"
+echo "\$ sesame share open '<link>'   # again: a one-view link is used up (exit code 3)"
+"$bin/sesame" share open "$link" || echo "(exit code $?)"
+
 echo "== sesame server audit verify"
 "$bin/sesame" server audit verify --data-dir "$dir"
 echo "== stopping the server"

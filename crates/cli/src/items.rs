@@ -463,28 +463,42 @@ fn print_item(item: &Item, format: Format, reveal: bool) -> CliResult {
     if !item.notes.is_empty() {
         rows.push(vec!["Notes".to_owned(), item.notes.clone()]);
     }
-    for field in &item.fields {
-        let section = field
-            .section_id
-            .as_ref()
-            .and_then(|id| item.sections.iter().find(|s| &s.id == id))
-            .map(|s| format!("{}.", s.title))
-            .unwrap_or_default();
-        let hidden = matches!(
-            field.field_type,
-            ItemFieldType::Concealed | ItemFieldType::Totp | ItemFieldType::SshKey
-        );
-        let value = if hidden && !reveal {
-            "[concealed; --reveal shows it]".to_owned()
-        } else {
-            field.value.clone()
-        };
-        rows.push(vec![
-            format!("{section}{} ({})", field.title, kind(&field.field_type)),
-            value,
-        ]);
-    }
+    rows.extend(field_rows(&item.fields, &item.sections, reveal));
     output::table(&["FIELD", "VALUE"], &rows)
+}
+
+/// One table row per field, `section.title (type)` and its value; concealed values (and
+/// one-time password secrets) only with `reveal`.
+pub(crate) fn field_rows(
+    fields: &[sesame_core::model::ItemField],
+    sections: &[sesame_core::model::ItemSection],
+    reveal: bool,
+) -> Vec<Vec<String>> {
+    let kind = |v: &dyn erased::ToJson| v.name();
+    fields
+        .iter()
+        .map(|field| {
+            let section = field
+                .section_id
+                .as_ref()
+                .and_then(|id| sections.iter().find(|s| &s.id == id))
+                .map(|s| format!("{}.", s.title))
+                .unwrap_or_default();
+            let hidden = matches!(
+                field.field_type,
+                ItemFieldType::Concealed | ItemFieldType::Totp | ItemFieldType::SshKey
+            );
+            let value = if hidden && !reveal {
+                "[concealed; --reveal shows it]".to_owned()
+            } else {
+                field.value.clone()
+            };
+            vec![
+                format!("{section}{} ({})", field.title, kind(&field.field_type)),
+                value,
+            ]
+        })
+        .collect()
 }
 
 /// Serde names of model enums, for tables.

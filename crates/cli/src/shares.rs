@@ -81,6 +81,9 @@ pub(crate) enum ShareCommand {
     Open {
         /// The whole link, including the part after #.
         link: String,
+        /// Show concealed values in the table (JSON always carries them).
+        #[arg(long)]
+        reveal: bool,
     },
     /// Show the account's share policy, or change it (the owner).
     #[command(after_help = "Examples:\n  sesame share policy\n  \
@@ -203,7 +206,7 @@ fn share_rows(shares: &[ItemShare]) -> Vec<Vec<String>> {
 }
 
 /// `sesame share open LINK`: the link is the credential, so no token is needed.
-async fn open(link: &str, format: Format) -> CliResult {
+async fn open(link: &str, reveal: bool, format: Format) -> CliResult {
     let shared = open_share_link(link, Duration::from_secs(30)).await?;
     match format {
         Format::Json => output::json(&serde_json::json!({
@@ -223,11 +226,7 @@ async fn open(link: &str, format: Format) -> CliResult {
         })),
         Format::Table => {
             output::line(&shared.title)?;
-            let rows: Vec<Vec<String>> = shared
-                .fields
-                .iter()
-                .map(|f| vec![f.title.clone(), f.value.clone()])
-                .collect();
+            let rows = crate::items::field_rows(&shared.fields, &shared.sections, reveal);
             output::table(&["FIELD", "VALUE"], &rows)
         }
     }
@@ -261,8 +260,8 @@ fn policy_rows(policy: &ItemShareAccountPolicy) -> Vec<Vec<String>> {
 /// `sesame share …`.
 pub(crate) async fn share(command: ShareCommand, ctx: &mut Ctx) -> CliResult {
     let format = ctx.format;
-    if let ShareCommand::Open { link } = &command {
-        return open(link, format).await;
+    if let ShareCommand::Open { link, reveal } = &command {
+        return open(link, *reveal, format).await;
     }
     let client = ctx.client().await?;
     let shares = client.items().shares();
