@@ -343,6 +343,8 @@ pub async fn spawn_with_clock(
         config,
         clock,
     });
+    let sweeper = app.clone();
+    tokio::spawn(async move { routes::sweep_orphans(&sweeper).await });
     let service = routes::router(app).into_make_service();
     let tls_on = tls.is_some();
     let handle = axum_server::Handle::new();

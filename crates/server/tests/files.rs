@@ -380,3 +380,60 @@ async fn reading_needs_read_items_and_uploading_needs_a_write_permission() {
     assert_eq!(status, 403);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn files_a_crash_left_behind_are_swept_when_the_server_starts() {
+    let mut server = start_with(|c| c.upload_grace_seconds = 60).await;
+    let owner = server.owner().await;
+    let (vault, _) = owner.create_vault(&server.owner).await;
+    let (item, file) = (Id::generate(), Id::generate());
+    let path = file_path(&vault, &item, &file);
+    assert_eq!(upload(&owner, &path, vec![7; 100]).await.0, 204);
+    let created = owner
+        .post(
+            &format!("/v1/vaults/{vault}/items"),
+            item_body(&item, &[file]),
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    let attached = blob_on_disk(&server, &vault, &item, &file);
+
+    // What a crash leaves: a blob file whose row is gone, and a half-written upload.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let orphan = blob_on_disk(&server, &vault, &Id::generate(), &Id::generate());
+    let part = server.dir.path().join("blobs/tmp/interrupted.part");
+    let young = blob_on_disk(&server, &vault, &Id::generate(), &Id::generate());
+    for (path, old) in [(&orphan, true), (&part, true), (&young, false)] {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        if old {
+            file.set_modified(hour_ago).unwrap();
+        }
+    }
+    // Old enough too, but recorded in the database: it stays.
+    std::fs::File::options()
+        .write(true)
+        .open(&attached)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+
+    server.server.take().unwrap().shutdown().await.unwrap();
+    server.server = Some(sesame_server::spawn(server.config.clone()).await.unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while (orphan.exists() || part.exists()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!orphan.exists(), "an unrecorded old blob is swept");
+    assert!(
+        !orphan.parent().unwrap().exists(),
+        "with its empty directory"
+    );
+    assert!(!part.exists(), "an old interrupted upload is swept");
+    assert!(
+        young.exists(),
+        "a young file may be an upload about to be recorded"
+    );
+    assert!(attached.exists(), "a recorded blob is never swept");
+    server.shutdown().await;
+}

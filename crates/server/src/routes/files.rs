@@ -280,3 +280,60 @@ pub(crate) async fn collect_garbage<S: Store>(app: &App<S>) {
         }
     }
 }
+
+/// Deletes files under the blob directory that the database does not know, once they
+/// are older than the upload grace period: what a crash left between forgetting a blob's
+/// row and deleting its file, and temporary files of uploads a crash interrupted. Young
+/// files are left alone, since an upload renames its file into place just before it
+/// records it. Runs once when the server starts.
+pub(crate) async fn sweep_orphans<S: Store>(app: &App<S>) {
+    let grace = std::time::Duration::from_secs(app.config.upload_grace_seconds);
+    let old = |meta: &std::fs::Metadata| {
+        meta.modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > grace)
+    };
+    let root = app.config.blob_dir();
+    let mut swept = 0u64;
+    let mut dirs = vec![(root.clone(), 0usize)];
+    while let Some((dir, depth)) = dirs.pop() {
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+            continue;
+        };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata().await else {
+                continue;
+            };
+            if meta.is_dir() {
+                dirs.push((path, depth + 1));
+                continue;
+            }
+            // Blobs are exactly three levels down (vault/item/file); anything else that
+            // is old (tmp/*.part included) belongs to nothing.
+            let known = match (depth, path.file_name().and_then(|n| n.to_str())) {
+                (2, Some(name)) => match name.parse::<Id>() {
+                    Ok(file) => match app.store.blob(&file).await {
+                        Ok(record) => record.is_some(),
+                        Err(err) => {
+                            tracing::error!(%err, "could not check a blob file; sweep stopped");
+                            return;
+                        }
+                    },
+                    Err(_) => false,
+                },
+                _ => false,
+            };
+            if !known && old(&meta) && tokio::fs::remove_file(&path).await.is_ok() {
+                swept += 1;
+                if let Some(parent) = path.parent().filter(|p| *p != root) {
+                    let _ = tokio::fs::remove_dir(parent).await;
+                }
+            }
+        }
+    }
+    if swept > 0 {
+        tracing::info!(swept, "deleted orphaned blob files");
+    }
+}

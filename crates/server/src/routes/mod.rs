@@ -43,6 +43,8 @@ pub(crate) struct App<S> {
 
 pub(crate) type AppState<S> = Arc<App<S>>;
 
+pub(crate) use files::sweep_orphans;
+
 /// The authenticated caller of a request and what the request is about.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
