@@ -20,6 +20,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	scripts/install-chromium.sh
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	node --test tests/share_page/
 	$(MAKE) --no-print-directory compat
 
 # Python tools of the test suite (tests/requirements.txt), in a venv under target/.

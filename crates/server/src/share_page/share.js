@@ -63,7 +63,8 @@
     if (/^otpauth:/i.test(secret)) {
       const m = /^otpauth:\/\/totp(?:\/[^?#]*)?\?([^#]*)/i.exec(secret); // hotp is not time-based
       if (!m) return null;
-      const q = new URLSearchParams(m[1]);
+      // Parameter names are case-insensitive, as the Rust client reads them.
+      const q = new Map([...new URLSearchParams(m[1])].map(([k, v]) => [k.toLowerCase(), v]));
       secret = q.get("secret") || "";
       if (q.has("digits")) digits = Number(q.get("digits"));
       if (q.has("period")) period = Number(q.get("period"));
@@ -256,6 +257,17 @@
     $("item").hidden = false;
   }
 
+  // The link's access token (proof of holding it, for the server) and the AES-256-GCM
+  // key of its ciphertext: HKDF-SHA256(secret, salt empty, info "sesame/v1/share/…/{id}").
+  async function shareKeys(secret, id) {
+    const hkdf = (label) => ({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: enc.encode(`sesame/v1/share/${label}/${id}`) });
+    const ikm = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveBits", "deriveKey"]);
+    const access = new Uint8Array(await crypto.subtle.deriveBits(hkdf("access"), ikm, 256));
+    const key = await crypto.subtle.deriveKey(hkdf("key"), ikm, { name: "AES-GCM", length: 256 }, false, ["decrypt"]);
+    return { access, key };
+  }
+
+  // nonce (12) || AES-256-GCM ciphertext and tag, with `aad`.
   async function openBox(key, b64, aad) {
     const bytes = b64urlDecode(b64);
     if (!bytes || bytes.length < 12 + 16) throw new Error("short ciphertext");
@@ -277,11 +289,8 @@
         "Your browser decrypts only on secure (https) pages. Open the link with https://.");
     }
     const id = m[1];
-    const hkdf = (label) => ({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: enc.encode(`sesame/v1/share/${label}/${id}`) });
-    const ikm = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveBits", "deriveKey"]);
+    const { access, key } = await shareKeys(secret, id);
     secret.fill(0);
-    const access = new Uint8Array(await crypto.subtle.deriveBits(hkdf("access"), ikm, 256));
-    const key = await crypto.subtle.deriveKey(hkdf("key"), ikm, { name: "AES-GCM", length: 256 }, false, ["decrypt"]);
 
     let res, body;
     try {
@@ -331,7 +340,7 @@
 
   if (typeof module === "object" && module.exports) {
     // Under Node (unit tests), export the pure helpers instead of touching a DOM.
-    module.exports = { b64urlDecode, b64urlEncode, base32Decode, parseOtp, hotp };
+    module.exports = { b64urlDecode, b64urlEncode, base32Decode, parseOtp, hotp, shareKeys, openBox };
   } else {
     // A fixed-up fragment does not reload the page by itself; the person expects it to.
     window.addEventListener("hashchange", () => location.reload());
