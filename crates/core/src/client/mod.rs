@@ -94,7 +94,7 @@ use crate::{Error, Result};
 
 pub use files::Files;
 pub use items::{BatchResponse, ItemListFilters, Items};
-pub use secrets::{ResolveAllResponse, Secrets};
+pub use secrets::{ResolveAllResponse, ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;
 pub use transport::RateLimitState;
 pub use vaults::Vaults;
