@@ -562,9 +562,15 @@ impl Inner {
         let produced = producer
             .await
             .map_err(|e| Error::Server(format!("the upload task failed: {e}")))?;
-        // The reader's own failure explains a broken-off request better than the network.
-        produced?;
-        sent?;
+        match (produced, sent) {
+            // The server answered (403, 404, 413 …) before it took the whole body, which
+            // closed the channel under the encryptor: the answer says why.
+            (Err(Error::Network(_)), Err(answer)) => return Err(answer),
+            // Otherwise the reader's own failure explains a broken-off request better than
+            // the network.
+            (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
+            (Ok(()), Ok(_)) => {}
+        }
         Ok((
             FileAttributes {
                 name: name.to_owned(),
