@@ -199,70 +199,92 @@ fn open_upload(path: &Path, name: Option<String>) -> CliResult<Upload> {
     })
 }
 
-/// Where downloaded content goes: stdout, or a temporary file beside the target that is
-/// renamed over it only when the download completed.
+/// Where downloaded content goes: stdout; a temporary file beside the target, renamed
+/// over it only when the download completed; or, for a target that exists and is not a
+/// regular file (`/dev/stdout`, a FIFO), the target itself.
 pub(crate) enum Sink {
     Stdout(std::io::Stdout),
-    File(tempfile::NamedTempFile),
+    File {
+        temp: tempfile::NamedTempFile,
+        target: PathBuf,
+    },
+    Direct(File),
 }
 
 impl std::io::Write for Sink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Self::Stdout(out) => out.write(buf),
-            Self::File(file) => file.write(buf),
+            Self::File { temp, .. } => temp.write(buf),
+            Self::Direct(file) => file.write(buf),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Self::Stdout(out) => out.flush(),
-            Self::File(file) => file.flush(),
+            Self::File { temp, .. } => temp.flush(),
+            Self::Direct(file) => file.flush(),
         }
     }
 }
 
 impl Sink {
-    /// Stdout, or a temporary file with `mode` in the directory of `path`.
+    /// Stdout, or where to write `path` with `mode`.
     pub(crate) fn open(path: Option<&Path>, mode: u32) -> CliResult<Self> {
         let Some(path) = path else {
             return Ok(Self::Stdout(std::io::stdout()));
         };
-        let dir = path
+        let fail =
+            |e: std::io::Error| Failure::other(format!("cannot write {}: {e}", path.display()));
+        let target = match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(fail)?;
+                return Ok(Self::Direct(file));
+            }
+            // Through symlinks, so that the link stays and its target is replaced.
+            Ok(_) => std::fs::canonicalize(path).map_err(fail)?,
+            Err(_) => path.to_path_buf(),
+        };
+        let dir = target
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let fail =
-            |e: std::io::Error| Failure::other(format!("cannot write {}: {e}", path.display()));
-        let file = tempfile::Builder::new()
+        let temp = tempfile::Builder::new()
             .prefix(".sesame-download-")
             .tempfile_in(dir)
             .map_err(fail)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            file.as_file()
+            temp.as_file()
                 .set_permissions(std::fs::Permissions::from_mode(mode))
                 .map_err(fail)?;
         }
         #[cfg(not(unix))]
         let _ = mode;
-        Ok(Self::File(file))
+        Ok(Self::File { temp, target })
     }
 
-    /// Makes the content durable and, for a file, moves it to `path`. Dropping a sink
-    /// without finishing it deletes its temporary file.
-    pub(crate) fn finish(self, path: Option<&Path>) -> CliResult {
-        match (self, path) {
-            (Self::File(file), Some(path)) => {
+    /// Makes the content durable and moves a temporary file to its target. Dropping a
+    /// sink without finishing it deletes its temporary file.
+    pub(crate) fn finish(self) -> CliResult {
+        match self {
+            Self::File { temp, target } => {
                 let fail = |e: std::io::Error| {
-                    Failure::other(format!("cannot write {}: {e}", path.display()))
+                    Failure::other(format!("cannot write {}: {e}", target.display()))
                 };
-                file.as_file().sync_all().map_err(fail)?;
-                file.persist(path).map_err(|e| fail(e.error))?;
+                temp.as_file().sync_all().map_err(fail)?;
+                temp.persist(&target).map_err(|e| fail(e.error))?;
                 Ok(())
             }
-            (mut sink, _) => sink
+            Self::Direct(mut file) => file
+                .flush()
+                .map_err(|e| Failure::other(format!("cannot write the output file: {e}"))),
+            Self::Stdout(mut out) => out
                 .flush()
                 .map_err(|e| Failure::other(format!("cannot write to stdout: {e}"))),
         }
@@ -289,16 +311,8 @@ async fn download(
         .files()
         .read_to_writer(&item.vault_id, &item.id, attributes, transfer.wrap(sink))
         .await;
-    match result {
-        Ok(writer) => {
-            transfer.finish();
-            writer.into_inner().finish(out_file)
-        }
-        Err(e) => {
-            transfer.abandon();
-            Err(e.into())
-        }
-    }
+    finished(&transfer, &result);
+    result?.into_inner().finish()
 }
 
 /// The item's files and its document, as one list of candidates.
@@ -440,16 +454,8 @@ pub(crate) async fn file(command: FileCommand, ctx: &mut Ctx) -> CliResult<ExitC
                     transfer.wrap(upload.file),
                 )
                 .await;
-            let saved = match result {
-                Ok(saved) => {
-                    transfer.finish();
-                    saved
-                }
-                Err(e) => {
-                    transfer.abandon();
-                    return Err(e.into());
-                }
-            };
+            finished(&transfer, &result);
+            let saved = result?;
             let attached = saved
                 .files
                 .iter()

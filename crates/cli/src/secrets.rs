@@ -144,7 +144,7 @@ pub(crate) async fn read(args: ReadArgs, ctx: &mut Ctx) -> CliResult<ExitCode> {
         sink.write_all(b"\n")
             .map_err(|e| Failure::other(format!("cannot write to stdout: {e}")))?;
     }
-    sink.finish(out_file)?;
+    sink.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

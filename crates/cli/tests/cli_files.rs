@@ -157,6 +157,44 @@ async fn attach_get_list_delete_and_read_files_byte_for_byte() {
     assert_eq!(code(&got), Some(0), "{}", stderr(&got));
     assert_eq!(std::fs::read(&custom).unwrap(), b"line one\nline two\n");
     assert_eq!(mode(&custom), 0o640);
+    // Through a symlink: the link stays, its target is replaced. A target that is not a
+    // regular file (here the stdout pipe) is written in place.
+    let real = dir.path().join("real.bin");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("link.bin");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let got = raw(f.server.cli(&owner).args([
+        "item",
+        "file",
+        "get",
+        "Postgres",
+        "blob.bin",
+        "--vault",
+        "Infra",
+        "-o",
+        link.to_str().unwrap(),
+    ]));
+    assert_eq!(code(&got), Some(0), "{}", stderr(&got));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read(&real).unwrap() == content);
+    assert_eq!(mode(&real), 0o600);
+    let got = raw(f.server.cli(&owner).args([
+        "item",
+        "file",
+        "get",
+        "Postgres",
+        "blob.bin",
+        "--vault",
+        "Infra",
+        "-o",
+        "/dev/stdout",
+    ]));
+    assert_eq!(code(&got), Some(0), "{}", stderr(&got));
+    assert!(got.stdout == content, "-o /dev/stdout");
+    assert!(Path::new("/dev/stdout").exists());
     // No temporary files left beside the targets.
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -4,7 +4,9 @@
 //! Every principal gets the server's default budgets unless the owner set its own
 //! (`PUT /v1/principals/{id}/rate-limit`). Those overrides live in the database and are
 //! copied into this limiter at start and after every change, so counting a request takes
-//! one uncontended lock and no database query.
+//! one uncontended lock and no database query. A change made through one replica reaches
+//! the others only when they restart: several replicas (the PostgreSQL path) will need to
+//! refresh their copy.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
