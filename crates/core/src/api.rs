@@ -376,6 +376,10 @@ pub struct KeyRotationRequest {
 }
 
 /// The largest read or write budget per window a principal can be given.
+///
+/// ```
+/// assert_eq!(sesame_core::api::MAX_RATE_LIMIT, 1_000_000_000);
+/// ```
 pub const MAX_RATE_LIMIT: u64 = 1_000_000_000;
 
 /// A principal's own rate limits, set by the owner (`PUT /v1/principals/{id}/rate-limit`).

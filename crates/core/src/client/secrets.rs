@@ -38,6 +38,16 @@ impl ResolveAllResponse {
 }
 
 /// What [`Secrets::resolve_to_writer`] wrote.
+///
+/// ```no_run
+/// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+/// use sesame_core::client::ResolvedKind;
+/// let (mut out, kind) = client.secrets().resolve_to_writer("op://Infra/Postgres/password", Vec::new()).await?;
+/// if kind == ResolvedKind::Value {
+///     out.push(b'\n'); // text gets a newline; a file's bytes are left as they are
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ResolvedKind {
