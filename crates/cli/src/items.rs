@@ -506,9 +506,6 @@ mod erased {
 }
 
 pub(crate) async fn item(command: ItemCommand, ctx: &mut Ctx) -> CliResult<ExitCode> {
-    if let ItemCommand::File { command } = command {
-        return crate::files::file(command, ctx).await;
-    }
     let client = ctx.client().await?;
     let format = ctx.format;
     match command {
@@ -596,9 +593,7 @@ pub(crate) async fn item(command: ItemCommand, ctx: &mut Ctx) -> CliResult<ExitC
             client.items().archive(&vault, &id).await?;
             done(format, &id, &format!("Archived item {id}."))?;
         }
-        ItemCommand::File { .. } => {
-            return Err(Failure::other("item file commands are dispatched above"))
-        }
+        ItemCommand::File { command } => return crate::files::file(command, ctx).await,
         ItemCommand::List {
             vault,
             tags,
