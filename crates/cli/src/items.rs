@@ -134,7 +134,7 @@ fn parse_category(text: &str) -> Result<ItemCategory, String> {
 }
 
 /// A lowercase id made from a title, unique among `taken`.
-fn slug(title: &str, taken: &[String]) -> String {
+pub(crate) fn slug(title: &str, taken: &[String]) -> String {
     let mut base: String = title
         .chars()
         .map(|c| {
@@ -242,7 +242,7 @@ fn generated_password(recipe: Option<&str>) -> CliResult<Option<Assignment>> {
     }))
 }
 
-fn split_list(text: &str) -> Vec<String> {
+pub(crate) fn split_list(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -351,6 +351,16 @@ pub(crate) enum ItemCommand {
         part after #, which browsers never send to the server. See also `sesame share`."
     )]
     Share(crate::shares::ShareItemArgs),
+    /// Attach, download, list and delete an item's files.
+    #[command(
+        after_help = "Examples:\n  sesame item file attach Postgres --vault Infra ./ca.pem\n  \
+        sesame item file get Postgres ca.pem --vault Infra -o ca.pem\n  \
+        sesame item file list Postgres --vault Infra"
+    )]
+    File {
+        #[command(subcommand)]
+        command: crate::files::FileCommand,
+    },
     /// List a vault's items.
     #[command(after_help = "Examples:\n  sesame item list --vault Infra\n  \
         sesame item list --vault Infra --tags prod --categories login,database --format json")]
@@ -445,7 +455,7 @@ async fn references(client: &Client, item: &Item) -> CliResult<Vec<FieldReferenc
     Ok(out)
 }
 
-fn print_item(item: &Item, format: Format, reveal: bool) -> CliResult {
+pub(crate) fn print_item(item: &Item, format: Format, reveal: bool) -> CliResult {
     if format == Format::Json {
         return output::json(item);
     }
@@ -606,6 +616,7 @@ pub(crate) async fn item(command: ItemCommand, ctx: &mut Ctx) -> CliResult<ExitC
             client.items().archive(&vault, &id).await?;
             done(format, &id, &format!("Archived item {id}."))?;
         }
+        ItemCommand::File { command } => return crate::files::file(command, ctx).await,
         ItemCommand::List {
             vault,
             tags,

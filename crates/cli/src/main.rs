@@ -11,10 +11,12 @@ mod credential;
 mod dotenv;
 mod events;
 mod exit;
+mod files;
 mod items;
 mod manage;
 mod mask;
 mod output;
+mod progress;
 mod run;
 mod secrets;
 mod server;
@@ -88,13 +90,24 @@ enum Command {
         #[command(subcommand)]
         command: manage::VaultCommand,
     },
-    /// Manage items: get, create, edit, delete, archive, list.
+    /// Manage items: get, create, edit, delete, archive, list, and their files.
     #[command(after_help = "Example:\n  sesame item get Postgres --vault Infra --references")]
     Item {
         #[command(subcommand)]
         command: items::ItemCommand,
     },
-    /// Manage service accounts (the account owner): create, list, revoke, rotate.
+    /// Manage Document items: create, get, edit (list and delete them with `sesame item`).
+    #[command(
+        after_help = "Examples:\n  sesame document create --vault Infra --title 'TLS bundle' ./bundle.pem\n  \
+        sesame document get 'TLS bundle' --vault Infra -o bundle.pem\n  \
+        sesame item list --vault Infra --categories document\n\n\
+        A Document item holds one file. To attach files to other items, use `sesame item file`."
+    )]
+    Document {
+        #[command(subcommand)]
+        command: files::DocumentCommand,
+    },
+    /// Manage service accounts (the account owner): create, list, revoke, rotate, ratelimit.
     #[command(
         after_help = "Example:\n  sesame service-account create ci-deploy --vault Infra:read"
     )]
@@ -197,6 +210,7 @@ async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
         Command::Run(args) => run::run(args, ctx).await,
         Command::Vault { command } => manage::vault(command, ctx).await,
         Command::Item { command } => items::item(command, ctx).await,
+        Command::Document { command } => files::document(command, ctx).await,
         Command::ServiceAccount { command } => manage::service_account(command, ctx).await,
         Command::Share { command } => shares::share(command, ctx)
             .await

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
-use sesame_core::api::Principal;
+use sesame_core::api::{Principal, PrincipalRateLimit, RateLimitSettings, MAX_RATE_LIMIT};
 use sesame_core::model::{permissions, VaultCreateParams, VaultGetParams, VaultUpdateParams};
 use sesame_core::{Client, Error};
 use time::format_description::well_known::Rfc3339;
@@ -18,7 +18,7 @@ use crate::Ctx;
 
 /// Picks the one candidate whose id is `wanted` or whose name matches it (exactly, else
 /// ignoring case).
-fn pick<T>(
+pub(crate) fn pick<T>(
     what: &str,
     wanted: &str,
     candidates: Vec<T>,
@@ -357,6 +357,30 @@ pub(crate) enum ServiceAccountCommand {
         /// Its name or id.
         account: String,
     },
+    /// Show or set a service account's rate limits (requests per window).
+    #[command(
+        after_help = "Examples:\n  sesame service-account ratelimit ci-deploy\n  \
+        sesame service-account ratelimit ci-deploy --writes 100 --reads 5000\n  \
+        sesame service-account ratelimit ci-deploy --writes default\n  \
+        sesame service-account ratelimit ci-deploy --reset\n\n\
+        Without flags it shows the limits that apply. --reads/--writes set one budget and keep\n\
+        the other; `default` gives a budget back to the server's default, and --reset both.\n\
+        A budget is 1 to 1000000000 requests per window (the server's window, fixed). A service\n\
+        account over its budget gets `rate limited` errors (exit code 1) until the window ends."
+    )]
+    Ratelimit {
+        /// Its name or id.
+        account: String,
+        /// Read requests per window, or `default`.
+        #[arg(long, value_name = "N|default", value_parser = parse_budget)]
+        reads: Option<Budget>,
+        /// Write requests per window, or `default`.
+        #[arg(long, value_name = "N|default", value_parser = parse_budget)]
+        writes: Option<Budget>,
+        /// Give both budgets back to the server's defaults.
+        #[arg(long, conflicts_with_all = ["reads", "writes"])]
+        reset: bool,
+    },
     /// Give a service account a new token; the old one stops working.
     #[command(
         after_help = "Example:\n  sesame service-account rotate ci-deploy > ci-deploy.token"
@@ -365,6 +389,64 @@ pub(crate) enum ServiceAccountCommand {
         /// Its name or id.
         account: String,
     },
+}
+
+/// A budget given on the command line: a number of requests, or the server default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Budget {
+    Requests(u64),
+    Default,
+}
+
+/// Parses a budget: 1 to [`MAX_RATE_LIMIT`] or `default`.
+fn parse_budget(text: &str) -> Result<Budget, String> {
+    if text.eq_ignore_ascii_case("default") {
+        return Ok(Budget::Default);
+    }
+    match text.parse::<u64>() {
+        Ok(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Budget::Requests(n)),
+        _ => Err(format!(
+            "{text:?} is not a budget: give 1 to {MAX_RATE_LIMIT} requests per window, or \
+             `default` for the server's (to stop a service account, revoke it)"
+        )),
+    }
+}
+
+fn print_rate_limit(
+    format: Format,
+    principal: &Principal,
+    limits: &PrincipalRateLimit,
+) -> CliResult {
+    if format == Format::Json {
+        return output::json(limits);
+    }
+    let source = |own: Option<u64>| {
+        if own.is_some() {
+            "set for this service account"
+        } else {
+            "server default"
+        }
+        .to_owned()
+    };
+    output::table(
+        &["BUDGET", "PER WINDOW", "FROM"],
+        &[
+            vec![
+                "reads".to_owned(),
+                limits.effective_reads.to_string(),
+                source(limits.reads),
+            ],
+            vec![
+                "writes".to_owned(),
+                limits.effective_writes.to_string(),
+                source(limits.writes),
+            ],
+        ],
+    )?;
+    output::line(&format!(
+        "Service account {} ({}); a window is {} seconds.",
+        principal.name, principal.id, limits.window_seconds
+    ))
 }
 
 /// Parses `90d`, `12h`, `30m` or `45s`.
@@ -486,6 +568,42 @@ pub(crate) async fn service_account(
                 ),
             )?;
         }
+        ServiceAccountCommand::Ratelimit {
+            account,
+            reads,
+            writes,
+            reset,
+        } => {
+            let principal = principal(&client, &account).await?;
+            let id = principal.id.to_string();
+            let limits = if reset {
+                client
+                    .service_accounts()
+                    .set_rate_limit(&id, RateLimitSettings::default())
+                    .await?
+            } else if reads.is_none() && writes.is_none() {
+                client.service_accounts().rate_limit(&id).await?
+            } else {
+                // One budget given: keep the other as it is.
+                let current = client.service_accounts().rate_limit(&id).await?;
+                let pick = |given: Option<Budget>, own: Option<u64>| match given {
+                    None => own,
+                    Some(Budget::Default) => None,
+                    Some(Budget::Requests(n)) => Some(n),
+                };
+                client
+                    .service_accounts()
+                    .set_rate_limit(
+                        &id,
+                        RateLimitSettings {
+                            reads: pick(reads, current.reads),
+                            writes: pick(writes, current.writes),
+                        },
+                    )
+                    .await?
+            };
+            print_rate_limit(format, &principal, &limits)?;
+        }
         ServiceAccountCommand::Rotate { account } => {
             let principal = principal(&client, &account).await?;
             let token = client
@@ -513,6 +631,19 @@ mod tests {
         assert!(parse_permissions("write").unwrap() & permissions::DELETE_ITEMS != 0);
         assert!(parse_permissions("fly").unwrap_err().contains("fly"));
         assert!(parse_permissions("").is_err());
+    }
+
+    #[test]
+    fn budgets() {
+        assert_eq!(parse_budget("100"), Ok(Budget::Requests(100)));
+        assert_eq!(parse_budget("Default"), Ok(Budget::Default));
+        assert_eq!(
+            parse_budget("1000000000"),
+            Ok(Budget::Requests(MAX_RATE_LIMIT))
+        );
+        for bad in ["0", "-1", "1000000001", "1.5", "", "lots"] {
+            assert!(parse_budget(bad).unwrap_err().contains("1 to"), "{bad}");
+        }
     }
 
     #[test]

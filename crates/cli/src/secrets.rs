@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
+use sesame_core::client::ResolvedKind;
 use sesame_core::reference::SecretReference;
 
 use crate::exit::{kind_of, CliResult, Failure, Kind};
+use crate::files::Sink;
 use crate::output::{self, Format};
 use crate::template::{self, Piece};
 use crate::Ctx;
@@ -18,9 +20,10 @@ use crate::Ctx;
 #[derive(Debug, Args)]
 pub(crate) struct ReadArgs {
     /// The secret reference, e.g. op://Infra/Postgres/password (append
-    /// ?attribute=otp for the current one-time password of a TOTP field).
+    /// ?attribute=otp for the current one-time password of a TOTP field). A reference to
+    /// a file prints its content exactly as stored (binary-safe, no newline added).
     reference: String,
-    /// Do not print a newline after the secret.
+    /// Do not print a newline after the secret (never printed after a file's content).
     #[arg(short = 'n', long)]
     no_newline: bool,
     /// Write the secret to this file instead of stdout (created or replaced).
@@ -128,14 +131,20 @@ pub(crate) async fn whoami(ctx: &mut Ctx) -> CliResult<ExitCode> {
 pub(crate) async fn read(args: ReadArgs, ctx: &mut Ctx) -> CliResult<ExitCode> {
     SecretReference::parse(&args.reference).map_err(sesame_core::Error::from)?;
     let client = ctx.client().await?;
-    let mut value = client.secrets().resolve(&args.reference).await?;
-    if !args.no_newline && args.out_file.is_none() {
-        value.push('\n');
+    let out_file = args.out_file.as_deref();
+    // Streamed: a file's content arrives chunk by chunk, exactly as stored; with -o it
+    // replaces the target only once complete and authenticated.
+    let sink = Sink::open(out_file, args.file_mode)?;
+    let (mut sink, kind) = client
+        .secrets()
+        .resolve_to_writer(&args.reference, sink)
+        .await?;
+    // A value gets a newline on stdout, unless -n; a file's bytes never do.
+    if kind == ResolvedKind::Value && !args.no_newline && out_file.is_none() {
+        sink.write_all(b"\n")
+            .map_err(|e| Failure::other(format!("cannot write to stdout: {e}")))?;
     }
-    match &args.out_file {
-        Some(path) => write_file(path, value.as_bytes(), args.file_mode)?,
-        None => stdout_write(value.as_bytes())?,
-    }
+    sink.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -20,6 +20,8 @@
 //! | `POST /v1/principals` | [`ServiceAccountCreateRequest`] → [`Principal`] | owner |
 //! | `POST /v1/principals/{id}/rotate` | [`KeyRotationRequest`] → [`Principal`] | owner |
 //! | `DELETE /v1/principals/{id}` | → `204` (revokes: every session ends) | owner |
+//! | `GET /v1/principals/{id}/rate-limit` | → [`PrincipalRateLimit`] (its own budgets and the effective ones) | owner |
+//! | `PUT /v1/principals/{id}/rate-limit` | [`RateLimitSettings`] → [`PrincipalRateLimit`]; a budget of 0 or above [`MAX_RATE_LIMIT`]: `400`, nothing stored; the owner or a revoked principal: `400` | owner |
 //! | `POST /v1/vaults` | [`VaultCreateRequest`] → [`VaultRecord`] | any principal (gets every permission) |
 //! | `GET /v1/vaults` | → `[`[`VaultRecord`]`]`, only vaults with access | any principal |
 //! | `GET /v1/vaults/{v}` | → [`VaultRecord`] | vault access |
@@ -60,6 +62,8 @@
 //! Errors are [`ErrorBody`] with the status of [`ErrorCode::http_status`]. Every
 //! authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 //! `X-RateLimit-Reset` (seconds until the window resets); a `429` also `Retry-After`.
+//! Reads and writes have separate budgets per fixed window: the server's defaults, or
+//! the principal's own when the owner set them ([`RateLimitSettings`]).
 //!
 //! # Files
 //!
@@ -376,6 +380,60 @@ pub struct KeyRotationRequest {
     pub certificate: String,
     /// Every vault it keeps, re-wrapped; grants left out are revoked.
     pub grants: Vec<VaultGrant>,
+}
+
+/// The largest read or write budget per window a principal can be given.
+///
+/// ```
+/// assert_eq!(sesame_core::api::MAX_RATE_LIMIT, 1_000_000_000);
+/// ```
+pub const MAX_RATE_LIMIT: u64 = 1_000_000_000;
+
+/// A principal's own rate limits, set by the owner (`PUT /v1/principals/{id}/rate-limit`).
+///
+/// `null` (or a missing key) means the server's default budget. A request replaces both
+/// budgets: `{"reads": null, "writes": null}` removes the override.
+///
+/// ```
+/// let settings: sesame_core::api::RateLimitSettings =
+///     serde_json::from_str(r#"{"reads": null, "writes": 100}"#).unwrap();
+/// assert_eq!((settings.reads, settings.writes), (None, Some(100)));
+/// assert!(serde_json::from_str::<sesame_core::api::RateLimitSettings>(r#"{"write": 1}"#).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Read requests per window, 1 to [`MAX_RATE_LIMIT`]; `None`: the server default.
+    #[serde(default)]
+    pub reads: Option<u64>,
+    /// Write requests per window, 1 to [`MAX_RATE_LIMIT`]; `None`: the server default.
+    #[serde(default)]
+    pub writes: Option<u64>,
+}
+
+/// A principal's rate limits: its own settings and the budgets that apply to it.
+///
+/// ```
+/// let json = r#"{"principalId": "aaaaaaaaaaaaaaaaaaaaaaaaaa", "reads": null, "writes": 5,
+///     "effectiveReads": 100000, "effectiveWrites": 5, "windowSeconds": 3600}"#;
+/// let limits: sesame_core::api::PrincipalRateLimit = serde_json::from_str(json).unwrap();
+/// assert_eq!(limits.effective_writes, 5);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrincipalRateLimit {
+    /// The principal.
+    pub principal_id: Id,
+    /// Its own read budget, if the owner set one.
+    pub reads: Option<u64>,
+    /// Its own write budget, if the owner set one.
+    pub writes: Option<u64>,
+    /// Read requests it may make per window: `reads` or the server default.
+    pub effective_reads: u64,
+    /// Write requests it may make per window: `writes` or the server default.
+    pub effective_writes: u64,
+    /// The length of a window, in seconds (fixed windows).
+    pub window_seconds: u64,
 }
 
 /// A new vault: its id and key are made by the client.

@@ -331,15 +331,18 @@ pub async fn spawn_with_clock(
         what: "cannot read the bound address".into(),
         source,
     })?;
+    let limiter = rate_limit::RateLimiter::new(
+        config.rate_limit_reads,
+        config.rate_limit_writes,
+        config.rate_limit_window_seconds,
+    );
+    // Loaded once: the limiter keeps its copy current, so requests never query them.
+    limiter.load(store.rate_limits().await?);
     let app = Arc::new(routes::App {
         store: store.clone(),
         account: account.id,
         sessions: auth::SessionKey::new(account.session_secret),
-        limiter: rate_limit::RateLimiter::new(
-            config.rate_limit_reads,
-            config.rate_limit_writes,
-            config.rate_limit_window_seconds,
-        ),
+        limiter,
         config,
         clock,
     });

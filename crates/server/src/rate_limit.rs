@@ -1,9 +1,17 @@
 //! Per-principal rate limits: fixed windows (one hour by default), separate read and
 //! write budgets, in memory (each replica counts on its own).
+//!
+//! Every principal gets the server's default budgets unless the owner set its own
+//! (`PUT /v1/principals/{id}/rate-limit`). Those overrides live in the database and are
+//! copied into this limiter at start and after every change, so counting a request takes
+//! one uncontended lock and no database query. A change made through one replica reaches
+//! the others only when they restart: several replicas (the PostgreSQL path) will need to
+//! refresh their copy.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use sesame_core::api::{PrincipalRateLimit, RateLimitSettings};
 use sesame_core::id::Id;
 
 /// The state of one budget after a request was counted (or refused).
@@ -26,13 +34,22 @@ struct Usage {
     writes: u64,
 }
 
+#[derive(Debug, Default)]
+struct State {
+    usage: HashMap<Id, Usage>,
+    overrides: HashMap<Id, RateLimitSettings>,
+}
+
 /// Counts requests per principal.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     reads: u64,
     writes: u64,
     window_seconds: u64,
-    usage: Mutex<HashMap<Id, Usage>>,
+    state: Mutex<State>,
+    /// Held across the database write and the update of `overrides`, so that concurrent
+    /// changes land in memory in the order they were committed.
+    updates: tokio::sync::Mutex<()>,
 }
 
 impl RateLimiter {
@@ -41,7 +58,56 @@ impl RateLimiter {
             reads,
             writes,
             window_seconds: window_seconds.max(1),
-            usage: Mutex::new(HashMap::new()),
+            state: Mutex::new(State::default()),
+            updates: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A poisoned lock only means another request panicked mid-count; the counts are
+        // still plain integers, so keep using them.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Replaces every override (at start, from the database).
+    pub(crate) fn load(&self, overrides: impl IntoIterator<Item = (Id, RateLimitSettings)>) {
+        self.state().overrides = overrides.into_iter().collect();
+    }
+
+    /// Serializes changes of overrides: hold the guard across the database write and
+    /// [`set_override`](Self::set_override).
+    pub(crate) async fn lock_updates(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.updates.lock().await
+    }
+
+    /// Sets (or, with both budgets `None`, removes) a principal's own budgets. Requests
+    /// already counted in this window stay counted.
+    pub(crate) fn set_override(&self, principal: Id, settings: RateLimitSettings) {
+        let mut state = self.state();
+        if settings == RateLimitSettings::default() {
+            state.overrides.remove(&principal);
+        } else {
+            state.overrides.insert(principal, settings);
+        }
+    }
+
+    /// A principal's own budgets and the ones that apply to it.
+    pub(crate) fn describe(&self, principal: &Id) -> PrincipalRateLimit {
+        let own = self
+            .state()
+            .overrides
+            .get(principal)
+            .copied()
+            .unwrap_or_default();
+        PrincipalRateLimit {
+            principal_id: *principal,
+            reads: own.reads,
+            writes: own.writes,
+            effective_reads: own.reads.unwrap_or(self.reads),
+            effective_writes: own.writes.unwrap_or(self.writes),
+            window_seconds: self.window_seconds,
         }
     }
 
@@ -49,17 +115,17 @@ impl RateLimiter {
     pub(crate) fn check(&self, principal: &Id, write: bool, now: u64) -> Decision {
         let window = now / self.window_seconds;
         let reset = self.window_seconds - now % self.window_seconds;
-        let limit = if write { self.writes } else { self.reads };
-        // A poisoned lock only means another request panicked mid-count; the counts are
-        // still plain integers, so keep using them.
-        let mut usage = self
-            .usage
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if usage.len() > 10_000 {
-            usage.retain(|_, u| u.window == window);
+        let mut state = self.state();
+        let own = state.overrides.get(principal).copied().unwrap_or_default();
+        let limit = if write {
+            own.writes.unwrap_or(self.writes)
+        } else {
+            own.reads.unwrap_or(self.reads)
+        };
+        if state.usage.len() > 10_000 {
+            state.usage.retain(|_, u| u.window == window);
         }
-        let entry = usage.entry(*principal).or_default();
+        let entry = state.usage.entry(*principal).or_default();
         if entry.window != window {
             *entry = Usage {
                 window,
@@ -78,7 +144,8 @@ impl RateLimiter {
         }
         Decision {
             limit,
-            remaining: limit - *used,
+            // A budget lowered below what was already used this window has nothing left.
+            remaining: limit.saturating_sub(*used),
             reset,
             allowed,
         }
@@ -104,5 +171,68 @@ mod tests {
         assert!(!limiter.check(&p, false, t).allowed);
         assert!(limiter.check(&Id::generate(), false, t).allowed);
         assert!(limiter.check(&p, true, t + 3600).allowed);
+    }
+
+    #[test]
+    fn overrides_apply_to_their_principal_only_and_can_be_removed() {
+        let limiter = RateLimiter::new(5, 5, 3600);
+        let (p, other) = (Id::generate(), Id::generate());
+        let t = 7200;
+        limiter.set_override(
+            p,
+            RateLimitSettings {
+                reads: None,
+                writes: Some(1),
+            },
+        );
+        let first = limiter.check(&p, true, t);
+        assert_eq!((first.allowed, first.limit, first.remaining), (true, 1, 0));
+        assert!(!limiter.check(&p, true, t).allowed);
+        assert_eq!(
+            limiter.check(&p, false, t).limit,
+            5,
+            "reads keep the default"
+        );
+        assert_eq!(limiter.check(&other, true, t).limit, 5);
+        let described = limiter.describe(&p);
+        assert_eq!(
+            (
+                described.reads,
+                described.writes,
+                described.effective_reads,
+                described.effective_writes,
+                described.window_seconds
+            ),
+            (None, Some(1), 5, 1, 3600)
+        );
+
+        // Lowered below what was used: refused, nothing remaining (no underflow).
+        for _ in 0..3 {
+            assert!(limiter.check(&other, false, t).allowed);
+        }
+        limiter.set_override(
+            other,
+            RateLimitSettings {
+                reads: Some(2),
+                writes: None,
+            },
+        );
+        let lowered = limiter.check(&other, false, t);
+        assert_eq!((lowered.allowed, lowered.remaining), (false, 0));
+
+        limiter.set_override(p, RateLimitSettings::default());
+        assert_eq!(limiter.describe(&p).writes, None);
+        let reset = limiter.check(&p, true, t);
+        assert_eq!((reset.allowed, reset.limit), (true, 5));
+
+        limiter.load([(
+            p,
+            RateLimitSettings {
+                reads: Some(9),
+                writes: None,
+            },
+        )]);
+        assert_eq!(limiter.describe(&p).effective_reads, 9);
+        assert_eq!(limiter.describe(&other).reads, None, "load replaces all");
     }
 }

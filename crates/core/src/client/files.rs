@@ -17,7 +17,9 @@ use crate::crypto::{
     ciphertext_len, EnvelopeContext, FileDecryptor, FileEncryptor, FileKey, VaultKey,
 };
 use crate::id::Id;
-use crate::model::{DocumentCreateParams, FileAttributes, FileCreateParams, Item, ItemFile};
+use crate::model::{
+    DocumentCreateParams, FileAttributes, FileCreateParams, Item, ItemCreateParams, ItemFile,
+};
 use crate::{Error, Result};
 
 use super::sealed::{DetailsPlain, SealedFileKey};
@@ -194,6 +196,52 @@ impl Files<'_> {
             });
         }
         self.client.items().put(&updated).await
+    }
+
+    /// Creates a Document item whose document is `size` bytes streamed from `reader`
+    /// (`params.document` must be `None`); memory stays bounded whatever the size. The
+    /// document is uploaded before the item is created, so a failure creates no item.
+    ///
+    /// # Errors
+    ///
+    /// As [`Items::create`](super::Items::create) and [`attach_reader`](Self::attach_reader);
+    /// [`Error::InvalidInput`] when `params` is not of the Document category or already
+    /// carries a document.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, vault_id: &str) -> sesame_core::Result<()> {
+    /// use sesame_core::model::{ItemCategory, ItemCreateParams};
+    /// let file = std::fs::File::open("id_ed25519").map_err(|e| sesame_core::Error::invalid_input("path", e.to_string()))?;
+    /// let size = file.metadata().map_err(|e| sesame_core::Error::invalid_input("path", e.to_string()))?.len();
+    /// let params = ItemCreateParams::new(ItemCategory::Document, vault_id, "Deploy key");
+    /// let item = client.items().files().create_document_reader(params, "id_ed25519", size, file).await?;
+    /// assert_eq!(item.document.map(|d| d.size), Some(size));
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_document_reader<R: Read + Send + 'static>(
+        &self,
+        params: ItemCreateParams,
+        name: &str,
+        size: u64,
+        reader: R,
+    ) -> Result<Item> {
+        if params.document.is_some() {
+            return Err(Error::invalid_input(
+                "params.document",
+                "give the document either in params or as the reader, not both",
+            ));
+        }
+        self.client
+            .items()
+            .create_streaming(
+                params,
+                Some(super::items::StreamedDocument {
+                    name: name.to_owned(),
+                    size,
+                    reader: Box::new(reader),
+                }),
+            )
+            .await
     }
 
     /// Replaces the document of a Document item and returns the saved item; the server
@@ -514,9 +562,15 @@ impl Inner {
         let produced = producer
             .await
             .map_err(|e| Error::Server(format!("the upload task failed: {e}")))?;
-        // The reader's own failure explains a broken-off request better than the network.
-        produced?;
-        sent?;
+        match (produced, sent) {
+            // The server answered (403, 404, 413 …) before it took the whole body, which
+            // closed the channel under the encryptor: the answer says why.
+            (Err(Error::Network(_)), Err(answer)) => return Err(answer),
+            // Otherwise the reader's own failure explains a broken-off request better than
+            // the network.
+            (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
+            (Ok(()), Ok(_)) => {}
+        }
         Ok((
             FileAttributes {
                 name: name.to_owned(),

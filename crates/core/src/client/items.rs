@@ -24,6 +24,13 @@ use super::sealed::{self, DetailsPlain, OverviewPlain, SealedFileKey};
 use super::transport::{map_error, Retry};
 use super::{parse_id, Client, Inner};
 
+/// A document to upload while creating an item: `size` bytes from `reader`.
+pub(crate) struct StreamedDocument {
+    pub(crate) name: String,
+    pub(crate) size: u64,
+    pub(crate) reader: Box<dyn std::io::Read + Send>,
+}
+
 /// How often [`Items::archive`] re-reads and retries when another writer got there first.
 const ARCHIVE_ATTEMPTS: usize = 3;
 
@@ -125,9 +132,41 @@ impl<'a> Items<'a> {
     /// assert_eq!(item.version, 1);
     /// # Ok(()) }
     /// ```
-    pub async fn create(&self, params: ItemCreateParams) -> Result<Item> {
+    pub async fn create(&self, mut params: ItemCreateParams) -> Result<Item> {
+        let document = params.document.take().map(|d| StreamedDocument {
+            size: d.content.len() as u64,
+            name: d.name,
+            reader: Box::new(std::io::Cursor::new(d.content)),
+        });
+        self.create_streaming(params, document).await
+    }
+
+    /// [`create`](Self::create) with the document (if any) streamed from a reader.
+    pub(crate) async fn create_streaming(
+        &self,
+        params: ItemCreateParams,
+        document: Option<StreamedDocument>,
+    ) -> Result<Item> {
         let inner = &self.client.inner;
         let vault = parse_id("vault_id", &params.vault_id)?;
+        if let Some(document) = &document {
+            if params.category != ItemCategory::Document {
+                return Err(Error::invalid_input(
+                    "document",
+                    format!(
+                        "only Document items have a document, this one is {:?}; attach the \
+                         file with `files` instead",
+                        params.category
+                    ),
+                ));
+            }
+            if document.name.trim().is_empty() {
+                return Err(Error::invalid_input(
+                    "document",
+                    "the document needs a name",
+                ));
+            }
+        }
         check_params(&params)?;
         let key = inner.vault_key(&vault).await?;
         let id = Id::generate();
@@ -161,16 +200,15 @@ impl<'a> Items<'a> {
             });
             details.file_keys.push(sealed);
         }
-        if let Some(document) = params.document {
-            let size = document.content.len() as u64;
+        if let Some(document) = document {
             let (attributes, sealed) = inner
                 .upload_file(
                     &vault,
                     &id,
                     &key,
                     &document.name,
-                    size,
-                    std::io::Cursor::new(document.content),
+                    document.size,
+                    document.reader,
                 )
                 .await?;
             details.document = Some(attributes);

@@ -95,7 +95,7 @@ use crate::{Error, Result};
 
 pub use files::Files;
 pub use items::{BatchResponse, ItemListFilters, Items};
-pub use secrets::{ResolveAllResponse, Secrets};
+pub use secrets::{ResolveAllResponse, ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;
 pub use shares::{open_share_link, SharedFile, SharedItem, Shares};
 pub use transport::RateLimitState;

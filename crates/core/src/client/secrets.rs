@@ -1,6 +1,7 @@
 //! `client.secrets()`: resolve secret references.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Arc;
 
 use crate::crypto::VaultKey;
@@ -34,6 +35,26 @@ impl ResolveAllResponse {
     pub fn get(&self, reference: &str) -> Option<&Result<String>> {
         self.individual_responses.get(reference)
     }
+}
+
+/// What [`Secrets::resolve_to_writer`] wrote.
+///
+/// ```no_run
+/// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+/// use sesame_core::client::ResolvedKind;
+/// let (mut out, kind) = client.secrets().resolve_to_writer("op://Infra/Postgres/password", Vec::new()).await?;
+/// if kind == ResolvedKind::Value {
+///     out.push(b'\n'); // text gets a newline; a file's bytes are left as they are
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResolvedKind {
+    /// Text: a field's value, a one-time password or an attribute (a file's name, size …).
+    Value,
+    /// A file's content, exactly as stored (any bytes).
+    File,
 }
 
 /// Where a reference's item lives in the cache, found under the read lock.
@@ -99,6 +120,35 @@ impl Secrets<'_> {
         inner.sync(false).await?;
         let located = inner.read_cache(|cache| locate(inner, cache, &reference))??;
         inner.finish(located, &reference).await
+    }
+
+    /// [`resolve_bytes`](Self::resolve_bytes) streamed into `writer`, which is returned
+    /// with what the reference named: a file's content is downloaded and decrypted chunk
+    /// by chunk, so memory stays bounded whatever its size.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve_bytes`](Self::resolve_bytes); [`Error::InvalidInput`] when `writer`
+    /// fails. A file's chunks are written as they are authenticated, so after an error
+    /// `writer` may hold a prefix of the file: discard it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// use sesame_core::client::ResolvedKind;
+    /// let (_, kind) = client.secrets().resolve_to_writer("op://Infra/Backup/dump.tar", std::io::stdout()).await?;
+    /// assert_eq!(kind, ResolvedKind::File);
+    /// # Ok(()) }
+    /// ```
+    pub async fn resolve_to_writer<W: Write + Send + 'static>(
+        &self,
+        reference: &str,
+        writer: W,
+    ) -> Result<(W, ResolvedKind)> {
+        let reference = SecretReference::parse(reference)?;
+        let inner = &self.client.inner;
+        inner.sync(false).await?;
+        let located = inner.read_cache(|cache| locate(inner, cache, &reference))??;
+        inner.finish_into(located, &reference, writer).await
     }
 
     /// Resolves many references with one sync: a warm cache answers any number of them in
@@ -272,8 +322,29 @@ impl Inner {
     /// The bytes a located reference names: a value, a downloaded file, or the result of
     /// fetching the item's details first.
     async fn finish(&self, located: Located, reference: &SecretReference) -> Result<Vec<u8>> {
+        self.finish_into(located, reference, Vec::new())
+            .await
+            .map(|(bytes, _)| bytes)
+    }
+
+    /// [`finish`](Self::finish) into `writer`.
+    async fn finish_into<W: Write + Send + 'static>(
+        &self,
+        located: Located,
+        reference: &SecretReference,
+        mut writer: W,
+    ) -> Result<(W, ResolvedKind)> {
+        let mut text = |value: String| {
+            writer
+                .write_all(value.as_bytes())
+                .and_then(|()| writer.flush())
+                .map_err(|e| Error::invalid_input("writer", format!("could not be written: {e}")))
+        };
         match located {
-            Located::Value(value) => Ok(value.into_bytes()),
+            Located::Value(value) => {
+                text(value)?;
+                Ok((writer, ResolvedKind::Value))
+            }
             Located::File {
                 vault,
                 item,
@@ -281,8 +352,10 @@ impl Inner {
                 details,
                 file_id,
             } => {
-                self.download_file(&vault, &item, &key, &details, &file_id, Vec::new())
-                    .await
+                let writer = self
+                    .download_file(&vault, &item, &key, &details, &file_id, writer)
+                    .await?;
+                Ok((writer, ResolvedKind::File))
             }
             Located::Fetch { vault, item, key } => {
                 let (overview, details, _) = self.fetch_item(&vault, &item, &key).await?;
@@ -293,10 +366,15 @@ impl Inner {
                     });
                 }
                 match resolve_in_item(&details, reference, &overview.title, unix_now())? {
-                    Resolved::Text(value) => Ok(value.into_bytes()),
+                    Resolved::Text(value) => {
+                        text(value)?;
+                        Ok((writer, ResolvedKind::Value))
+                    }
                     Resolved::FileContent(file_id) => {
-                        self.download_file(&vault, &item, &key, &details, &file_id, Vec::new())
-                            .await
+                        let writer = self
+                            .download_file(&vault, &item, &key, &details, &file_id, writer)
+                            .await?;
+                        Ok((writer, ResolvedKind::File))
                     }
                 }
             }

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use crate::api::{
-    KeyRotationRequest, Principal, ServiceAccountCreateRequest, VaultAccessRecord, VaultGrant,
+    KeyRotationRequest, Principal, PrincipalRateLimit, RateLimitSettings,
+    ServiceAccountCreateRequest, VaultAccessRecord, VaultGrant, MAX_RATE_LIMIT,
 };
 use crate::id::Id;
 use crate::model::permissions;
@@ -98,6 +99,86 @@ impl ServiceAccounts<'_> {
                 Method::DELETE,
                 &format!("/v1/principals/{id}"),
                 None::<&()>,
+                Retry::Idempotent,
+                "principal",
+            )
+            .await
+    }
+
+    /// A service account's rate limits: the budgets the owner set for it (`None`: the
+    /// server default) and the ones that apply, per window.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown principal; [`Error::PermissionDenied`] unless
+    /// the caller is the account owner.
+    ///
+    /// ```no_run
+    /// # async fn run(owner: sesame_core::Client, id: &str) -> sesame_core::Result<()> {
+    /// let limits = owner.service_accounts().rate_limit(id).await?;
+    /// println!("{} writes per {} s", limits.effective_writes, limits.window_seconds);
+    /// # Ok(()) }
+    /// ```
+    pub async fn rate_limit(&self, principal_id: &str) -> Result<PrincipalRateLimit> {
+        let id = parse_id("principal_id", principal_id)?;
+        self.client
+            .inner
+            .call_json(
+                Method::GET,
+                &format!("/v1/principals/{id}/rate-limit"),
+                None::<&()>,
+                Retry::Idempotent,
+                "principal",
+            )
+            .await
+    }
+
+    /// Sets a service account's own read and write budgets per window, replacing both
+    /// (`None`: the server default; both `None` removes its own limits). They apply from
+    /// its next request on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a budget of 0 or above [`MAX_RATE_LIMIT`] (checked
+    /// before any request), or when the principal is the owner or revoked;
+    /// [`Error::NotFound`] for an unknown principal; [`Error::PermissionDenied`] unless
+    /// the caller is the account owner.
+    ///
+    /// ```no_run
+    /// # async fn run(owner: sesame_core::Client, id: &str) -> sesame_core::Result<()> {
+    /// use sesame_core::api::RateLimitSettings;
+    /// let limits = owner
+    ///     .service_accounts()
+    ///     .set_rate_limit(id, RateLimitSettings { reads: None, writes: Some(100) })
+    ///     .await?;
+    /// assert_eq!(limits.effective_writes, 100);
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_rate_limit(
+        &self,
+        principal_id: &str,
+        settings: RateLimitSettings,
+    ) -> Result<PrincipalRateLimit> {
+        let id = parse_id("principal_id", principal_id)?;
+        for (name, value) in [("reads", settings.reads), ("writes", settings.writes)] {
+            if let Some(n) = value {
+                if n == 0 || n > MAX_RATE_LIMIT {
+                    return Err(Error::invalid_input(
+                        name,
+                        format!(
+                            "a budget is 1 to {MAX_RATE_LIMIT} requests per window, got {n} \
+                             (None restores the server default)"
+                        ),
+                    ));
+                }
+            }
+        }
+        self.client
+            .inner
+            .call_json(
+                Method::PUT,
+                &format!("/v1/principals/{id}/rate-limit"),
+                Some(&settings),
                 Retry::Idempotent,
                 "principal",
             )

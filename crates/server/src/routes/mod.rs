@@ -255,7 +255,10 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
             match (m, rest) {
                 ("GET", []) => "principal.get",
                 ("DELETE", []) => "principal.revoke",
-                _ => "principal.rotate",
+                ("POST", ["rotate"]) => "principal.rotate",
+                ("GET", ["rate-limit"]) => "principal.rate_limit.get",
+                ("PUT", ["rate-limit"]) => "principal.rate_limit.set",
+                _ => "unknown",
             }
         }
         ("GET", ["v1", "vaults"]) => "vault.list",
@@ -488,6 +491,16 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
         principals::rotate::<S>,
     )
     .add("DELETE", "/v1/principals/{id}", principals::revoke::<S>)
+    .add(
+        "GET",
+        "/v1/principals/{id}/rate-limit",
+        principals::rate_limit::<S>,
+    )
+    .add(
+        "PUT",
+        "/v1/principals/{id}/rate-limit",
+        principals::set_rate_limit::<S>,
+    )
     .add("POST", "/v1/vaults", vaults::create::<S>)
     .add("GET", "/v1/vaults", vaults::list::<S>)
     .add("GET", "/v1/vaults/{vault}", vaults::get::<S>)
@@ -630,5 +643,16 @@ mod tests {
         assert!(ok.unwrap_err().message().contains("vault id"));
         let (t, _) = target(&Method::POST, "/v1/sync");
         assert!(!t.write);
+        let p = Id::generate();
+        let (t, ok) = target(&Method::PUT, &format!("/v1/principals/{p}/rate-limit"));
+        assert!(ok.is_ok());
+        assert_eq!(
+            (t.action, t.principal, t.write),
+            ("principal.rate_limit.set", Some(p), true)
+        );
+        let (t, _) = target(&Method::GET, &format!("/v1/principals/{p}/rate-limit"));
+        assert_eq!((t.action, t.write), ("principal.rate_limit.get", false));
+        let (t, _) = target(&Method::POST, &format!("/v1/principals/{p}/rotate"));
+        assert_eq!(t.action, "principal.rotate");
     }
 }

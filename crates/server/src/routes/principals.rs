@@ -8,8 +8,8 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sesame_core::api::{
-    AuthRequest, AuthResponse, KeyRotationRequest, Principal, PrincipalKind,
-    ServiceAccountCreateRequest, VaultGrant,
+    AuthRequest, AuthResponse, KeyRotationRequest, Principal, PrincipalKind, PrincipalRateLimit,
+    RateLimitSettings, ServiceAccountCreateRequest, VaultGrant, MAX_RATE_LIMIT,
 };
 use time::OffsetDateTime;
 
@@ -279,4 +279,60 @@ pub(super) async fn revoke<S: Store>(
     let id = caller.subject()?;
     app.store.revoke_principal(&id, &caller.event()).await?;
     Ok(no_content())
+}
+
+/// `GET /v1/principals/{id}/rate-limit` (owner): its own budgets and the effective ones.
+pub(super) async fn rate_limit<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<PrincipalRateLimit>, ApiError> {
+    caller.require_owner("read rate limits")?;
+    let id = caller.subject()?;
+    if app.store.principal(&id).await?.is_none() {
+        return Err(ApiError::not_found(format!("principal {id} not found")));
+    }
+    // The limiter's copy is what requests are counted against.
+    let limits = app.limiter.describe(&id);
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(limits))
+}
+
+/// Each budget, if given, is 1 to [`MAX_RATE_LIMIT`].
+fn check_budgets(settings: &RateLimitSettings) -> Result<(), ApiError> {
+    for (name, value) in [("reads", settings.reads), ("writes", settings.writes)] {
+        match value {
+            Some(0) => {
+                return Err(ApiError::invalid(format!(
+                    "{name} is 0: a budget must be at least 1 request per window (null restores \
+                     the server default; to stop a service account, revoke it)"
+                )))
+            }
+            Some(n) if n > MAX_RATE_LIMIT => {
+                return Err(ApiError::invalid(format!(
+                    "{name} is {n}: a budget may be at most {MAX_RATE_LIMIT} requests per window"
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `PUT /v1/principals/{id}/rate-limit` (owner): sets or (with both `null`) removes a
+/// service account's own budgets; they apply from the next request on.
+pub(super) async fn set_rate_limit<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(settings): ApiJson<RateLimitSettings>,
+) -> Result<Json<PrincipalRateLimit>, ApiError> {
+    caller.require_owner("set rate limits")?;
+    let id = caller.subject()?;
+    check_budgets(&settings)?;
+    let _ordered = app.limiter.lock_updates().await;
+    app.store
+        .set_rate_limits(&id, &settings, &caller.event())
+        .await?;
+    app.limiter.set_override(id, settings);
+    tracing::info!(principal = %id, reads = ?settings.reads, writes = ?settings.writes, "rate limits set");
+    Ok(Json(app.limiter.describe(&id)))
 }

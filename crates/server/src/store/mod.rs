@@ -10,7 +10,8 @@ use std::future::Future;
 
 use sesame_core::api::{
     AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
-    Principal, PrincipalKind, VaultAccessRecord, VaultCreateRequest, VaultGrant, VaultRecord,
+    Principal, PrincipalKind, RateLimitSettings, VaultAccessRecord, VaultCreateRequest, VaultGrant,
+    VaultRecord,
 };
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
@@ -231,6 +232,20 @@ pub trait Store: Send + Sync + 'static {
     fn revoke_principal(
         &self,
         id: &Id,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Every principal's own rate limits (those with at least one budget set).
+    fn rate_limits(&self)
+        -> impl Future<Output = StoreResult<Vec<(Id, RateLimitSettings)>>> + Send;
+
+    /// Sets a service account's own rate limits, or removes them when both budgets are
+    /// `None`: `not_found` for an unknown principal, `invalid_input` for the owner or a
+    /// revoked principal. Budgets are checked by the caller.
+    fn set_rate_limits(
+        &self,
+        principal: &Id,
+        settings: &RateLimitSettings,
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 

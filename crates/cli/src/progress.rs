@@ -1,0 +1,111 @@
+//! Progress bars for file uploads and downloads: drawn on stderr only when stderr is a
+//! terminal and the output is for people, so scripts, pipes and CI logs never see one.
+
+use std::io::{IsTerminal as _, Read, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::output::Format;
+
+/// The bar of one transfer; a hidden one costs a counter update per buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct Transfer {
+    bar: ProgressBar,
+}
+
+/// Whether to draw progress bars: on a terminal, for people, unless `SESAME_NO_PROGRESS`.
+pub(crate) fn wanted(format: Format) -> bool {
+    format == Format::Table
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("SESAME_NO_PROGRESS").is_none()
+}
+
+impl Transfer {
+    /// A bar for `total` bytes, labelled `label` (e.g. `uploading report.pdf`).
+    pub(crate) fn new(format: Format, label: &str, total: u64) -> Self {
+        let bar = if wanted(format) {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {eta}",
+            )
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_message(label.to_owned());
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Self { bar }
+    }
+
+    /// `inner`, counting the bytes read from or written to it.
+    pub(crate) fn wrap<T>(&self, inner: T) -> Counted<T> {
+        Counted {
+            inner,
+            bar: self.bar.clone(),
+        }
+    }
+
+    /// Leaves the completed bar on the terminal.
+    pub(crate) fn finish(&self) {
+        self.bar.finish();
+    }
+
+    /// Removes the bar of a failed transfer (the error follows on its own line).
+    pub(crate) fn abandon(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A reader or writer whose bytes advance a [`Transfer`]'s bar.
+#[derive(Debug)]
+pub(crate) struct Counted<T> {
+    inner: T,
+    bar: ProgressBar,
+}
+
+impl<T> Counted<T> {
+    /// The wrapped reader or writer.
+    pub(crate) fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_passes_bytes_through_and_json_never_draws() {
+        let transfer = Transfer::new(Format::Json, "test", 5);
+        assert!(transfer.bar.is_hidden());
+        let mut reader = transfer.wrap(&b"hello"[..]);
+        let mut out = Vec::new();
+        std::io::copy(&mut reader, &mut out).unwrap();
+        let mut writer = transfer.wrap(Vec::new());
+        writer.write_all(&out).unwrap();
+        assert_eq!(writer.into_inner(), b"hello");
+        assert_eq!(transfer.bar.position(), 10);
+    }
+}
