@@ -37,7 +37,7 @@ pub(crate) enum ServerCommand {
         #[command(flatten)]
         storage: StorageArgs,
         #[command(flatten)]
-        serve: ServeArgs,
+        serve: Box<ServeArgs>,
     },
     /// Apply pending database migrations.
     #[command(after_help = "Example:\n  sesame server migrate --data-dir ./data")]
@@ -103,6 +103,24 @@ pub(crate) struct ServeArgs {
     /// Session lifetime in seconds [default: 3600].
     #[arg(long, env = "SESAME_SESSION_TTL")]
     session_ttl: Option<u64>,
+    /// SMTP server that mails share recipients their one-time codes: smtps://host[:465],
+    /// smtp+starttls://host[:587], or smtp://127.0.0.1:PORT (plain, loopback only).
+    /// Without it, shares cannot be restricted to recipients.
+    #[arg(long, env = "SESAME_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<sesame_server::config::SmtpUrl>,
+    /// Sender of the code mails, e.g. "Sesame <sesame@example.com>".
+    #[arg(long, env = "SESAME_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// SMTP user name (when not in --smtp-url).
+    #[arg(long, env = "SESAME_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    /// SMTP password (when not in --smtp-url). Prefer the environment variable or the
+    /// config file: other users of this machine can read a process's flags.
+    #[arg(long, env = "SESAME_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<sesame_server::config::SecretText>,
+    /// The URL people reach this server at, named in the code mails.
+    #[arg(long, env = "SESAME_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 impl StorageArgs {
@@ -141,6 +159,21 @@ impl ServeArgs {
         }
         if let Some(n) = self.session_ttl {
             config.session_ttl_seconds = n;
+        }
+        if self.smtp_url.is_some() {
+            config.smtp_url.clone_from(&self.smtp_url);
+        }
+        if self.smtp_from.is_some() {
+            config.smtp_from.clone_from(&self.smtp_from);
+        }
+        if self.smtp_username.is_some() {
+            config.smtp_username.clone_from(&self.smtp_username);
+        }
+        if self.smtp_password.is_some() {
+            config.smtp_password.clone_from(&self.smtp_password);
+        }
+        if self.public_url.is_some() {
+            config.public_url.clone_from(&self.public_url);
         }
     }
 }

@@ -3,18 +3,22 @@
 //! share option, policy rule, permission, revocation and tampering is honoured.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../server/tests/common/smtp_sink.rs"]
+mod smtp_sink;
 mod support;
 
 use std::time::Duration;
 
-use sesame_core::client::open_share_link;
+use sesame_core::client::{open_share_link, open_share_link_with_code, request_share_code};
 use sesame_core::crypto::ShareSecret;
 use sesame_core::model::{
-    DocumentCreateParams, FileCreateParams, Item, ItemCategory, ItemCreateParams, ItemSection,
-    ItemShareAccountPolicy, ItemShareDuration, ItemShareParams, ValidRecipient,
+    AllowedRecipientType, AllowedType, DocumentCreateParams, FileCreateParams, Item, ItemCategory,
+    ItemCreateParams, ItemSection, ItemShareAccountPolicy, ItemShareDuration, ItemShareParams,
+    ValidRecipient,
 };
 use sesame_core::ErrorCode;
-use support::Fixture;
+use smtp_sink::SmtpSink;
+use support::{Fixture, Server};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -189,7 +193,8 @@ async fn every_option_is_honoured_and_the_policy_and_permissions_are_enforced() 
         "the policy's default expiry"
     );
 
-    // Recipients: validated precisely, and refused rather than left unenforced.
+    // Recipients: validated precisely, and refused when the policy allows public links
+    // only (this server has no SMTP, so it could not allow anything else).
     let err = shares
         .validate_recipients(&policy, &["bob@example.com"])
         .unwrap_err();
@@ -205,10 +210,23 @@ async fn every_option_is_honoured_and_the_policy_and_permissions_are_enforced() 
         ..ItemShareParams::default()
     };
     let err = shares
-        .create(&item, &policy, with_recipients)
+        .create(&item, &policy, with_recipients.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("only public links"), "{err}");
+    // The server refuses them whatever policy a client believes in.
+    let mut believed = policy.clone();
+    believed.allowed_types.push(AllowedType::Authenticated);
+    believed
+        .allowed_recipient_types
+        .push(AllowedRecipientType::Email);
+    let err = shares
+        .create(&item, &believed, with_recipients)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("not supported"), "{err}");
+    let err = shares.set_account_policy(&believed).await.unwrap_err();
+    assert!(err.to_string().contains("smtp_url"), "{err}");
 
     // A read-only service account may read the policy but neither share nor set it.
     let reader = fx.service_account().await;
@@ -381,4 +399,99 @@ async fn revoked_deleted_wrong_and_tampered_links_show_nothing() {
         .unwrap();
     let err = open_share_link(&link, TIMEOUT).await.unwrap_err();
     assert!(err.to_string().contains("revoked"), "{err}");
+}
+
+#[tokio::test]
+async fn recipients_open_a_restricted_link_with_a_code_mailed_by_the_server_binary() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let fx = Fixture::with_server(Server::start_with_env(&[
+        ("SESAME_SMTP_URL", url.as_str()),
+        ("SESAME_SMTP_FROM", "Sesame <sesame@example.net>"),
+    ]))
+    .await;
+    let item = postgres(&fx).await;
+    let shares = fx.owner.items().shares();
+    let policy = ItemShareAccountPolicy {
+        allowed_types: vec![AllowedType::Public, AllowedType::Authenticated],
+        allowed_recipient_types: vec![AllowedRecipientType::Email, AllowedRecipientType::Domain],
+        ..ItemShareAccountPolicy::default()
+    };
+    assert_eq!(shares.set_account_policy(&policy).await.unwrap(), policy);
+    let recipients = shares
+        .validate_recipients(&policy, &["Bob@Example.com", "example.org"])
+        .unwrap();
+    let link = shares
+        .create(
+            &item,
+            &policy,
+            ItemShareParams {
+                recipients: Some(recipients),
+                one_time_only: true,
+                ..ItemShareParams::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // The link alone does not open it.
+    let err = open_share_link(&link, TIMEOUT).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Unauthenticated, "{err}");
+    assert!(err.to_string().contains("recipients"), "{err}");
+
+    // A stranger is answered as a recipient is, and gets no mail.
+    let lifetime = request_share_code(&link, "eve@example.net", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(lifetime, Duration::from_secs(600));
+    let err = open_share_link_with_code(&link, "eve@example.net", "123456", TIMEOUT)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("4 tries left"), "{err}");
+
+    request_share_code(&link, "bob@example.com", TIMEOUT)
+        .await
+        .unwrap();
+    let mail = sink.wait_for("bob@example.com", 1).await;
+    let code = mail.code();
+    let shared = open_share_link_with_code(&link, " BOB@example.com", &code, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(shared.title, "Postgres");
+    assert_eq!(shared.fields, item.fields);
+    assert_eq!(shared.views_left, Some(0));
+    // One view in all for a one-time link, whoever opens it.
+    request_share_code(&link, "ann@example.org", TIMEOUT)
+        .await
+        .unwrap_err();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.mails().len(), 1, "{:?}", sink.mails());
+
+    // Malformed addresses fail before any request; recipients must fit the policy.
+    let err = request_share_code(&link, "example.org", TIMEOUT)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    let email_only = ItemShareAccountPolicy {
+        allowed_recipient_types: vec![AllowedRecipientType::Email],
+        ..policy.clone()
+    };
+    shares.set_account_policy(&email_only).await.unwrap();
+    let err = shares
+        .create(
+            &item,
+            &policy,
+            ItemShareParams {
+                recipients: Some(vec![ValidRecipient::Domain {
+                    domain: "example.org".into(),
+                }]),
+                ..ItemShareParams::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Domain"), "{err}");
+    let (intact, report) = fx.server.audit_verify();
+    assert!(intact, "{report}");
 }

@@ -45,7 +45,8 @@
 //! | `POST /v1/vaults/{v}/items/{i}/shares` | [`ShareCreateRequest`] → [`ItemShare`](crate::model::ItemShare); against the policy: `400` | `READ_ITEMS` and `SEND_ITEMS` |
 //! | `GET /v1/shares` | → `[`[`ItemShare`](crate::model::ItemShare)`]`, the caller's, newest first | any principal |
 //! | `DELETE /v1/shares/{s}` | → `204` (the ciphertext is deleted at once) | its creator, or the owner |
-//! | `POST /v1/shares/{s}/open` | [`ShareOpenRequest`] → [`ShareOpenResponse`]; unknown share or wrong token: `404`; expired, revoked or out of views: `410` | anyone holding the link (no session) |
+//! | `POST /v1/shares/{s}/challenge` | [`ShareChallengeRequest`] → `202` [`ShareChallengeResponse`], the same whether or not the address is a recipient (a code is mailed only to a recipient); not a restricted share: `400`; no SMTP configured: `503`; more than 5 challenges per share in 10 minutes (or 20 in a day): `429`; unknown share or wrong token: `404`; expired, revoked or out of views: `410` | anyone holding the link (no session) |
+//! | `POST /v1/shares/{s}/open` | [`ShareOpenRequest`] → [`ShareOpenResponse`]; unknown share or wrong token: `404`; expired, revoked or out of views: `410`; restricted to recipients and no `email`/`code`: `401`; wrong, expired or used-up code: `403` (the message says how many tries are left) | anyone holding the link (no session); for a restricted share, a recipient with a mailed code |
 //! | `GET /s/{s}` | the share page (HTML; decrypts in the browser) | anyone |
 //!
 //! # Trust
@@ -732,12 +733,60 @@ pub struct ShareCreateRequest {
     pub files: Option<Ciphertext>,
 }
 
-/// Proof of holding a share link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Proof of holding a share link and, for a share restricted to recipients, of being
+/// one: an address that is a recipient and the one-time code mailed to it (see
+/// [`ShareChallengeRequest`]). `Debug` shows neither the token, the address nor the code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShareOpenRequest {
     /// The link's access token, base64url (32 bytes).
     pub access: String,
+    /// The visitor's email address (restricted shares only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The code mailed to `email` (restricted shares only): six digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl std::fmt::Debug for ShareOpenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareOpenRequest")
+            .field("access", &"[redacted]")
+            .field("email", &self.email.as_ref().map(|_| "[redacted]"))
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Asks the server to mail a one-time code to `email`, to open a share restricted to
+/// recipients. The server answers [`ShareChallengeResponse`] whether or not the address
+/// is a recipient, and mails a code only when it is. `Debug` shows neither field.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShareChallengeRequest {
+    /// The link's access token, base64url (32 bytes).
+    pub access: String,
+    /// The visitor's email address.
+    pub email: String,
+}
+
+impl std::fmt::Debug for ShareChallengeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShareChallengeRequest { access: [redacted], email: [redacted] }")
+    }
+}
+
+/// The answer to every accepted [`ShareChallengeRequest`], recipient or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareChallengeResponse {
+    /// How long a mailed code works, in seconds.
+    pub expires_in: u64,
+    /// How many wrong tries void a code.
+    pub attempts: u32,
+    /// The number of digits of a code.
+    pub code_length: u32,
 }
 
 /// A share's ciphertext, served once per view.

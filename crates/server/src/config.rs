@@ -1,4 +1,5 @@
-//! Server configuration: where to listen, where the data lives, TLS, rate limits, sessions.
+//! Server configuration: where to listen, where the data lives, TLS, rate limits, sessions,
+//! and the SMTP server that mails share recipients their one-time codes.
 //!
 //! The command line fills a [`ServerConfig`] from flags, `SESAME_…` environment variables
 //! and an optional TOML file (the file's keys are the field names below).
@@ -52,6 +53,118 @@ pub struct ServerConfig {
     /// How long an uploaded file may wait for an item version to reference it before the
     /// collector deletes it, in seconds (default 1 hour).
     pub upload_grace_seconds: u64,
+    /// The SMTP server that mails share recipients their one-time codes:
+    /// `smtps://host[:465]` (implicit TLS), `smtp+starttls://host[:587]` (STARTTLS
+    /// required), or `smtp://host:port` (plain, loopback hosts only: a local relay).
+    /// Credentials may be in the URL (`smtps://user:password@host`, percent-encoded) or in
+    /// `smtp_username`/`smtp_password`. Without it, shares cannot be restricted to
+    /// recipients. `Debug` hides the URL's password.
+    pub smtp_url: Option<SmtpUrl>,
+    /// The sender of the code mails, e.g. `Sesame <sesame@example.com>` (required with
+    /// `smtp_url`).
+    pub smtp_from: Option<String>,
+    /// The SMTP user name, when not in `smtp_url`.
+    pub smtp_username: Option<String>,
+    /// The SMTP password, when not in `smtp_url`. `Debug` hides it.
+    pub smtp_password: Option<SecretText>,
+    /// The URL people reach this server at (e.g. `https://sesame.example.com`), named in
+    /// the code mails so a recipient knows which server asked; optional.
+    pub public_url: Option<String>,
+}
+
+/// A text that is a secret (a password): `Debug` shows `[redacted]`, the memory is wiped
+/// on drop.
+///
+/// ```
+/// let secret: sesame_server::config::SecretText = "hunter2".parse().unwrap();
+/// assert_eq!(format!("{secret:?}"), "[redacted]");
+/// assert_eq!(secret.expose(), "hunter2");
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub struct SecretText(zeroize::Zeroizing<String>);
+
+impl SecretText {
+    /// The secret itself; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for SecretText {
+    fn from(text: String) -> Self {
+        Self(zeroize::Zeroizing::new(text))
+    }
+}
+
+impl std::str::FromStr for SecretText {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(zeroize::Zeroizing::new(text.to_owned())))
+    }
+}
+
+/// An SMTP URL (see [`ServerConfig::smtp_url`]), kept as given; `Debug` and
+/// [`redacted`](Self::redacted) replace the password in it by `[redacted]`.
+///
+/// ```
+/// let url: sesame_server::config::SmtpUrl = "smtps://mailer:s3cret@mail.example.com".parse().unwrap();
+/// assert_eq!(url.redacted(), "smtps://mailer:[redacted]@mail.example.com");
+/// assert!(!format!("{url:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub struct SmtpUrl(zeroize::Zeroizing<String>);
+
+impl SmtpUrl {
+    /// The URL as given (with its password, if any); never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password (if any) replaced by `[redacted]`.
+    pub fn redacted(&self) -> String {
+        let text = self.0.as_str();
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return "[unparsable URL]".to_owned();
+        };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}{tail}"),
+                None => format!("{scheme}://{userinfo}@{host}{tail}"),
+            },
+            None => text.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmtpUrl({:?})", self.redacted())
+    }
+}
+
+impl From<String> for SmtpUrl {
+    fn from(text: String) -> Self {
+        Self(zeroize::Zeroizing::new(text))
+    }
+}
+
+impl std::str::FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(zeroize::Zeroizing::new(text.to_owned())))
+    }
 }
 
 impl Default for ServerConfig {
@@ -70,6 +183,11 @@ impl Default for ServerConfig {
             max_body_bytes: 4 * 1024 * 1024,
             max_file_bytes: 1 << 30,
             upload_grace_seconds: 3600,
+            smtp_url: None,
+            smtp_from: None,
+            smtp_username: None,
+            smtp_password: None,
+            public_url: None,
         }
     }
 }
@@ -93,7 +211,8 @@ impl ServerConfig {
     /// # Errors
     ///
     /// [`ServerError::Config`]: a non-loopback address without TLS and without `insecure`,
-    /// only one of `tls_cert`/`tls_key`, a zero budget, TTL or body limit.
+    /// only one of `tls_cert`/`tls_key`, a zero budget, TTL or body limit, SMTP settings
+    /// that cannot work (see [`smtp_url`](Self::smtp_url)).
     pub fn validate(&self) -> Result<(), ServerError> {
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ServerError::Config(
@@ -123,7 +242,24 @@ impl ServerConfig {
                 "max_body_bytes must be at least 1024".into(),
             ));
         }
+        if self.smtp_url.is_some() {
+            crate::mail::MailSettings::from_config(self).map(drop)?;
+        } else if self.smtp_from.is_some()
+            || self.smtp_username.is_some()
+            || self.smtp_password.is_some()
+        {
+            return Err(ServerError::Config(
+                "smtp_from, smtp_username and smtp_password need smtp_url (the SMTP server \
+                 to send through)"
+                    .into(),
+            ));
+        }
         self.database_path().map(|_| ())
+    }
+
+    /// Whether an SMTP server is configured, so shares may be restricted to recipients.
+    pub fn smtp(&self) -> bool {
+        self.smtp_url.is_some()
     }
 
     /// Whether TLS is configured.

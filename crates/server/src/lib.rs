@@ -40,6 +40,7 @@ mod auth;
 mod clock;
 pub mod config;
 pub mod error;
+mod mail;
 mod rate_limit;
 mod routes;
 pub mod store;
@@ -338,16 +339,33 @@ pub async fn spawn_with_clock(
     );
     // Loaded once: the limiter keeps its copy current, so requests never query them.
     limiter.load(store.rate_limits().await?);
+    let mailer = match mail::Mailer::from_config(&config) {
+        Ok(mailer) => mailer.map(Arc::new),
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
+    let code_key = match routes::CodeKey::derive(&account.session_secret) {
+        Ok(key) => key,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
     let app = Arc::new(routes::App {
         store: store.clone(),
         account: account.id,
         sessions: auth::SessionKey::new(account.session_secret),
+        mailer,
+        code_key,
         limiter,
         config,
         clock,
     });
     let sweeper = app.clone();
     tokio::spawn(async move { routes::sweep_orphans(&sweeper).await });
+    let smtp_on = app.mailer.is_some();
     let service = routes::router(app).into_make_service();
     let tls_on = tls.is_some();
     let handle = axum_server::Handle::new();
@@ -361,7 +379,7 @@ pub async fn spawn_with_clock(
             tokio::spawn(async move { server.serve(service).await })
         }
     };
-    tracing::info!(%addr, tls = tls_on, "listening");
+    tracing::info!(%addr, tls = tls_on, smtp = smtp_on, "listening");
     Ok(RunningServer {
         addr,
         tls: tls_on,

@@ -97,7 +97,9 @@ pub use files::Files;
 pub use items::{BatchResponse, ItemListFilters, Items};
 pub use secrets::{ResolveAllResponse, ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;
-pub use shares::{open_share_link, SharedFile, SharedItem, Shares};
+pub use shares::{
+    open_share_link, open_share_link_with_code, request_share_code, SharedFile, SharedItem, Shares,
+};
 pub use transport::RateLimitState;
 pub use vaults::Vaults;
 

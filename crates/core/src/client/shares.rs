@@ -15,7 +15,10 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::{Ciphertext, ShareCreateRequest, ShareOpenRequest, ShareOpenResponse};
+use crate::api::{
+    Ciphertext, ShareChallengeRequest, ShareChallengeResponse, ShareCreateRequest,
+    ShareOpenRequest, ShareOpenResponse,
+};
 use crate::crypto::{SharePart, ShareSecret};
 use crate::id::Id;
 use crate::model::{
@@ -104,7 +107,8 @@ impl Shares<'_> {
     ///
     /// [`Error::PermissionDenied`] for a service account; [`Error::InvalidInput`] for a
     /// policy that cannot work (e.g. a default expiry above the maximum, or
-    /// `Authenticated` links, which this server does not support).
+    /// `Authenticated` links on a server without SMTP, which could not mail recipients
+    /// their codes).
     pub async fn set_account_policy(
         &self,
         policy: &ItemShareAccountPolicy,
@@ -146,6 +150,11 @@ impl Shares<'_> {
     }
 
     /// Shares `item` (as given: a snapshot of it now) by link, and returns the link.
+    ///
+    /// With `recipients`, only they can open the link: besides holding it, a visitor must
+    /// prove an address that is a recipient (one named, or any at a domain named) with a
+    /// one-time code the server mails to it (see [`request_share_code`]). The server
+    /// needs an SMTP server for that, and the policy must allow `Authenticated` links.
     /// The item's files go along when the policy allows files; otherwise they are left
     /// out (a Document item, whose content is its file, is refused).
     ///
@@ -165,8 +174,9 @@ impl Shares<'_> {
     /// # Errors
     ///
     /// [`Error::InvalidInput`] when the options break the policy (also enforced by the
-    /// server) or name recipients (not supported: recipients have no way to prove their
-    /// address yet); [`Error::PermissionDenied`] without `SEND_ITEMS` on the vault;
+    /// server), e.g. recipients when it does not allow `Authenticated` links or their
+    /// kind, or when the server has no SMTP server to mail recipients their codes;
+    /// [`Error::PermissionDenied`] without `SEND_ITEMS` on the vault;
     /// [`Error::NotFound`] when the item is gone.
     pub async fn create(
         &self,
@@ -196,15 +206,7 @@ impl Shares<'_> {
                 ),
             ));
         }
-        let recipients = params.recipients.unwrap_or_default();
-        if !recipients.is_empty() {
-            return Err(Error::invalid_input(
-                "recipients",
-                "recipient-restricted shares are not supported by this server: recipients have \
-                 no way to prove their address yet, so the restriction would not be enforced; \
-                 share without recipients (anyone holding the link can open it)",
-            ));
-        }
+        let recipients = checked_recipients(&effective, params.recipients.unwrap_or_default())?;
         let share = Id::generate();
         let secret = ShareSecret::generate();
         let snapshot = Snapshot {
@@ -358,6 +360,58 @@ fn attachments(item: &Item) -> Vec<(&FileAttributes, Option<&str>, Option<&str>)
         .collect()
 }
 
+/// Recipients as given to [`Shares::create`], checked again (they may have been built by
+/// hand rather than by `validate_recipients`) against the policy that applies.
+fn checked_recipients(
+    policy: &ItemShareAccountPolicy,
+    recipients: Vec<ValidRecipient>,
+) -> Result<Vec<ValidRecipient>> {
+    if recipients.is_empty() {
+        return Ok(recipients);
+    }
+    let texts: Vec<&str> = recipients
+        .iter()
+        .map(|r| match r {
+            ValidRecipient::Email { email } => email.as_str(),
+            ValidRecipient::Domain { domain } => domain.as_str(),
+        })
+        .collect();
+    let valid = validate_recipients(policy, &texts)?;
+    for (index, recipient) in recipients.iter().enumerate() {
+        let same_kind = matches!(
+            (recipient, ValidRecipient::parse(texts[index].trim())),
+            (
+                ValidRecipient::Email { .. },
+                Ok(ValidRecipient::Email { .. })
+            ) | (
+                ValidRecipient::Domain { .. },
+                Ok(ValidRecipient::Domain { .. })
+            )
+        );
+        if !same_kind {
+            return Err(Error::invalid_input(
+                "recipients",
+                format!(
+                    "recipient {} ({:?}) is given as {} but is {}",
+                    index + 1,
+                    texts[index],
+                    if matches!(recipient, ValidRecipient::Email { .. }) {
+                        "an email address"
+                    } else {
+                        "a domain"
+                    },
+                    if matches!(recipient, ValidRecipient::Email { .. }) {
+                        "a domain (it has no @)"
+                    } else {
+                        "an email address (it has an @)"
+                    },
+                ),
+            ));
+        }
+    }
+    Ok(valid)
+}
+
 fn validate_recipients(
     policy: &ItemShareAccountPolicy,
     recipients: &[impl AsRef<str>],
@@ -372,7 +426,8 @@ fn validate_recipients(
     let mut valid: Vec<(usize, &str, ValidRecipient)> = Vec::with_capacity(recipients.len());
     for (index, text) in recipients.iter().enumerate() {
         let text = text.as_ref().trim();
-        let recipient = parse_recipient(text).map_err(|why| bad(index, text, why))?;
+        let recipient =
+            ValidRecipient::parse(text).map_err(|why| bad(index, text, why.to_string()))?;
         if !valid.iter().any(|(_, _, r)| *r == recipient) {
             valid.push((index, text, recipient));
         }
@@ -405,99 +460,6 @@ fn validate_recipients(
         }
     }
     Ok(valid.into_iter().map(|(_, _, r)| r).collect())
-}
-
-/// One recipient: an address if it has an `@`, a domain otherwise.
-fn parse_recipient(text: &str) -> std::result::Result<ValidRecipient, String> {
-    if text.is_empty() {
-        return Err("is empty: give an email address or a domain".into());
-    }
-    let lower = text.to_ascii_lowercase();
-    let Some((local, domain)) = lower.rsplit_once('@') else {
-        check_domain(&lower)?;
-        return Ok(ValidRecipient::Domain { domain: lower });
-    };
-    if local.is_empty() {
-        return Err(format!(
-            "has nothing before the @; for everyone at a domain give just the domain ({domain})"
-        ));
-    }
-    if local.len() > 64 {
-        return Err(format!(
-            "has {} characters before the @; at most 64 are allowed",
-            local.len()
-        ));
-    }
-    if let Some(c) = local
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(*c)))
-    {
-        return Err(format!(
-            "has {c:?} before the @, which an email address cannot hold there"
-        ));
-    }
-    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
-        return Err(
-            "has a dot at the start or end of the part before the @, or two in a row".into(),
-        );
-    }
-    if lower.len() > 254 {
-        return Err(format!(
-            "is {} characters long; an email address has at most 254",
-            lower.len()
-        ));
-    }
-    check_domain(domain).map_err(|why| format!("has a domain that {why}"))?;
-    Ok(ValidRecipient::Email { email: lower })
-}
-
-fn check_domain(domain: &str) -> std::result::Result<(), String> {
-    if let Some(c) = domain.chars().find(|c| !c.is_ascii()) {
-        return Err(format!(
-            "holds {c:?}: give an internationalized domain in its ASCII (xn--) form"
-        ));
-    }
-    if domain.len() > 253 {
-        return Err(format!(
-            "is {} characters long; at most 253 are allowed",
-            domain.len()
-        ));
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
-        return Err("has no dot: give a full domain such as example.com".into());
-    }
-    for label in &labels {
-        if label.is_empty() {
-            return Err("has an empty label (a dot at the start or end, or two in a row)".into());
-        }
-        if label.len() > 63 {
-            return Err(format!(
-                "has a label of {} characters; at most 63 are allowed",
-                label.len()
-            ));
-        }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-        {
-            return Err(format!(
-                "holds {c:?}; only letters, digits, '-' and '.' are allowed"
-            ));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!(
-                "has a label ({label}) that starts or ends with '-'"
-            ));
-        }
-    }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
-    {
-        return Err("ends in a number: give a domain name, not an IP address".into());
-    }
-    Ok(())
 }
 
 /// A shared item as its link shows it.
@@ -560,6 +522,48 @@ impl fmt::Debug for SharedFile {
     }
 }
 
+/// A parsed share link: where its server is, its id and its secret.
+struct Link {
+    transport: Transport,
+    share: Id,
+    secret: ShareSecret,
+}
+
+impl Link {
+    fn parse(link: &str, timeout: Duration) -> Result<Self> {
+        let bad = |why: &str| Error::invalid_input("share link", why.to_owned());
+        let (url, fragment) = link
+            .split_once('#')
+            .ok_or_else(|| bad("has no # part, which holds its secret; copy the whole link"))?;
+        let secret = ShareSecret::from_fragment(fragment)?;
+        let (base, id) = url
+            .rsplit_once("/s/")
+            .ok_or_else(|| bad("is not a share link: its path does not end in /s/<share id>"))?;
+        let share = parse_id("share link id", id)?;
+        Ok(Self {
+            transport: Transport::new(base, timeout, 0)?,
+            share,
+            secret,
+        })
+    }
+
+    fn access(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.secret.access_token(&self.share).as_ref())
+    }
+}
+
+/// The visitor's address as the server compares it: one email address, lowercased.
+fn visitor_email(email: &str) -> Result<String> {
+    match ValidRecipient::parse(email.trim()) {
+        Ok(ValidRecipient::Email { email }) => Ok(email),
+        Ok(ValidRecipient::Domain { .. }) => Err(Error::invalid_input(
+            "email",
+            "is a domain; give your own email address (the code is mailed to it)",
+        )),
+        Err(why) => Err(Error::invalid_input("email", format!("({email:?}) {why}"))),
+    }
+}
+
 /// Opens a share link as the share page does (no token needed: the link is the
 /// credential), counting one view.
 ///
@@ -575,20 +579,93 @@ impl fmt::Debug for SharedFile {
 /// [`Error::InvalidInput`] for a link without its `#` part or not of a share;
 /// [`Error::NotFound`] for an unknown share, a wrong secret, or one that expired, was
 /// revoked or used all its views (the message says which); [`Error::Integrity`] when the
-/// ciphertext was altered.
+/// ciphertext was altered; [`Error::Unauthenticated`] for a share restricted to
+/// recipients, which opens with [`request_share_code`] and [`open_share_link_with_code`].
 pub async fn open_share_link(link: &str, timeout: Duration) -> Result<SharedItem> {
-    let bad = |why: &str| Error::invalid_input("share link", why.to_owned());
-    let (url, fragment) = link
-        .split_once('#')
-        .ok_or_else(|| bad("has no # part, which holds its secret; copy the whole link"))?;
-    let secret = ShareSecret::from_fragment(fragment)?;
-    let (base, id) = url
-        .rsplit_once("/s/")
-        .ok_or_else(|| bad("is not a share link: its path does not end in /s/<share id>"))?;
-    let share = parse_id("share link id", id)?;
-    let transport = Transport::new(base, timeout, 0)?;
+    let link = Link::parse(link, timeout)?;
+    open(&link, None).await
+}
+
+/// For a share restricted to recipients: asks the server to mail a one-time code to
+/// `email`, which [`open_share_link_with_code`] then takes. The server answers the same
+/// whether or not `email` is a recipient (so nobody learns who the recipients are), and
+/// mails a code only to a recipient: an address named by the share, or any address at a
+/// domain it names. A code works once, for 10 minutes, and 5 wrong tries void it; asking
+/// again voids the previous code. Returns how long the code works.
+///
+/// ```no_run
+/// # async fn run(link: &str, read_code_from_mail: impl Fn() -> String) -> sesame_core::Result<()> {
+/// use sesame_core::client::{open_share_link_with_code, request_share_code};
+/// let timeout = std::time::Duration::from_secs(30);
+/// request_share_code(link, "ann@example.com", timeout).await?;
+/// let code = read_code_from_mail();
+/// let shared = open_share_link_with_code(link, "ann@example.com", &code, timeout).await?;
+/// # drop(shared); Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] for a malformed link or address, or a share that is not
+/// restricted (open it with [`open_share_link`]); [`Error::RateLimited`] after too many
+/// requests for this share (5 in 10 minutes); [`Error::NotFound`] as [`open_share_link`];
+/// [`Error::Server`] when the server cannot send mail.
+pub async fn request_share_code(link: &str, email: &str, timeout: Duration) -> Result<Duration> {
+    let link = Link::parse(link, timeout)?;
+    let request = ShareChallengeRequest {
+        access: link.access(),
+        email: visitor_email(email)?,
+    };
+    let path = format!("/v1/shares/{}/challenge", link.share);
+    let call = Call {
+        method: Method::POST,
+        path: &path,
+        body: Some(to_json(&request)?),
+        session: None,
+        // Each request may send a mail and voids the previous code: never sent twice.
+        retry: Retry::Once,
+        not_found: "share",
+    };
+    let response: ShareChallengeResponse = link.transport.send(&call).await?.json()?;
+    Ok(Duration::from_secs(response.expires_in))
+}
+
+/// Opens a share restricted to recipients with the code [`request_share_code`] had
+/// mailed to `email`, counting one view. A code opens once.
+///
+/// # Errors
+///
+/// [`Error::PermissionDenied`] for a wrong code (the message says how many tries are
+/// left), an expired or used code, or an address that was sent none; otherwise as
+/// [`open_share_link`].
+pub async fn open_share_link_with_code(
+    link: &str,
+    email: &str,
+    code: &str,
+    timeout: Duration,
+) -> Result<SharedItem> {
+    let link = Link::parse(link, timeout)?;
+    let email = visitor_email(email)?;
+    let code = zeroize::Zeroizing::new(
+        code.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>(),
+    );
+    open(&link, Some((email, code))).await
+}
+
+async fn open(
+    link: &Link,
+    proof: Option<(String, zeroize::Zeroizing<String>)>,
+) -> Result<SharedItem> {
+    let (share, secret, transport) = (&link.share, &link.secret, &link.transport);
+    let (email, code) = match proof {
+        Some((email, code)) => (Some(email), Some(code)),
+        None => (None, None),
+    };
     let request = ShareOpenRequest {
-        access: URL_SAFE_NO_PAD.encode(secret.access_token(&share).as_ref()),
+        access: link.access(),
+        email,
+        code: code.as_ref().map(|c| c.to_string()),
     };
     let path = format!("/v1/shares/{share}/open");
     let call = Call {
@@ -601,13 +678,13 @@ pub async fn open_share_link(link: &str, timeout: Duration) -> Result<SharedItem
         not_found: "share",
     };
     let response: ShareOpenResponse = transport.send(&call).await?.json()?;
-    let plain = secret.open(&share, SharePart::Item, &response.item.0)?;
+    let plain = secret.open(share, SharePart::Item, &response.item.0)?;
     let snapshot: Snapshot = serde_json::from_slice(&plain)
         .map_err(|e| Error::integrity(format!("the shared item is not a snapshot: {e}")))?;
     let files = match &response.files {
         None => Vec::new(),
         Some(sealed) => {
-            let plain = secret.open(&share, SharePart::Files, &sealed.0)?;
+            let plain = secret.open(share, SharePart::Files, &sealed.0)?;
             let files: FilesSnapshot = serde_json::from_slice(&plain)
                 .map_err(|e| Error::integrity(format!("the shared files are malformed: {e}")))?;
             files

@@ -19,8 +19,8 @@ pub use item::{
     OtpFieldDetails, SshKeyAttributes, Website,
 };
 pub use share::{
-    AllowedRecipientType, AllowedType, ItemShare, ItemShareAccountPolicy, ItemShareDuration,
-    ItemShareFiles, ItemShareParams, ValidRecipient,
+    AllowedRecipientType, AllowedType, InvalidRecipient, ItemShare, ItemShareAccountPolicy,
+    ItemShareDuration, ItemShareFiles, ItemShareParams, ValidRecipient,
 };
 pub use vault::{
     Vault, VaultAccess, VaultAccessorType, VaultCreateParams, VaultGetParams, VaultListParams,

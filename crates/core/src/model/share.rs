@@ -186,6 +186,64 @@ pub enum ValidRecipient {
     },
 }
 
+impl ValidRecipient {
+    /// Parses one recipient: an email address if `text` has an `@`, a domain otherwise.
+    /// Both are lowercased. The client's
+    /// [`validate_recipients`](crate::client::Shares::validate_recipients) and the server
+    /// (on share creation and when a visitor proves an address) use this one parser.
+    ///
+    /// ```
+    /// use sesame_core::model::ValidRecipient;
+    /// assert_eq!(
+    ///     ValidRecipient::parse("Bob@Example.com").unwrap(),
+    ///     ValidRecipient::Email { email: "bob@example.com".into() }
+    /// );
+    /// assert!(matches!(ValidRecipient::parse("example.org"), Ok(ValidRecipient::Domain { .. })));
+    /// let err = ValidRecipient::parse("bob@localhost").unwrap_err();
+    /// assert!(err.to_string().contains("no dot"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidRecipient`], whose message says what is wrong (it reads after the
+    /// recipient, e.g. "has no dot: …").
+    pub fn parse(text: &str) -> Result<Self, InvalidRecipient> {
+        parse_recipient(text).map_err(InvalidRecipient)
+    }
+
+    /// Whether `email` (an address as [`parse`](Self::parse) returns it: lowercased) is
+    /// this recipient: the same address, or any address whose domain is exactly this
+    /// domain (not a subdomain of it).
+    ///
+    /// ```
+    /// use sesame_core::model::ValidRecipient;
+    /// let domain = ValidRecipient::parse("example.com").unwrap();
+    /// assert!(domain.admits("ann@example.com"));
+    /// assert!(!domain.admits("ann@mail.example.com"));
+    /// assert!(!domain.admits("ann@example.com.evil.org"));
+    /// ```
+    pub fn admits(&self, email: &str) -> bool {
+        match self {
+            Self::Email { email: own } => own == email,
+            Self::Domain { domain } => email
+                .rsplit_once('@')
+                .is_some_and(|(local, at)| !local.is_empty() && at == domain),
+        }
+    }
+}
+
+/// Why a text is not a recipient; the message reads after the recipient ("has no dot: …").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRecipient(String);
+
+impl std::fmt::Display for InvalidRecipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidRecipient {}
+
 /// The options of a new share, as in the 1Password SDK.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -229,6 +287,99 @@ pub struct ItemShare {
     /// When its creator (or the owner) revoked it.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// One recipient: an address if it has an `@`, a domain otherwise.
+fn parse_recipient(text: &str) -> std::result::Result<ValidRecipient, String> {
+    if text.is_empty() {
+        return Err("is empty: give an email address or a domain".into());
+    }
+    let lower = text.to_ascii_lowercase();
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        check_domain(&lower)?;
+        return Ok(ValidRecipient::Domain { domain: lower });
+    };
+    if local.is_empty() {
+        return Err(format!(
+            "has nothing before the @; for everyone at a domain give just the domain ({domain})"
+        ));
+    }
+    if local.len() > 64 {
+        return Err(format!(
+            "has {} characters before the @; at most 64 are allowed",
+            local.len()
+        ));
+    }
+    if let Some(c) = local
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(*c)))
+    {
+        return Err(format!(
+            "has {c:?} before the @, which an email address cannot hold there"
+        ));
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err(
+            "has a dot at the start or end of the part before the @, or two in a row".into(),
+        );
+    }
+    if lower.len() > 254 {
+        return Err(format!(
+            "is {} characters long; an email address has at most 254",
+            lower.len()
+        ));
+    }
+    check_domain(domain).map_err(|why| format!("has a domain that {why}"))?;
+    Ok(ValidRecipient::Email { email: lower })
+}
+
+fn check_domain(domain: &str) -> std::result::Result<(), String> {
+    if let Some(c) = domain.chars().find(|c| !c.is_ascii()) {
+        return Err(format!(
+            "holds {c:?}: give an internationalized domain in its ASCII (xn--) form"
+        ));
+    }
+    if domain.len() > 253 {
+        return Err(format!(
+            "is {} characters long; at most 253 are allowed",
+            domain.len()
+        ));
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return Err("has no dot: give a full domain such as example.com".into());
+    }
+    for label in &labels {
+        if label.is_empty() {
+            return Err("has an empty label (a dot at the start or end, or two in a row)".into());
+        }
+        if label.len() > 63 {
+            return Err(format!(
+                "has a label of {} characters; at most 63 are allowed",
+                label.len()
+            ));
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(format!(
+                "holds {c:?}; only letters, digits, '-' and '.' are allowed"
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "has a label ({label}) that starts or ends with '-'"
+            ));
+        }
+    }
+    if labels
+        .last()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err("ends in a number: give a domain name, not an IP address".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

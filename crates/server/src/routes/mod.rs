@@ -31,6 +31,8 @@ mod shares;
 mod sync;
 mod vaults;
 
+pub(crate) use shares::CodeKey;
+
 /// Shared state of every request.
 pub(crate) struct App<S> {
     pub(crate) store: S,
@@ -39,6 +41,10 @@ pub(crate) struct App<S> {
     pub(crate) config: ServerConfig,
     pub(crate) limiter: RateLimiter,
     pub(crate) clock: crate::Clock,
+    /// Sends share recipients their codes; `None` without `smtp_url`.
+    pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
+    /// The key of the MACs of share codes and addresses.
+    pub(crate) code_key: shares::CodeKey,
 }
 
 pub(crate) type AppState<S> = Arc<App<S>>;
@@ -563,6 +569,11 @@ fn public_routes<S: Store>() -> Routes<S> {
     .add("GET", "/v1/openapi.json", health::openapi)
     .add("GET", "/healthz", health::healthz)
     .add("GET", "/readyz", health::readyz::<S>)
+    .add(
+        "POST",
+        "/v1/shares/{share}/challenge",
+        shares::challenge::<S>,
+    )
     .add("POST", "/v1/shares/{share}/open", shares::open::<S>)
     .add("GET", "/s/{share}", shares::page)
     .add("GET", "/s/assets/share.js", shares::script)

@@ -160,6 +160,8 @@ pub enum ShareOpening {
     NotFound,
     /// It exists but can no longer be opened.
     Gone(ShareGone),
+    /// It is restricted to recipients and the proof was missing or refused (recorded).
+    Refused(CodeRefusal),
     /// One view was counted; here is the ciphertext.
     Opened {
         /// The share as it is after this view.
@@ -169,6 +171,94 @@ pub enum ShareOpening {
         /// The sealed files.
         files: Option<Vec<u8>>,
     },
+}
+
+/// A recipient's request for a one-time code, to record (see `0006_share_challenges.sql`).
+/// `Debug` shows no address or MAC.
+#[derive(Clone)]
+pub struct ShareChallenge {
+    /// The share.
+    pub share: Id,
+    /// SHA-256 of the access token presented.
+    pub access_hash: [u8; 32],
+    /// The visitor's address, lowercased: matched against the share's recipients, never
+    /// stored.
+    pub email: String,
+    /// The keyed MAC of the address (what is stored).
+    pub email_mac: [u8; 32],
+    /// The keyed MAC of the code to mail, stored when the address is a recipient.
+    pub code_mac: [u8; 32],
+    /// Random bytes, stored instead of `code_mac` when the address is not a recipient.
+    pub decoy_mac: [u8; 32],
+    /// Now, on the server's clock.
+    pub now: OffsetDateTime,
+    /// When the code stops working.
+    pub expires_at: OffsetDateTime,
+    /// Wrong tries before the code is void.
+    pub attempts: u32,
+    /// At most `.1` requests per share in any `.0` seconds.
+    pub limits: Vec<(i64, u32)>,
+}
+
+impl std::fmt::Debug for ShareChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareChallenge")
+            .field("share", &self.share)
+            .field("now", &self.now)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What became of a [`ShareChallenge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChallengeOutcome {
+    /// No share with this id and access hash.
+    NotFound,
+    /// It exists but can no longer be opened.
+    Gone(ShareGone),
+    /// The share is not restricted to recipients (nothing recorded).
+    NotRestricted,
+    /// Too many requests for this share; retry after this many seconds.
+    RateLimited(u64),
+    /// Recorded; `recipient` says whether the code is to be mailed.
+    Recorded {
+        /// Whether the address is a recipient.
+        recipient: bool,
+    },
+}
+
+/// A visitor's proof of being a recipient, presented when opening a share. `Debug`
+/// shows none of it.
+#[derive(Clone)]
+pub struct CodeProof {
+    /// The visitor's address, lowercased.
+    pub email: String,
+    /// The keyed MAC of the address.
+    pub email_mac: [u8; 32],
+    /// The keyed MAC of the code presented.
+    pub code_mac: [u8; 32],
+}
+
+impl std::fmt::Debug for CodeProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeProof([redacted])")
+    }
+}
+
+/// Why a code did not open a share restricted to recipients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    /// The share needs a code and none was presented.
+    Missing,
+    /// No code was requested for this address (or it is too old to be kept).
+    NoneSent,
+    /// The code was used, voided by wrong tries or replaced by a newer one.
+    Used,
+    /// The code expired.
+    Expired,
+    /// The code is wrong; this many tries are left (0: it is now void).
+    Wrong(u32),
 }
 
 /// The persistent state of a Sesame server.
@@ -429,16 +519,30 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Counts one view of the share `id` if `access_hash` matches and it can still be
-    /// opened at `now`, in one transaction with `event` (whose outcome the store sets);
-    /// drops the ciphertext when that was its last view or it is gone.
+    /// Counts one view of the share `id` if `access_hash` matches, it can still be
+    /// opened at `now` and, when it is restricted to recipients, `proof` holds a live
+    /// code of an address it admits (which the view uses up; a wrong code costs a try),
+    /// in one transaction with `event` (whose outcome the store sets); drops the
+    /// ciphertext when that was its last view or it is gone.
     fn open_share(
         &self,
         id: &Id,
         access_hash: &[u8; 32],
+        proof: Option<&CodeProof>,
         now: OffsetDateTime,
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<ShareOpening>> + Send;
+
+    /// Records a request for a one-time code if the access hash matches, the share can
+    /// still be opened, is restricted to recipients and is under its request limits, in
+    /// one transaction with `event` (whose outcome the store sets: `ok` for a recipient,
+    /// `permission_denied` for another address). A newer code voids the address's older
+    /// ones.
+    fn challenge_share(
+        &self,
+        challenge: &ShareChallenge,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<ChallengeOutcome>> + Send;
 
     /// Appends an event on its own (reads and failures).
     fn append_event(&self, event: &EventRecord) -> impl Future<Output = StoreResult<()>> + Send;

@@ -17,6 +17,8 @@ use sesame_core::token::ServiceAccountToken;
 use sesame_server::{RunningServer, ServerConfig};
 use tempfile::TempDir;
 
+pub mod smtp_sink;
+
 pub struct TestServer {
     pub dir: TempDir,
     pub server: Option<RunningServer>,
