@@ -5,15 +5,20 @@
 //! visit; screenshots are saved under `target/test-artifacts/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../../server/tests/common/smtp_sink.rs"]
+mod smtp_sink;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sesame_core::model::{ItemShareAccountPolicy, ItemShareParams};
+use sesame_core::model::{
+    AllowedRecipientType, AllowedType, ItemShareAccountPolicy, ItemShareParams, ValidRecipient,
+};
 use sesame_core::totp::Totp;
-use support::{Fixture, TOTP_SECRET};
+use smtp_sink::SmtpSink;
+use support::{Fixture, Server, TOTP_SECRET};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -189,4 +194,75 @@ async fn the_share_page_decrypts_in_chromium_and_a_one_time_link_works_once() {
             png.display()
         );
     }
+}
+
+/// A server that mails codes to `sink`, a policy that allows recipients, and a one-time
+/// link restricted to bob@example.com.
+async fn restricted_link(sink: &SmtpSink) -> (Fixture, String) {
+    let url = sink.url();
+    let fx = Fixture::with_server(Server::start_with_env(&[
+        ("SESAME_SMTP_URL", url.as_str()),
+        ("SESAME_SMTP_FROM", "Sesame <sesame@example.net>"),
+    ]))
+    .await;
+    let item = fx
+        .owner
+        .items()
+        .get(&fx.vault_id, &fx.postgres_id)
+        .await
+        .unwrap();
+    let shares = fx.owner.items().shares();
+    let policy = ItemShareAccountPolicy {
+        allowed_types: vec![AllowedType::Authenticated],
+        allowed_recipient_types: vec![AllowedRecipientType::Email],
+        ..ItemShareAccountPolicy::default()
+    };
+    shares.set_account_policy(&policy).await.unwrap();
+    let link = shares
+        .create(
+            &item,
+            &policy,
+            ItemShareParams {
+                recipients: Some(vec![ValidRecipient::Email {
+                    email: "bob@example.com".into(),
+                }]),
+                one_time_only: true,
+                ..ItemShareParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    (fx, link)
+}
+
+#[tokio::test]
+async fn a_restricted_link_asks_for_an_email_address_first() {
+    let sink = SmtpSink::start().await;
+    let (fx, link) = restricted_link(&sink).await;
+    let shot = artifacts().join("share-page-verify.png");
+    let _ = std::fs::remove_file(&shot);
+    let (dom, link) = tokio::task::spawn_blocking(move || {
+        let dom = chromium(&link, "--dump-dom");
+        chromium(&link, &format!("--screenshot={}", shot.display()));
+        (dom, link)
+    })
+    .await
+    .unwrap();
+    assert_eq!(state(&dom), "verify", "{dom}");
+    for shown in [
+        r#"id="verify-email""#,
+        r#"type="email""#,
+        r#"autocomplete="email""#,
+        r#"for="verify-email""#,
+        "Send code",
+        "shared with named people",
+    ] {
+        assert!(dom.contains(shown), "{shown:?} not shown:\n{dom}");
+    }
+    assert!(!dom.contains("pg-user"), "no data before the code");
+    // Asking for the address consumed nothing and mailed nothing.
+    let listed = fx.owner.items().shares().list().await.unwrap();
+    assert_eq!(listed[0].views, 0);
+    assert!(sink.mails().is_empty());
+    drop(link);
 }

@@ -5,6 +5,8 @@
 // the secret; it can enforce expiry and view limits but cannot read the item.
 // No dependencies, no build step; the page's CSP allows only this script and share.css.
 // Values are never logged, and concealed values enter the DOM only while revealed.
+// A share restricted to recipients first asks for the visitor's email address, has the
+// server mail a one-time code to it, and opens with the address and the code.
 "use strict";
 
 (() => {
@@ -95,6 +97,7 @@
     status.dataset.state = state;
     status.replaceChildren(...[heading && h("h1", {}, heading), message && h("p", {}, message)].filter(Boolean));
     if (state !== "ready") $("item").replaceChildren(); // no data next to an error, ever
+    if (state !== "verify") { $("verify").hidden = true; $("verify").replaceChildren(); }
   }
 
   let announceTimer;
@@ -292,50 +295,177 @@
     const { access, key } = await shareKeys(secret, id);
     secret.fill(0);
 
-    let res, body;
-    try {
-      res = await fetch(`/v1/shares/${id}/open`, {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ access: b64urlEncode(access) }),
-        cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
-      });
-      body = await res.json().catch(() => null);
-    } catch {
-      return setState("error", "Could not reach the server", "Check your connection, then reload this page.");
+    // POSTs JSON to the share's public API; { res, body } or null when the server is unreachable.
+    async function post(what, payload) {
+      try {
+        const res = await fetch(`/v1/shares/${id}/${what}`, {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ access: b64urlEncode(access), ...payload }),
+          cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
+        });
+        return { res, body: await res.json().catch(() => null) };
+      } catch {
+        return null;
+      }
     }
-    if (res.status === 404) {
-      return setState("not-found", "Share not found", "This share link does not exist, or the part after # is wrong.");
+
+    // The answers that end the visit whatever was asked; true when one was shown.
+    function final(reply) {
+      if (!reply) {
+        setState("error", "Could not reach the server", "Check your connection, then reload this page.");
+        return true;
+      }
+      const { res, body } = reply;
+      if (res.status === 404) {
+        setState("not-found", "Share not found", "This share link does not exist, or the part after # is wrong.");
+        return true;
+      }
+      if (res.status === 410) {
+        setState("gone", "This share is no longer available", str(body && body.message) ||
+          "It expired, was revoked, or was viewed the most times it allows. Ask the sender for a new link.");
+        return true;
+      }
+      if (res.status === 503) {
+        setState("error", "This share cannot be opened here", str(body && body.message) ||
+          "The server cannot send the code this share needs. Ask the sender for another link.");
+        return true;
+      }
+      return false;
     }
-    if (res.status === 410) {
-      return setState("gone", "This share is no longer available", str(body && body.message) ||
-        "It expired, was revoked, or was viewed the most times it allows. Ask the sender for a new link.");
+
+    async function show(body) {
+      let itemBytes, filesBytes = null;
+      try {
+        itemBytes = await openBox(key, body.item, `sesame/v1/share/item/${id}`);
+        if (body.files != null) filesBytes = await openBox(key, body.files, `sesame/v1/share/files/${id}`);
+      } catch {
+        return setState("tampered", "This share could not be decrypted",
+          "This share could not be decrypted: the link or the stored data was tampered with. No data is shown.");
+      }
+      // Authentic plaintext that does not parse means a client this page does not understand.
+      let item, files;
+      try {
+        const dec = new TextDecoder("utf-8", { fatal: true });
+        item = JSON.parse(dec.decode(itemBytes));
+        files = filesBytes ? list(JSON.parse(dec.decode(filesBytes)).files) : [];
+        if (!item || item.v !== 1) throw new Error("version");
+      } catch {
+        return setState("error", "This share cannot be shown", "It was made by a newer or unknown version of Sesame.");
+      }
+      render(item, files, body);
+      setState("ready", null, "Decrypted in your browser; the server cannot read this item.");
     }
+
+    // A share restricted to recipients: ask for the visitor's address, have a code
+    // mailed to it, then open with both. The server answers the same for any address,
+    // so this page cannot tell (and does not say) whether the address is a recipient.
+    function verify() {
+      setState("verify", "This item was shared with named people",
+        "To open it, confirm your email address: if the sender shared it with you, we mail you a one-time code.");
+      const form = $("verify");
+      form.hidden = false;
+      let email = "", busy = false;
+      const error = h("p", { id: "verify-error", class: "error", role: "alert" });
+      const fail = (message, input) => {
+        error.textContent = message;
+        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+      };
+      const working = (button, on) => { busy = on; button.disabled = on; };
+
+      async function sendCode(button, input) {
+        working(button, true);
+        const reply = await post("challenge", { email });
+        working(button, false);
+        if (final(reply)) return false;
+        const { res, body } = reply;
+        if (res.status === 202) return true;
+        if (res.status === 429) {
+          const wait = Number(res.headers.get("Retry-After")) || 600;
+          fail(`Too many codes were asked for this share. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? "s" : ""}.`, input);
+        } else {
+          fail(str(body && body.message) || `The code could not be sent (HTTP ${res.status}).`, input);
+        }
+        return false;
+      }
+
+      function emailStep(message) {
+        const input = h("input", { id: "verify-email", type: "email", name: "email", autocomplete: "email",
+          inputmode: "email", required: true, spellcheck: "false", value: email || null });
+        const button = h("button", { type: "submit" }, "Send code");
+        error.textContent = message || "";
+        form.replaceChildren(
+          h("label", { for: "verify-email" }, "Your email address"),
+          h("div", { class: "row" }, input, button),
+          error);
+        form.onsubmit = async (e) => {
+          e.preventDefault();
+          if (busy) return;
+          input.removeAttribute("aria-invalid");
+          const value = input.value.trim();
+          if (!value || !input.checkValidity() || !value.includes("@")) {
+            return fail("Enter your email address, such as name@example.com.", input);
+          }
+          email = value;
+          if (await sendCode(button, input)) codeStep();
+        };
+        input.focus();
+      }
+
+      function codeStep(message) {
+        const input = h("input", { id: "verify-code", class: "code", name: "code", type: "text", inputmode: "numeric",
+          autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true, spellcheck: "false" });
+        const button = h("button", { type: "submit" }, "Open");
+        const resend = h("button", { type: "button", "data-action": "resend" }, "Send a new code");
+        const other = h("button", { type: "button", "data-action": "change-email" }, "Use another address");
+        error.textContent = message || "";
+        form.replaceChildren(
+          h("p", { class: "hint", id: "verify-hint" },
+            `If ${email} may open this share, a code is on its way to it. It works once, for 10 minutes.`),
+          h("label", { for: "verify-code" }, "Code from the mail"),
+          h("div", { class: "row" }, input, button),
+          h("div", { class: "links" }, resend, other),
+          error);
+        input.setAttribute("aria-describedby", "verify-hint verify-error");
+        resend.addEventListener("click", async () => {
+          if (busy) return;
+          if (await sendCode(resend, input)) codeStep("A new code was sent; the previous one no longer works.");
+        });
+        other.addEventListener("click", () => { if (!busy) emailStep(); });
+        form.onsubmit = async (e) => {
+          e.preventDefault();
+          if (busy) return;
+          input.removeAttribute("aria-invalid");
+          const code = input.value.replace(/\s+/g, "");
+          if (!/^[0-9]{6}$/.test(code)) return fail("The code is the 6 digits from the mail.", input);
+          working(button, true);
+          const reply = await post("open", { email, code });
+          working(button, false);
+          if (final(reply)) return;
+          const { res, body } = reply;
+          if (res.ok && body && typeof body.item === "string") return show(body);
+          if (res.status === 403) {
+            input.value = "";
+            return fail(str(body && body.message) || "This code does not work; ask for a new one.", input);
+          }
+          fail(`The share could not be opened (HTTP ${res.status}). Try again.`, input);
+        };
+        input.focus();
+      }
+
+      emailStep();
+    }
+
+    const reply = await post("open", {});
+    if (final(reply)) return;
+    const { res, body } = reply;
+    if (res.status === 401) return verify();
     if (res.status === 429) {
       return setState("error", "Too many attempts (HTTP 429)", "The server is limiting requests. Wait a minute, then reload this page.");
     }
     if (!res.ok || !body || typeof body.item !== "string") {
       return setState("error", `The server could not open this share (HTTP ${res.status})`, "Try again later, or ask the sender for a new link.");
     }
-
-    let itemBytes, filesBytes = null;
-    try {
-      itemBytes = await openBox(key, body.item, `sesame/v1/share/item/${id}`);
-      if (body.files != null) filesBytes = await openBox(key, body.files, `sesame/v1/share/files/${id}`);
-    } catch {
-      return setState("tampered", "This share could not be decrypted",
-        "This share could not be decrypted: the link or the stored data was tampered with. No data is shown.");
-    }
-    // Authentic plaintext that does not parse means a client this page does not understand.
-    let item, files;
-    try {
-      const dec = new TextDecoder("utf-8", { fatal: true });
-      item = JSON.parse(dec.decode(itemBytes));
-      files = filesBytes ? list(JSON.parse(dec.decode(filesBytes)).files) : [];
-      if (!item || item.v !== 1) throw new Error("version");
-    } catch {
-      return setState("error", "This share cannot be shown", "It was made by a newer or unknown version of Sesame.");
-    }
-    render(item, files, body);
-    setState("ready", null, "Decrypted in your browser; the server cannot read this item.");
+    await show(body);
   }
 
   if (typeof module === "object" && module.exports) {
