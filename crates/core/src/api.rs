@@ -6,8 +6,9 @@
 //!
 //! # Endpoints
 //!
-//! Every endpoint but `POST /v1/auth`, `/healthz`, `/readyz` and `/v1/openapi.json` needs
-//! `Authorization: Bearer <session>`. Ids in paths are [`Id`]s. "vault access" below means
+//! Every endpoint but `POST /v1/auth`, `/healthz`, `/readyz`, `/v1/openapi.json`, the
+//! public side of share links (`POST /v1/shares/{s}/challenge`, `POST /v1/shares/{s}/open`)
+//! and the share page (`/s/…`) needs `Authorization: Bearer <session>`. Ids in paths are [`Id`]s. "vault access" below means
 //! the caller holds a grant on the vault with any permission; without one, every vault
 //! endpoint answers `404 not_found` exactly as for a vault that does not exist.
 //!
@@ -41,8 +42,8 @@
 //! | `POST /v1/sync` | [`SyncRequest`] → [`SyncResponse`] | any principal |
 //! | `GET /v1/events?after=N&limit=M` | → [`EventsPage`] | owner |
 //! | `GET /v1/share-policy` | → [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) | any principal |
-//! | `PUT /v1/share-policy` | [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) → the same | owner |
-//! | `POST /v1/vaults/{v}/items/{i}/shares` | [`ShareCreateRequest`] → [`ItemShare`](crate::model::ItemShare); against the policy: `400` | `READ_ITEMS` and `SEND_ITEMS` |
+//! | `PUT /v1/share-policy` | [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) → the same; `Authenticated` on a server without SMTP: `400` | owner |
+//! | `POST /v1/vaults/{v}/items/{i}/shares` | [`ShareCreateRequest`] → [`ItemShare`](crate::model::ItemShare); against the policy, or recipients on a server without SMTP: `400` | `READ_ITEMS` and `SEND_ITEMS` |
 //! | `GET /v1/shares` | → `[`[`ItemShare`](crate::model::ItemShare)`]`, the caller's, newest first | any principal |
 //! | `DELETE /v1/shares/{s}` | → `204` (the ciphertext is deleted at once) | its creator, or the owner |
 //! | `POST /v1/shares/{s}/challenge` | [`ShareChallengeRequest`] → `202` [`ShareChallengeResponse`], the same whether or not the address is a recipient (a code is mailed only to a recipient); not a restricted share: `400`; no SMTP configured: `503`; more than 5 challenges per share in 10 minutes (or 20 in a day): `429`; unknown share or wrong token: `404`; expired, revoked or out of views: `410` | anyone holding the link (no session) |

@@ -7,7 +7,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`config`] | [`ServerConfig`]: listen address, data directory, TLS, limits |
+//! | [`config`] | [`ServerConfig`]: listen address, data directory, TLS, limits, the SMTP server that mails share recipients their codes |
 //! | [`store`] | the [`store::Store`] trait and its SQLite backend |
 //! | [`audit`] | the audit hash chain and [`audit::verify`] |
 //! | [`error`] | [`ApiError`] (request failures) and [`ServerError`] |

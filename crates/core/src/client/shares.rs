@@ -4,7 +4,10 @@
 //! A share is a snapshot of the item sealed with a random secret that only the link holds,
 //! in its fragment (see [`crate::crypto`], "Share links"). The server stores ciphertext,
 //! expiry and view counts, enforces the account policy, and serves a page that decrypts
-//! the snapshot in the browser; [`open_share_link`] does the same in Rust.
+//! the snapshot in the browser; [`open_share_link`] does the same in Rust. A share
+//! restricted to recipients opens only for a visitor who proves a recipient's address
+//! with a one-time code the server mails to it ([`request_share_code`], then
+//! [`open_share_link_with_code`]).
 
 use std::fmt;
 use std::time::Duration;

@@ -86,6 +86,33 @@
 //! The share page decrypts this with WebCrypto; the server stores ciphertext, the access
 //! hash, expiry, view counts and recipient rules, and cannot decrypt.
 //!
+//! ## Recipients
+//!
+//! A share may be restricted to recipients (email addresses, or domains). Recipients add
+//! an access check, not a layer of encryption: the link's secret still decrypts the
+//! snapshot, and the server, which already cannot decrypt, enforces who may fetch it. To
+//! fetch a restricted share, a visitor presents the access token and proves an address
+//! the share admits (equal to a listed address, or whose domain equals a listed domain)
+//! with a one-time code the server mails to it:
+//!
+//! ```text
+//! code      = 6 decimal digits, uniform, from the OS CSPRNG
+//! code_key  = HMAC-SHA256(account session secret, "sesame/v1/share-code-key")
+//! email_mac = HMAC-SHA256(code_key, lp("email") || lp(share_id) || lp(email))
+//! code_mac  = HMAC-SHA256(code_key, lp("code") || lp(share_id) || lp(email) || lp(code))
+//! lp(x)     = len(x) as u64 big-endian || x
+//! ```
+//!
+//! The server stores `email_mac`, `code_mac` (random bytes for an address that is not a
+//! recipient, so it behaves like one and no code matches), an expiry of 10 minutes and 5
+//! tries; it compares MACs in constant time, uses a code up on success, and voids it
+//! after the fifth wrong try or when a newer code is asked for. Code requests are limited
+//! per share (5 in 10 minutes, 20 a day), so a holder of the link who cannot read a
+//! recipient's mail has at most 25 guesses in a million per 10 minutes. The security of
+//! a restricted share is that of the link plus the recipient's mailbox and its transport
+//! (the server sends over `smtps://` or required STARTTLS, or plain SMTP to a loopback
+//! relay only).
+//!
 //! # Envelopes ([`EnvelopeContext`], [`VaultKey::seal`], [`VaultKey::open`])
 //!
 //! Vault attributes, item overviews, item details and file keys are sealed with AES-256-GCM
