@@ -557,3 +557,45 @@ async fn without_smtp_recipients_are_refused() {
     assert!(err.contains("in clear"), "{err}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_sent_is_in_the_audit_trail_and_the_answer_is_the_same() {
+    // An SMTP address where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let server = common::start_with(move |config| {
+        config.smtp_url = Some(url.parse().unwrap());
+        config.smtp_from = Some(FROM.into());
+    })
+    .await;
+    let (owner, path) = item(&server).await;
+    owner
+        .put(
+            "/v1/share-policy",
+            policy(json!(["Authenticated"]), json!(["Email"])),
+        )
+        .await;
+    let (share, _) = create(
+        &owner,
+        &path,
+        json!([{"type": "Email", "parameters": {"email": "bob@example.com"}}]),
+        200,
+    )
+    .await;
+    let asked = challenge(&server, &share, "bob@example.com").await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if outcomes(&owner, "share.code_mail").await == ["server"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no share.code_mail event"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(outcomes(&owner, "share.challenge").await, ["ok"]);
+    server.shutdown().await;
+}
