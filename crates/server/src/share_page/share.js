@@ -367,7 +367,8 @@
       let email = "", busy = false;
       const error = h("p", { id: "verify-error", class: "error", role: "alert" });
       const fail = (message, input) => {
-        error.textContent = message;
+        // The server's messages start in lower case; this is a sentence on its own.
+        error.textContent = message.charAt(0).toUpperCase() + message.slice(1);
         if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
       };
       const working = (button, on) => { busy = on; button.disabled = on; };
