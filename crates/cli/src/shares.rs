@@ -4,9 +4,13 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use sesame_core::client::open_share_link;
-use sesame_core::model::{ItemShare, ItemShareAccountPolicy, ItemShareDuration, ItemShareParams};
+use sesame_core::client::{open_share_link, open_share_link_with_code, request_share_code};
+use sesame_core::model::{
+    AllowedRecipientType, AllowedType, ItemShare, ItemShareAccountPolicy, ItemShareDuration,
+    ItemShareParams,
+};
 use sesame_core::Client;
+use sesame_core::ErrorCode;
 
 use crate::exit::CliResult;
 use crate::manage::{done, vault_id};
@@ -76,7 +80,12 @@ pub(crate) enum ShareCommand {
     },
     /// Open a share link and print the item it holds (counts one view).
     #[command(
-        after_help = "Example:\n  sesame share open 'https://sesame.example.com/s/3kq9…#Qm…'"
+        after_help = "Examples:\n  sesame share open 'https://sesame.example.com/s/3kq9…#Qm…'\n  \
+        sesame share open 'https://…#Qm…' --email bob@example.com   # mails a code, then reads it\n  \
+        sesame share open 'https://…#Qm…' --email bob@example.com --code 123456\n\n\
+        A link restricted to recipients opens only with a code mailed to a recipient's\n\
+        address: with --email alone, the server mails one and the command reads it from\n\
+        standard input."
     )]
     Open {
         /// The whole link, including the part after #.
@@ -84,11 +93,18 @@ pub(crate) enum ShareCommand {
         /// Show concealed values in the table (JSON always carries them).
         #[arg(long)]
         reveal: bool,
+        /// For a link restricted to recipients: your address, where the code is mailed.
+        #[arg(long)]
+        email: Option<String>,
+        /// The code mailed to --email (without it, one is asked for and read from stdin).
+        #[arg(long, requires = "email")]
+        code: Option<String>,
     },
     /// Show the account's share policy, or change it (the owner).
     #[command(after_help = "Examples:\n  sesame share policy\n  \
         sesame share policy --max-expiry 7d --default-expiry 1d --max-views 5\n  \
-        sesame share policy --files --files-max-size 1048576")]
+        sesame share policy --files --files-max-size 1048576\n  \
+        sesame share policy --recipients email,domain   # needs SMTP on the server")]
     Policy(PolicyArgs),
 }
 
@@ -116,6 +132,24 @@ pub(crate) struct PolicyArgs {
     /// The largest encrypted size of a link's files, in bytes.
     #[arg(long)]
     files_max_size: Option<u64>,
+    /// Links may be restricted to these kinds of recipient (email, domain; comma-separated),
+    /// who prove their address with a mailed code: allows Authenticated links. Needs SMTP
+    /// on the server.
+    #[arg(long, value_delimiter = ',', value_parser = parse_recipient_kind, conflicts_with = "no_recipients")]
+    recipients: Vec<AllowedRecipientType>,
+    /// Links cannot be restricted to recipients (public links only).
+    #[arg(long)]
+    no_recipients: bool,
+}
+
+fn parse_recipient_kind(text: &str) -> Result<AllowedRecipientType, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "email" => Ok(AllowedRecipientType::Email),
+        "domain" => Ok(AllowedRecipientType::Domain),
+        other => Err(format!(
+            "{other:?} is not a recipient kind: use email and/or domain"
+        )),
+    }
 }
 
 impl PolicyArgs {
@@ -136,6 +170,22 @@ impl PolicyArgs {
         }
         if let Some(size) = self.files_max_size {
             policy.files.max_size = size;
+        }
+        if !self.recipients.is_empty() {
+            if !policy.allowed_types.contains(&AllowedType::Authenticated) {
+                policy.allowed_types.push(AllowedType::Authenticated);
+            }
+            policy.allowed_recipient_types.clone_from(&self.recipients);
+            policy.allowed_recipient_types.dedup();
+        }
+        if self.no_recipients {
+            policy
+                .allowed_types
+                .retain(|t| *t != AllowedType::Authenticated);
+            if policy.allowed_types.is_empty() {
+                policy.allowed_types.push(AllowedType::Public);
+            }
+            policy.allowed_recipient_types.clear();
         }
         *policy != before
     }
@@ -205,9 +255,48 @@ fn share_rows(shares: &[ItemShare]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `sesame share open LINK`: the link is the credential, so no token is needed.
-async fn open(link: &str, reveal: bool, format: Format) -> CliResult {
-    let shared = open_share_link(link, Duration::from_secs(30)).await?;
+/// `sesame share open LINK`: the link is the credential, so no token is needed; a link
+/// restricted to recipients also needs a code mailed to `email`.
+async fn open(
+    link: &str,
+    reveal: bool,
+    email: Option<&str>,
+    code: Option<&str>,
+    format: Format,
+) -> CliResult {
+    let timeout = Duration::from_secs(30);
+    let shared = match (email, code) {
+        (None, _) => open_share_link(link, timeout).await.map_err(|e| {
+            if e.code() == ErrorCode::Unauthenticated {
+                crate::exit::Failure::new(
+                    crate::exit::Kind::Authentication,
+                    "this link is restricted to its recipients: run again with --email \
+                     YOUR_ADDRESS to have a code mailed to you",
+                )
+            } else {
+                e.into()
+            }
+        })?,
+        (Some(email), Some(code)) => open_share_link_with_code(link, email, code, timeout).await?,
+        (Some(email), None) => {
+            let lifetime = request_share_code(link, email, timeout).await?;
+            eprintln!(
+                "If {email} may open this link, a code was mailed to it (it works for {} \
+                 minutes). Enter the code:",
+                lifetime.as_secs() / 60
+            );
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| crate::exit::Failure::other(format!("cannot read the code: {e}")))?;
+            if line.trim().is_empty() {
+                return Err(crate::exit::Failure::usage(
+                    "no code was given; run again with --code CODE once the mail arrives",
+                ));
+            }
+            open_share_link_with_code(link, email, line.trim(), timeout).await?
+        }
+    };
     match format {
         Format::Json => output::json(&serde_json::json!({
             "title": shared.title,
@@ -247,6 +336,14 @@ fn policy_rows(policy: &ItemShareAccountPolicy) -> Vec<Vec<String>> {
         ],
         vec!["link types".into(), format!("{:?}", policy.allowed_types)],
         vec![
+            "recipients".into(),
+            if policy.allowed_types.contains(&AllowedType::Authenticated) {
+                format!("{:?}", policy.allowed_recipient_types)
+            } else {
+                "none (public links only)".into()
+            },
+        ],
+        vec![
             "files".into(),
             if policy.files.allowed {
                 format!("allowed, up to {} bytes", policy.files.max_size)
@@ -260,8 +357,14 @@ fn policy_rows(policy: &ItemShareAccountPolicy) -> Vec<Vec<String>> {
 /// `sesame share …`.
 pub(crate) async fn share(command: ShareCommand, ctx: &mut Ctx) -> CliResult {
     let format = ctx.format;
-    if let ShareCommand::Open { link, reveal } = &command {
-        return open(link, *reveal, format).await;
+    if let ShareCommand::Open {
+        link,
+        reveal,
+        email,
+        code,
+    } = &command
+    {
+        return open(link, *reveal, email.as_deref(), code.as_deref(), format).await;
     }
     let client = ctx.client().await?;
     let shares = client.items().shares();

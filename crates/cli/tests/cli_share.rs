@@ -1,10 +1,13 @@
 //! `sesame item share` and `sesame share list|revoke|open|policy` against a real server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../../server/tests/common/smtp_sink.rs"]
+mod smtp_sink;
 mod support;
 
 use serde_json::Value;
-use support::{run, Fixture};
+use smtp_sink::SmtpSink;
+use support::{run, Fixture, Server};
 
 fn json(out: &support::Run) -> Value {
     assert_eq!(out.code, Some(0), "{out:?}");
@@ -199,4 +202,147 @@ async fn the_policy_is_shown_set_and_enforced_with_precise_exit_codes() {
         "",
     );
     assert_eq!(reader.code, Some(4), "{reader:?}");
+}
+
+#[tokio::test]
+async fn a_link_for_recipients_opens_with_the_code_mailed_to_them() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let f = Fixture::with_server(Server::start_with_env(&[
+        ("SESAME_SMTP_URL", url.as_str()),
+        ("SESAME_SMTP_FROM", "sesame@example.net"),
+    ]))
+    .await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+    let policy = json(&cli(&[
+        "share",
+        "policy",
+        "--recipients",
+        "email",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        policy["allowedTypes"],
+        serde_json::json!(["Public", "Authenticated"])
+    );
+    assert_eq!(
+        policy["allowedRecipientTypes"],
+        serde_json::json!(["Email"])
+    );
+    let share = |extra: &[&str]| {
+        let mut args = vec!["item", "share", "Postgres", "--vault", "Infra"];
+        args.extend_from_slice(extra);
+        let out = cli(&args);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        out.stdout.trim().to_owned()
+    };
+    let domain = cli(&[
+        "item",
+        "share",
+        "Postgres",
+        "--vault",
+        "Infra",
+        "--emails",
+        "example.com",
+    ]);
+    assert_eq!(domain.code, Some(2), "{domain:?}");
+    assert!(domain.stderr.contains("a domain"), "{domain:?}");
+    let link = share(&["--emails", "bob@example.com", "--view-once"]);
+
+    // The link alone: a hint, no view.
+    let bare = run(
+        f.server.cli_without_token().args(["share", "open", &link]),
+        "",
+    );
+    assert_eq!(bare.code, Some(5), "{bare:?}");
+    assert!(bare.stderr.contains("--email"), "{bare:?}");
+
+    // --email mails a code and reads it from stdin.
+    let mut child = f
+        .server
+        .cli_without_token()
+        .args([
+            "share",
+            "open",
+            &link,
+            "--email",
+            "bob@example.com",
+            "--format",
+            "json",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = sink.wait_for("bob@example.com", 1).await.code();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{code}").unwrap();
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let opened = json(&support::Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    });
+    assert_eq!(opened["title"], "Postgres");
+    assert_eq!(opened["viewsLeft"], 0);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Enter the code"));
+
+    // Or in two steps: --email alone asks for a code, --code opens with it.
+    let link = share(&["--emails", "bob@example.com"]);
+    let asked = run(
+        f.server
+            .cli_without_token()
+            .args(["share", "open", &link, "--email", "bob@example.com"]),
+        "",
+    );
+    assert_eq!(asked.code, Some(2), "{asked:?}");
+    assert!(asked.stderr.contains("--code"), "{asked:?}");
+    let code = sink.wait_for("bob@example.com", 2).await.code();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let refused = run(
+        f.server.cli_without_token().args([
+            "share",
+            "open",
+            &link,
+            "--email",
+            "bob@example.com",
+            "--code",
+            &wrong,
+        ]),
+        "",
+    );
+    assert_eq!(refused.code, Some(4), "{refused:?}");
+    assert!(refused.stderr.contains("4 tries left"), "{refused:?}");
+    let opened = run(
+        f.server.cli_without_token().args([
+            "share",
+            "open",
+            &link,
+            "--email",
+            "bob@example.com",
+            "--code",
+            &code,
+        ]),
+        "",
+    );
+    assert_eq!(opened.code, Some(0), "{opened:?}");
+    assert!(opened.stdout.contains("pg-user"), "{opened:?}");
+    assert_eq!(sink.mails().len(), 2);
+
+    let policy = json(&cli(&[
+        "share",
+        "policy",
+        "--no-recipients",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(policy["allowedTypes"], serde_json::json!(["Public"]));
 }
