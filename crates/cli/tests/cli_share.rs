@@ -208,10 +208,20 @@ async fn the_policy_is_shown_set_and_enforced_with_precise_exit_codes() {
 async fn a_link_for_recipients_opens_with_the_code_mailed_to_them() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let f = Fixture::with_server(Server::start_with_env(&[
-        ("SESAME_SMTP_URL", url.as_str()),
-        ("SESAME_SMTP_FROM", "sesame@example.net"),
-    ]))
+    // The server logs everything it would (debug), to a file the test reads at the end.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let f = Fixture::with_server(Server::start_logging(
+        &[
+            ("SESAME_SMTP_URL", url.as_str()),
+            ("SESAME_SMTP_FROM", "sesame@example.net"),
+            ("SESAME_SMTP_USERNAME", "mailer"),
+            ("SESAME_SMTP_PASSWORD", "smtp-pa55word"),
+            ("SESAME_LOG", "debug"),
+        ],
+        log.into(),
+    ))
     .await;
     let owner = f.server.owner_token().clone();
     let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
@@ -345,4 +355,26 @@ async fn a_link_for_recipients_opens_with_the_code_mailed_to_them() {
         "json",
     ]));
     assert_eq!(policy["allowedTypes"], serde_json::json!(["Public"]));
+
+    // The server logged in to the SMTP server for each mail, with the configured account.
+    let logins = sink.logins();
+    assert_eq!(logins.len(), 2, "{logins:?}");
+    assert!(logins
+        .iter()
+        .all(|(user, password)| user == "mailer" && password == "smtp-pa55word"));
+
+    // Nothing the server logged holds an address, a code or the SMTP password.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("listening"), "the log was captured: {log}");
+    for secret in [
+        "bob@example.com",
+        "smtp-pa55word",
+        code.as_str(),
+        wrong.as_str(),
+    ] {
+        assert!(
+            !log.contains(secret),
+            "{secret:?} in the server's log:\n{log}"
+        );
+    }
 }

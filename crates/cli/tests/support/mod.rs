@@ -27,6 +27,12 @@ impl Server {
 
     /// A server whose process gets extra `SESAME_…` environment variables.
     pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        Self::start_logging(env, Stdio::inherit())
+    }
+
+    /// [`start_with_env`](Self::start_with_env), with the server's log (stderr) sent to
+    /// `log`.
+    pub fn start_logging(env: &[(&str, &str)], log: Stdio) -> Self {
         let bin = env!("CARGO_BIN_EXE_sesame");
         let data_dir = std::env::temp_dir().join(format!("sesame-client-test-{}", Id::generate()));
         std::fs::create_dir_all(&data_dir).unwrap();
@@ -57,7 +63,7 @@ impl Server {
             .args(["--listen", "127.0.0.1:0"])
             .env("SESAME_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(log);
         for (key, value) in env {
             command.env(key, value);
         }

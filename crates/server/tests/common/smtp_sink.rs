@@ -1,12 +1,15 @@
 //! A real SMTP server for tests: a tiny tokio TCP server on 127.0.0.1:0 that speaks
-//! enough SMTP (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) to accept mail, and
-//! records every message it is given. Shared by the server's and the CLI's tests.
+//! enough SMTP (EHLO/HELO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) to accept
+//! mail, and records every message and login it is given. Shared by the server's and the
+//! CLI's tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -34,6 +37,7 @@ impl Mail {
 pub struct SmtpSink {
     pub addr: SocketAddr,
     mails: Arc<Mutex<Vec<Mail>>>,
+    logins: Arc<Mutex<Vec<(String, String)>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -48,16 +52,27 @@ impl SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let sink = mails.clone();
+        let logins = Arc::new(Mutex::new(Vec::new()));
+        let (sink, seen) = (mails.clone(), logins.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let sink = sink.clone();
+                let (sink, seen) = (sink.clone(), seen.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, sink).await;
+                    let _ = session(stream, sink, seen).await;
                 });
             }
         });
-        Self { addr, mails, task }
+        Self {
+            addr,
+            mails,
+            logins,
+            task,
+        }
+    }
+
+    /// Every (user, password) a client authenticated with, in order.
+    pub fn logins(&self) -> Vec<(String, String)> {
+        self.logins.lock().unwrap().clone()
     }
 
     /// `smtp://127.0.0.1:PORT`.
@@ -104,7 +119,15 @@ fn address(argument: &str) -> String {
     argument[start..end].to_owned()
 }
 
-async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
+fn decoded(line: &str) -> String {
+    String::from_utf8(STANDARD.decode(line.trim()).unwrap_or_default()).unwrap_or_default()
+}
+
+async fn session(
+    stream: TcpStream,
+    sink: Arc<Mutex<Vec<Mail>>>,
+    logins: Arc<Mutex<Vec<(String, String)>>>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write
@@ -124,7 +147,43 @@ async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<Mail>>>) -> std::io::Res
             .unwrap_or("")
             .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
-            "EHLO" => b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+            "EHLO" => b"250-sink.test\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n250 SMTPUTF8\r\n",
+            "AUTH" => {
+                let mut words = command.split_whitespace().skip(1);
+                let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
+                let initial = words.next().map(str::to_owned);
+                let mut next_line = async |prompt: &[u8]| -> std::io::Result<String> {
+                    write.write_all(prompt).await?;
+                    let mut answer = String::new();
+                    lines.read_line(&mut answer).await?;
+                    Ok(answer)
+                };
+                let login = if mechanism == "PLAIN" {
+                    let response = match initial {
+                        Some(response) => response,
+                        None => next_line(b"334 \r\n").await?,
+                    };
+                    let plain = decoded(&response);
+                    let mut parts = plain.split('\0').skip(1);
+                    Some((
+                        parts.next().unwrap_or("").to_owned(),
+                        parts.next().unwrap_or("").to_owned(),
+                    ))
+                } else if mechanism == "LOGIN" {
+                    let user = decoded(&next_line(b"334 VXNlcm5hbWU6\r\n").await?);
+                    let password = decoded(&next_line(b"334 UGFzc3dvcmQ6\r\n").await?);
+                    Some((user, password))
+                } else {
+                    None
+                };
+                match login {
+                    Some(login) => {
+                        logins.lock().unwrap().push(login);
+                        b"235 authenticated\r\n"
+                    }
+                    None => b"504 unrecognized authentication type\r\n",
+                }
+            }
             "HELO" | "NOOP" => b"250 ok\r\n",
             "RSET" => {
                 from.clear();
