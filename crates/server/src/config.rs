@@ -365,4 +365,41 @@ mod tests {
         std::fs::write(&path, "lisen = \"x\"\n").unwrap();
         assert!(ServerConfig::from_toml_file(&path).is_err());
     }
+
+    #[test]
+    fn smtp_settings_come_from_toml_and_stay_out_of_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtps://mailer:url-secret@mail.example.com\"\n\
+             smtp_from = \"Sesame <sesame@example.com>\"\n\
+             public_url = \"https://sesame.example.com\"\n",
+        )
+        .unwrap();
+        let config = ServerConfig::from_toml_file(&path).unwrap();
+        assert!(config.smtp() && config.validate().is_ok());
+        assert_eq!(
+            config.smtp_url.as_ref().unwrap().expose(),
+            "smtps://mailer:url-secret@mail.example.com"
+        );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("url-secret"), "{debug}");
+        assert!(debug.contains("mail.example.com"), "{debug}");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtp+starttls://mail.example.com\"\nsmtp_from = \"s@example.com\"\n\
+             smtp_username = \"mailer\"\nsmtp_password = \"file-secret\"\n",
+        )
+        .unwrap();
+        let config = ServerConfig::from_toml_file(&path).unwrap();
+        assert!(config.validate().is_ok());
+        assert!(!format!("{config:?}").contains("file-secret"));
+        let without_url = ServerConfig {
+            smtp_url: None,
+            ..config
+        };
+        let err = without_url.validate().unwrap_err().to_string();
+        assert!(err.contains("need smtp_url"), "{err}");
+    }
 }

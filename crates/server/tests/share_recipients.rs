@@ -604,3 +604,45 @@ async fn a_mail_that_cannot_be_sent_is_in_the_audit_trail_and_the_answer_is_the_
     assert_eq!(outcomes(&owner, "share.challenge").await, ["ok"]);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn tls_settings_never_fall_back_to_plain_smtp() {
+    // The sink offers neither TLS nor STARTTLS: a server told to use either sends nothing.
+    for scheme in ["smtps", "smtp+starttls"] {
+        let sink = SmtpSink::start().await;
+        let url = format!("{scheme}://{}", sink.addr);
+        let server = common::start_with(move |config| {
+            config.smtp_url = Some(url.parse().unwrap());
+            config.smtp_from = Some(FROM.into());
+        })
+        .await;
+        let (owner, path) = item(&server).await;
+        owner
+            .put(
+                "/v1/share-policy",
+                policy(json!(["Authenticated"]), json!(["Email"])),
+            )
+            .await;
+        let (share, _) = create(
+            &owner,
+            &path,
+            json!([{"type": "Email", "parameters": {"email": "bob@example.com"}}]),
+            200,
+        )
+        .await;
+        assert_eq!(
+            challenge(&server, &share, "bob@example.com").await.status,
+            202
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while outcomes(&owner, "share.code_mail").await != ["server"] {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{scheme}: no failure recorded"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(sink.mails().is_empty(), "{scheme}: {:?}", sink.mails());
+        server.shutdown().await;
+    }
+}
