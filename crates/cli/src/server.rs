@@ -103,8 +103,9 @@ pub(crate) struct ServeArgs {
     /// Session lifetime in seconds [default: 3600].
     #[arg(long, env = "SESAME_SESSION_TTL")]
     session_ttl: Option<u64>,
-    /// SMTP server that mails share recipients their one-time codes: smtps://host[:465],
-    /// smtp+starttls://host[:587], or smtp://127.0.0.1:PORT (plain, loopback only).
+    /// SMTP server that mails share recipients their one-time codes: smtps://HOST (TLS,
+    /// port 465 by default), smtp+starttls://HOST (port 587 by default), or
+    /// smtp://127.0.0.1:PORT (plain, loopback only).
     /// Without it, shares cannot be restricted to recipients.
     #[arg(long, env = "SESAME_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<sesame_server::config::SmtpUrl>,
