@@ -30,13 +30,6 @@ async fn postgres(fx: &Fixture) -> Item {
         .unwrap()
 }
 
-fn one_time() -> ItemShareParams {
-    ItemShareParams {
-        one_time_only: true,
-        ..ItemShareParams::default()
-    }
-}
-
 #[tokio::test]
 async fn a_link_opens_to_the_item_as_shared_and_the_server_never_sees_it() {
     let fx = Fixture::new().await;
@@ -47,7 +40,10 @@ async fn a_link_opens_to_the_item_as_shared_and_the_server_never_sees_it() {
         .await
         .unwrap();
     assert_eq!(policy, ItemShareAccountPolicy::default());
-    let link = shares.create(&item, &policy, one_time()).await.unwrap();
+    let link = shares
+        .create(&item, &policy, support::one_time_share())
+        .await
+        .unwrap();
     assert!(link.starts_with(&format!("{}/s/", fx.server.url)), "{link}");
 
     let shared = open_share_link(&link, TIMEOUT).await.unwrap();
@@ -291,7 +287,10 @@ async fn files_go_along_only_when_the_policy_allows_them() {
     policy.files.allowed = true;
     policy.files.max_size = 64 * 1024;
     shares.set_account_policy(&policy).await.unwrap();
-    let link = shares.create(&item, &policy, one_time()).await.unwrap();
+    let link = shares
+        .create(&item, &policy, support::one_time_share())
+        .await
+        .unwrap();
     let shared = open_share_link(&link, TIMEOUT).await.unwrap();
     assert_eq!(shared.files.len(), 1);
     assert_eq!(shared.files[0].name, "key.bin");
@@ -360,7 +359,10 @@ async fn revoked_deleted_wrong_and_tampered_links_show_nothing() {
     assert!(shares.list().await.unwrap()[0].revoked_at.is_some());
 
     // A wrong secret is indistinguishable from an unknown share, and consumes nothing.
-    let link = shares.create(&item, &policy, one_time()).await.unwrap();
+    let link = shares
+        .create(&item, &policy, support::one_time_share())
+        .await
+        .unwrap();
     let (base, _) = link.split_once('#').unwrap();
     let wrong = format!("{base}#{}", ShareSecret::generate().fragment().as_str());
     let err = open_share_link(&wrong, TIMEOUT).await.unwrap_err();

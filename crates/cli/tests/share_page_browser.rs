@@ -91,14 +91,7 @@ async fn the_share_page_decrypts_in_chromium_and_a_one_time_link_works_once() {
     let shares = fx.owner.items().shares();
     let policy = ItemShareAccountPolicy::default();
     let once = shares
-        .create(
-            &item,
-            &policy,
-            ItemShareParams {
-                one_time_only: true,
-                ..ItemShareParams::default()
-            },
-        )
+        .create(&item, &policy, support::one_time_share())
         .await
         .unwrap();
 
@@ -169,14 +162,7 @@ async fn the_share_page_decrypts_in_chromium_and_a_one_time_link_works_once() {
     let _ = std::fs::remove_file(&shot);
     let _ = std::fs::remove_file(&consumed);
     let once = shares
-        .create(
-            &item,
-            &policy,
-            ItemShareParams {
-                one_time_only: true,
-                ..ItemShareParams::default()
-            },
-        )
+        .create(&item, &policy, support::one_time_share())
         .await
         .unwrap();
     let (shot2, consumed2) = (shot.clone(), consumed.clone());

@@ -222,6 +222,14 @@ pub fn postgres(vault: &str) -> ItemCreateParams {
     }
 }
 
+/// Options of a link that works for one view.
+pub fn one_time_share() -> sesame_core::model::ItemShareParams {
+    sesame_core::model::ItemShareParams {
+        one_time_only: true,
+        ..Default::default()
+    }
+}
+
 /// A one-field login.
 pub fn login(vault: &str, title: &str, password: &str) -> ItemCreateParams {
     ItemCreateParams {
