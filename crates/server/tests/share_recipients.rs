@@ -563,14 +563,11 @@ async fn without_smtp_recipients_are_refused() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_mail_that_cannot_be_sent_is_in_the_audit_trail_and_the_answer_is_the_same() {
-    // An SMTP address where nothing listens.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("smtp://{}", closed.local_addr().unwrap());
-    drop(closed);
+/// A server mailing through `smtp_url`, a share for bob@example.com, and his code request
+/// (answered `202` whatever becomes of the mail).
+async fn bob_asks_for_a_code(smtp_url: String) -> (TestServer, Session) {
     let server = common::start_with(move |config| {
-        config.smtp_url = Some(url.parse().unwrap());
+        config.smtp_url = Some(smtp_url.parse().unwrap());
         config.smtp_from = Some(FROM.into());
     })
     .await;
@@ -590,17 +587,29 @@ async fn a_mail_that_cannot_be_sent_is_in_the_audit_trail_and_the_answer_is_the_
     .await;
     let asked = challenge(&server, &share, "bob@example.com").await;
     assert_eq!(asked.status, 202, "{:?}", asked.body);
+    (server, owner)
+}
+
+/// Waits until the audit trail records that the code mail failed.
+async fn mail_failure_is_audited(owner: &Session, what: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if outcomes(&owner, "share.code_mail").await == ["server"] {
-            break;
-        }
+    while outcomes(owner, "share.code_mail").await != ["server"] {
         assert!(
             std::time::Instant::now() < deadline,
-            "no share.code_mail event"
+            "{what}: no share.code_mail failure recorded"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_sent_is_in_the_audit_trail_and_the_answer_is_the_same() {
+    // An SMTP address where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (server, owner) = bob_asks_for_a_code(url).await;
+    mail_failure_is_audited(&owner, "closed port").await;
     assert_eq!(outcomes(&owner, "share.challenge").await, ["ok"]);
     server.shutdown().await;
 }
@@ -610,38 +619,8 @@ async fn tls_settings_never_fall_back_to_plain_smtp() {
     // The sink offers neither TLS nor STARTTLS: a server told to use either sends nothing.
     for scheme in ["smtps", "smtp+starttls"] {
         let sink = SmtpSink::start().await;
-        let url = format!("{scheme}://{}", sink.addr);
-        let server = common::start_with(move |config| {
-            config.smtp_url = Some(url.parse().unwrap());
-            config.smtp_from = Some(FROM.into());
-        })
-        .await;
-        let (owner, path) = item(&server).await;
-        owner
-            .put(
-                "/v1/share-policy",
-                policy(json!(["Authenticated"]), json!(["Email"])),
-            )
-            .await;
-        let (share, _) = create(
-            &owner,
-            &path,
-            json!([{"type": "Email", "parameters": {"email": "bob@example.com"}}]),
-            200,
-        )
-        .await;
-        assert_eq!(
-            challenge(&server, &share, "bob@example.com").await.status,
-            202
-        );
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while outcomes(&owner, "share.code_mail").await != ["server"] {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{scheme}: no failure recorded"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (server, owner) = bob_asks_for_a_code(format!("{scheme}://{}", sink.addr)).await;
+        mail_failure_is_audited(&owner, scheme).await;
         assert!(sink.mails().is_empty(), "{scheme}: {:?}", sink.mails());
         server.shutdown().await;
     }
