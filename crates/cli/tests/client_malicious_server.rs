@@ -20,18 +20,10 @@ use sesame_core::model::{
 use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use sesame_core::ErrorCode;
 use sqlx::{Row, SqlitePool};
-use support::{Fixture, Server};
+use support::Fixture;
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// A second connection to the running server's database: the "malicious server".
-async fn database(server: &Server) -> SqlitePool {
-    let path = server.data_dir.join("sesame.db");
-    SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
 }
 
 fn account_of(token: &str) -> ServiceAccountToken {
@@ -54,7 +46,7 @@ async fn principal_key(db: &SqlitePool, id: &str, column: &str) -> [u8; 32] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_key_wrapped_and_signed_by_the_server_is_never_used() {
     let fx = Fixture::new().await;
-    let db = database(&fx.server).await;
+    let db = fx.server.database().await;
     let sa_token = account_of(fx.sa_token.expose_secret());
     let account = *sa_token.account_id();
     let (vault, item, sa): (Id, Id, Id) = (
@@ -186,7 +178,7 @@ async fn a_vault_key_wrapped_and_signed_by_the_server_is_never_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_substituted_public_key_gets_no_vault_key() {
     let fx = Fixture::new().await;
-    let db = database(&fx.server).await;
+    let db = fx.server.database().await;
     let vault = fx
         .owner
         .vaults()
@@ -258,7 +250,7 @@ async fn a_substituted_public_key_gets_no_vault_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_swapped_owner_key_fails_authentication() {
     let fx = Fixture::new().await;
-    let db = database(&fx.server).await;
+    let db = fx.server.database().await;
     let owner_id = fx.owner.principal().unwrap().id;
     let account = *account_of(fx.sa_token.expose_secret()).account_id();
     let attacker = PrincipalKeys::derive(&TokenSecret::generate());
@@ -328,7 +320,7 @@ async fn a_swapped_owner_key_fails_authentication() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
     let fx = Fixture::new().await;
-    let db = database(&fx.server).await;
+    let db = fx.server.database().await;
     let (manager_principal, manager_token) = fx
         .owner
         .service_accounts()

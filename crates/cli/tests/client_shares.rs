@@ -376,10 +376,7 @@ async fn revoked_deleted_wrong_and_tampered_links_show_nothing() {
 
     // A server that alters the ciphertext is caught by the browser's (and our) AEAD.
     let id = shares.list().await.unwrap()[0].id;
-    let db = fx.server.data_dir.join("sesame.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let pool = fx.server.database().await;
     sqlx::query(
         "UPDATE shares SET item = substr(item, 1, length(item) - 1) || \
          (CASE WHEN substr(item, -1) = x'00' THEN x'01' ELSE x'00' END) WHERE id = ?",

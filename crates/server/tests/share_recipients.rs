@@ -243,12 +243,7 @@ async fn a_recipient_opens_with_the_code_mailed_to_them_and_nobody_else_gets_one
         .intact());
 
     // The database holds no challenged address, only MACs of addresses and codes.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        server.config.database_path().unwrap().display()
-    ))
-    .await
-    .unwrap();
+    let pool = server.database().await;
     let rows: Vec<(Vec<u8>, Vec<u8>)> =
         sqlx::query_as("SELECT email_mac, code_mac FROM share_challenges")
             .fetch_all(&pool)

@@ -50,12 +50,7 @@ async fn open(server: &TestServer, id: &Id, token: &[u8]) -> common::Reply {
 }
 
 async fn count_shares(server: &TestServer) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        server.config.database_path().unwrap().display()
-    ))
-    .await
-    .unwrap();
+    let pool = server.database().await;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shares")
         .fetch_one(&pool)
         .await
@@ -102,12 +97,7 @@ async fn a_one_time_share_is_served_once_to_the_holder_of_its_token() {
     );
 
     // The ciphertext is gone from the database once the last view was served.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        server.config.database_path().unwrap().display()
-    ))
-    .await
-    .unwrap();
+    let pool = server.database().await;
     let (views, stored): (i64, Option<Vec<u8>>) =
         sqlx::query_as("SELECT views, item FROM shares WHERE id = ?")
             .bind(id.as_str())

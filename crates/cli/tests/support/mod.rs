@@ -127,6 +127,15 @@ impl Server {
         self.child.id()
     }
 
+    /// A second connection to the running server's database, to inspect or tamper with it
+    /// (a "malicious server").
+    pub async fn database(&self) -> sqlx::SqlitePool {
+        let path = self.data_dir.join("sesame.db");
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap()
+    }
+
     pub fn db_files(&self) -> Vec<PathBuf> {
         ["sesame.db", "sesame.db-wal", "sesame.db-shm"]
             .iter()

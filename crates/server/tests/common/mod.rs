@@ -204,6 +204,14 @@ impl TestServer {
         (token, session)
     }
 
+    /// A second connection to the running server's database, to inspect or tamper with it.
+    pub async fn database(&self) -> sqlx::SqlitePool {
+        let path = self.config.database_path().unwrap();
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap()
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();
