@@ -4,6 +4,8 @@
 //! environment variable, then the credential `sesame server init` saved under the user's
 //! config directory (`$XDG_CONFIG_HOME/sesame/credential`, else
 //! `~/.config/sesame/credential`). `SESAME_URL` overrides the server URL the token records.
+//! A source that is given but blank (an empty variable, an empty file) is an error, not a
+//! reason to try the next one: falling back would run as the owner by accident.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -73,10 +75,16 @@ fn read_file(path: &Path) -> CliResult<SecretString> {
         .find(|w| w.starts_with(TOKEN_PREFIX))
         .map(|w| SecretString::from(w.to_owned()))
         .ok_or_else(|| {
+            let what = if text.trim().is_empty() {
+                "is empty"
+            } else {
+                "holds no Sesame token"
+            };
             Failure::new(
                 Kind::Authentication,
                 format!(
-                    "{} holds no Sesame token (one starting with {TOKEN_PREFIX})",
+                    "the credential file {} {what}: put a Sesame token (starting with \
+                     {TOKEN_PREFIX}) in it, or leave out --token-file",
                     path.display()
                 ),
             )
@@ -88,10 +96,26 @@ pub(crate) fn find(token_file: Option<&Path>) -> CliResult<SecretString> {
     if let Some(path) = token_file {
         return read_file(path);
     }
-    if let Some(token) = std::env::var(TOKEN_ENV)
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-    {
+    // Set means chosen: a blank or unreadable variable (a CI secret that did not expand,
+    // `export VAR=` in a script) is a mistake to report, never a reason to act as the
+    // saved owner instead.
+    if let Some(value) = std::env::var_os(TOKEN_ENV) {
+        let token = value.into_string().map_err(|_| {
+            Failure::new(
+                Kind::Authentication,
+                format!("{TOKEN_ENV} is set but is not valid UTF-8: set it to a Sesame token"),
+            )
+        })?;
+        let token = zeroize::Zeroizing::new(token);
+        if token.trim().is_empty() {
+            return Err(Failure::new(
+                Kind::Authentication,
+                format!(
+                    "{TOKEN_ENV} is set but empty: set it to a Sesame token (starting with \
+                     {TOKEN_PREFIX}), or unset it to use the saved owner credential"
+                ),
+            ));
+        }
         return Ok(SecretString::from(token.trim().to_owned()));
     }
     let saved = saved_path();

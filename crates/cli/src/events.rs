@@ -13,10 +13,10 @@ use crate::Ctx;
 #[derive(Debug, Args)]
 pub(crate) struct EventsArgs {
     /// Start after this event number (the `nextCursor` of the previous page).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::limits::number(0, crate::limits::STORED_MAX))]
     after: u64,
     /// How many events (1 to 1000).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::limits::number::<u32>(1, 1000))]
     limit: u32,
 }
 

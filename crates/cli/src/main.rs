@@ -13,6 +13,7 @@ mod events;
 mod exit;
 mod files;
 mod items;
+mod limits;
 mod manage;
 mod mask;
 mod output;
@@ -294,5 +295,84 @@ mod tests {
         check(&Cli::command(), "sesame", &mut checked);
         assert!(checked > 30, "{checked}");
         Cli::command().debug_assert();
+    }
+
+    /// Every number or duration argument, at every depth, refuses the largest value its
+    /// type holds with a message naming its range: each goes through `limits`, so no value
+    /// can overflow later. `tests/cli_tools.rs` (`NUMERIC_ARGUMENTS`) runs each through the
+    /// real binary; a new argument belongs in both.
+    #[test]
+    fn every_number_and_duration_argument_has_limits() {
+        use std::any::TypeId;
+        fn largest(id: &clap::builder::ValueParser) -> Option<String> {
+            let id = id.type_id();
+            let integers: [(TypeId, String); 10] = [
+                (TypeId::of::<u8>(), u8::MAX.to_string()),
+                (TypeId::of::<u16>(), u16::MAX.to_string()),
+                (TypeId::of::<u32>(), u32::MAX.to_string()),
+                (TypeId::of::<u64>(), u64::MAX.to_string()),
+                (TypeId::of::<usize>(), usize::MAX.to_string()),
+                (TypeId::of::<i8>(), i8::MAX.to_string()),
+                (TypeId::of::<i16>(), i16::MAX.to_string()),
+                (TypeId::of::<i32>(), i32::MAX.to_string()),
+                (TypeId::of::<i64>(), i64::MAX.to_string()),
+                (
+                    TypeId::of::<std::time::Duration>(),
+                    "99999999999999999999d".to_owned(),
+                ),
+            ];
+            if id == TypeId::of::<time::Duration>() {
+                return Some("99999999999999999999d".to_owned());
+            }
+            integers
+                .into_iter()
+                .find(|(t, _)| id == *t)
+                .map(|(_, max)| max)
+        }
+        fn check(command: &clap::Command, path: &[String], found: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                // Permissions are a set of names held in bits, not a quantity.
+                if !arg.get_action().takes_values() || arg.get_id() == "permissions" {
+                    continue;
+                }
+                let Some(max) = largest(arg.get_value_parser()) else {
+                    continue;
+                };
+                let long = arg
+                    .get_long()
+                    .unwrap_or_else(|| panic!("{path:?}: a positional number: test it here"));
+                let mut argv = path.to_vec();
+                argv.extend([format!("--{long}"), max.clone()]);
+                let err = Cli::command()
+                    .try_get_matches_from(&argv)
+                    .expect_err(&format!("{argv:?} was accepted"));
+                assert_eq!(
+                    err.kind(),
+                    clap::error::ErrorKind::ValueValidation,
+                    "{argv:?}: {err}"
+                );
+                let text = err.to_string();
+                assert!(text.contains(" to "), "{argv:?} names no range: {text}");
+                found.push(argv.join(" "));
+            }
+            for sub in command.get_subcommands() {
+                let mut path = path.to_vec();
+                path.push(sub.get_name().to_owned());
+                check(sub, &path, found);
+            }
+        }
+        let mut found = Vec::new();
+        check(&Cli::command(), &["sesame".to_owned()], &mut found);
+        // The ones known today, so the walk itself cannot silently find nothing.
+        for known in [
+            "events --limit",
+            "share policy --max-views",
+            "server start --session-ttl",
+        ] {
+            assert!(
+                found.iter().any(|f| f.contains(known)),
+                "{known} not found: {found:?}"
+            );
+        }
     }
 }

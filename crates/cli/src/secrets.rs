@@ -53,7 +53,9 @@ pub(crate) fn parse_mode(text: &str) -> Result<u32, String> {
     u32::from_str_radix(text.trim_start_matches("0o"), 8)
         .ok()
         .filter(|m| *m <= 0o7777)
-        .ok_or_else(|| format!("{text:?} is not an octal file mode such as 0600"))
+        .ok_or_else(|| {
+            format!("{text:?} is not a file mode: give an octal mode from 0 to 7777, such as 0600")
+        })
 }
 
 /// Writes `data` to `path` with `mode` (also when the file already existed).

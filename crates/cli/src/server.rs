@@ -95,13 +95,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SESAME_INSECURE")]
     insecure: bool,
     /// Read requests per principal per window [default: 100000].
-    #[arg(long, env = "SESAME_RATE_LIMIT_READS")]
+    #[arg(long, env = "SESAME_RATE_LIMIT_READS", value_parser = crate::limits::number(1, sesame_core::api::MAX_RATE_LIMIT))]
     rate_limit_reads: Option<u64>,
     /// Write requests per principal per window [default: 10000].
-    #[arg(long, env = "SESAME_RATE_LIMIT_WRITES")]
+    #[arg(long, env = "SESAME_RATE_LIMIT_WRITES", value_parser = crate::limits::number(1, sesame_core::api::MAX_RATE_LIMIT))]
     rate_limit_writes: Option<u64>,
-    /// Session lifetime in seconds [default: 3600].
-    #[arg(long, env = "SESAME_SESSION_TTL")]
+    /// Session lifetime in seconds, 1 to 604800 (7 days) [default: 3600].
+    #[arg(long, env = "SESAME_SESSION_TTL", value_parser = crate::limits::number(1_u64, 604_800))]
     session_ttl: Option<u64>,
     /// SMTP server that mails share recipients their one-time codes: smtps://HOST (TLS,
     /// port 465 by default), smtp+starttls://HOST (port 587 by default), or

@@ -26,10 +26,16 @@ const DURATIONS: [(&str, ItemShareDuration); 5] = [
     ("30d", ItemShareDuration::ThirtyDays),
 ];
 
+/// A share duration: one of [`DURATIONS`] in any spelling the CLI's one duration parser
+/// reads (`24h` is `1d`), or its API name (`OneHour`).
 fn parse_duration(text: &str) -> Result<ItemShareDuration, String> {
+    let length = crate::limits::parse_duration(text).ok();
     DURATIONS
         .iter()
-        .find(|(short, long)| text == *short || text.eq_ignore_ascii_case(&format!("{long:?}")))
+        .find(|(short, long)| {
+            length.is_some_and(|d| crate::limits::parse_duration(short) == Ok(d))
+                || text.eq_ignore_ascii_case(&format!("{long:?}"))
+        })
         .map(|(_, duration)| *duration)
         .ok_or_else(|| {
             format!(
@@ -117,8 +123,8 @@ pub(crate) struct PolicyArgs {
     /// How long a link lasts when its creator does not say.
     #[arg(long, value_parser = parse_duration)]
     default_expiry: Option<ItemShareDuration>,
-    /// How many times a link may be viewed.
-    #[arg(long, conflicts_with = "unlimited_views")]
+    /// How many times a link may be viewed, 1 to 1000000 (or --unlimited-views).
+    #[arg(long, conflicts_with = "unlimited_views", value_parser = crate::limits::number::<u32>(1, 1_000_000))]
     max_views: Option<u32>,
     /// Links may be viewed any number of times.
     #[arg(long)]
@@ -129,8 +135,9 @@ pub(crate) struct PolicyArgs {
     /// Links never carry files.
     #[arg(long)]
     no_files: bool,
-    /// The largest encrypted size of a link's files, in bytes.
-    #[arg(long)]
+    /// The largest encrypted size of a link's files, in bytes (the server's request size
+    /// limit caps it further).
+    #[arg(long, value_parser = crate::limits::number(1, crate::limits::STORED_MAX))]
     files_max_size: Option<u64>,
     /// Links may be restricted to these kinds of recipient (email, domain; comma-separated),
     /// who prove their address with a mailed code: allows Authenticated links. Needs SMTP

@@ -68,7 +68,8 @@ pub(crate) struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = RecipeKind::Random)]
     recipe: RecipeKind,
     /// Length in characters (pin: 4-12, default 6; random: 8-100, default 32).
-    #[arg(long)]
+    // The widest range here; the recipe's own range is checked when generating.
+    #[arg(long, value_parser = crate::limits::number::<u32>(4, 100))]
     length: Option<u32>,
     /// Random: leave out digits.
     #[arg(long)]
@@ -77,7 +78,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long)]
     no_symbols: bool,
     /// Memorable: how many words (3-15).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = crate::limits::number::<u32>(3, 15))]
     words: u32,
     /// Memorable: what joins the words.
     #[arg(long, value_enum, default_value_t = Separator::Hyphens)]
@@ -140,13 +141,18 @@ pub(crate) fn parse_recipe(spec: &str) -> Result<PasswordRecipe, String> {
             "digits" => (digits, sets) = (true, true),
             "symbols" => (symbols, sets) = (true, true),
             "capitalize" => capitalize = true,
+            other if other.bytes().all(|b| b.is_ascii_digit()) => {
+                // The widest range of any recipe; generating checks the recipe's own.
+                number = Some(
+                    crate::limits::number::<u32>(3, 100)(other)
+                        .map_err(|e| format!("{other} in recipe {spec:?} is out of range: {e}"))?,
+                )
+            }
             other => {
-                number = Some(other.parse::<u32>().map_err(|_| {
-                    format!(
-                        "{other:?} in recipe {spec:?} is not one of pin, memorable, random, \
-                         letters, digits, symbols, capitalize or a number"
-                    )
-                })?)
+                return Err(format!(
+                    "{other:?} in recipe {spec:?} is not one of pin, memorable, random, \
+                     letters, digits, symbols, capitalize or a number"
+                ))
             }
         }
     }
