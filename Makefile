@@ -5,10 +5,10 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt bench compat vectors
+.PHONY: help demo tour test lint fmt bench compat vectors fuzz fuzz-smoke
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n",$$1,$$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
 
 demo: ## Start a local server, provision a demo vault, resolve secrets from Rust, stop the server
 	scripts/demo.sh
@@ -22,6 +22,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	$(CARGO) test --workspace --doc
 	node --test tests/share_page/
 	$(MAKE) --no-print-directory compat
+	$(MAKE) --no-print-directory fuzz-smoke
 
 # Python tools of the test suite (tests/requirements.txt), in a venv under target/.
 PYENV := target/pyenv
@@ -54,3 +55,33 @@ bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and
 	  $(CARGO) bench -p sesame-core --bench reference --bench totp --bench password --bench client -- $(BENCH_ARGS)
 	$(PYENV)/bin/python bench/official_1password.py target/bench-official.json
 	$(PYENV)/bin/python bench/report.py target/criterion target/bench-official.json
+
+# Fuzzing: cargo-fuzz (pinned, installed under target/tools on first use) on the nightly
+# toolchain. fuzz/ is its own workspace, so the stable build never compiles libfuzzer; its
+# build dir is target/fuzz, kept between runs. No sanitizer: the fuzzed code forbids
+# `unsafe`, so AddressSanitizer would find nothing that Rust's own checks (overflow
+# checks and debug assertions stay on) do not, at several times the build and run cost.
+# New inputs go to target/fuzz-corpus/<target>; fuzz/corpus/<target> is the committed seed
+# corpus; a crash lands in target/fuzz-artifacts/<target>/ (turn it into a regression test
+# in the normal suite, then fix it).
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := target/tools/bin/cargo-fuzz
+FUZZ_TARGETS := reference token template dotenv otpauth server_json
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+
+$(CARGO_FUZZ):
+	$(CARGO) install cargo-fuzz --locked --version $(CARGO_FUZZ_VERSION) --root target/tools
+
+fuzz: $(CARGO_FUZZ) ## Run every fuzz target for FUZZ_SECONDS (default 60) each
+	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-run TARGET=$$t FUZZ_TIME=$(FUZZ_SECONDS) || exit 1; done
+
+fuzz-smoke: $(CARGO_FUZZ) ## Run every fuzz target briefly (FUZZ_SMOKE_SECONDS, default 10), as `make test` does
+	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-run TARGET=$$t FUZZ_TIME=$(FUZZ_SMOKE_SECONDS) || exit 1; done
+
+.PHONY: fuzz-run
+fuzz-run:
+	@mkdir -p target/fuzz-corpus/$(TARGET) target/fuzz-artifacts/$(TARGET)
+	PATH="$(CURDIR)/target/tools/bin:$$PATH" $(CARGO) +nightly fuzz run --sanitizer none \
+	  --target-dir target/fuzz $(TARGET) target/fuzz-corpus/$(TARGET) fuzz/corpus/$(TARGET) -- \
+	  -max_total_time=$(FUZZ_TIME) -artifact_prefix=target/fuzz-artifacts/$(TARGET)/ -print_final_stats=0
