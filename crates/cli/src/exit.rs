@@ -7,7 +7,7 @@
 //! | 2 | usage: bad arguments, a malformed reference or template, an ambiguous name |
 //! | 3 | not found: vault, item, section, field or principal |
 //! | 4 | permission denied |
-//! | 5 | authentication: no credential, a malformed or rejected token |
+//! | 5 | authentication: no credential, a blank one, a malformed or rejected token |
 //! | 6 | network: the server could not be reached |
 //! | 7 | conflict: a write lost a race with another writer |
 //! | 8 | integrity: ciphertext or a signature failed verification, or the audit trail is broken |
@@ -32,7 +32,7 @@ Exit codes:
   2  usage: bad arguments, malformed reference or template, ambiguous name
   3  not found (vault, item, section, field, principal)
   4  permission denied
-  5  authentication: no credential found, malformed or rejected token
+  5  authentication: no credential found, a blank one, malformed or rejected token
   6  network: the server could not be reached
   7  conflict: a write lost a race with another writer
   8  integrity: ciphertext or a signature failed verification, or a broken audit trail
