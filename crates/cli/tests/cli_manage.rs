@@ -463,24 +463,35 @@ async fn events_checkpoint_signs_the_head_and_counts_what_follows_it() {
     let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
     let first = cli(&["events"]);
     assert_eq!(first.code, Some(0), "{first:?}");
-    assert!(first.stderr.contains("none signed by the owner yet"), "{first:?}");
+    assert!(
+        first.stderr.contains("none signed by the owner yet"),
+        "{first:?}"
+    );
     let signed = cli(&["events", "checkpoint", "--format", "json"]);
     let checkpoint = json(&signed);
     let at = checkpoint["seq"].as_u64().unwrap();
     let after = cli(&["events"]);
     assert_eq!(after.code, Some(0), "{after:?}");
     assert!(
-        after.stderr.contains(&format!("newest checkpoint is at event {at}")),
+        after
+            .stderr
+            .contains(&format!("newest checkpoint is at event {at}")),
         "{after:?}"
     );
     // The events since: the checkpoint request itself, then this run's authentication and
     // reads, all chained after the signed head.
-    let unsigned = count_before(&after.stderr, "events after it are chained but not yet signed");
+    let unsigned = count_before(
+        &after.stderr,
+        "events after it are chained but not yet signed",
+    );
     let total = count_before(&after.stderr, "events; the owner's newest checkpoint");
     assert_eq!(total - at, unsigned);
     assert!(unsigned >= 3, "{after:?}");
     let (ok, out) = f.server.audit_verify();
-    assert!(ok && out.contains(&format!("checkpoint is at event {at}")), "{out}");
+    assert!(
+        ok && out.contains(&format!("checkpoint is at event {at}")),
+        "{out}"
+    );
     // The client API reports the same.
     let verification = f.owner.verify_events(None).await.unwrap();
     assert_eq!(verification.checkpoint.unwrap().seq, at);
@@ -524,7 +535,11 @@ async fn a_rewritten_trail_passes_server_verify_but_not_the_owners_checkpoint() 
         ("DELETE FROM audit_events WHERE seq > ?", last.seq),
         ("DELETE FROM audit_checkpoints WHERE seq >= ?", 0),
     ] {
-        sqlx::query(sql).bind(seq as i64).execute(&db).await.unwrap();
+        sqlx::query(sql)
+            .bind(seq as i64)
+            .execute(&db)
+            .await
+            .unwrap();
     }
     sqlx::query("UPDATE audit_head SET seq = ?, hash = ?")
         .bind(last.seq as i64)
@@ -546,13 +561,15 @@ async fn a_rewritten_trail_passes_server_verify_but_not_the_owners_checkpoint() 
     // Without that memory, the server's checkpoint catches the rewrite as long as the
     // checkpoint row is left in place.
     let db = f.server.database().await;
-    sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signature, created_at) VALUES (?, ?, ?, 0)")
-        .bind(at as i64)
-        .bind(checkpoint["hash"].as_str().unwrap())
-        .bind(checkpoint["signature"].as_str().unwrap())
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, signature, created_at) VALUES (?, ?, ?, 0)",
+    )
+    .bind(at as i64)
+    .bind(checkpoint["hash"].as_str().unwrap())
+    .bind(checkpoint["signature"].as_str().unwrap())
+    .execute(&db)
+    .await
+    .unwrap();
     db.close().await;
     let err = f.owner.verify_events(None).await.unwrap_err();
     assert_eq!(err.code(), sesame_core::ErrorCode::Integrity);
@@ -613,5 +630,8 @@ async fn deleting_the_newest_events_is_caught_by_server_verify_and_by_events() {
     assert!(ok, "{out}");
     let caught = cli(&["events"]);
     assert_eq!(caught.code, Some(8), "{caught:?}");
-    assert!(caught.stderr.contains("checkpoints were deleted"), "{caught:?}");
+    assert!(
+        caught.stderr.contains("checkpoints were deleted"),
+        "{caught:?}"
+    );
 }

@@ -225,7 +225,12 @@ async fn checkpoints_must_be_signed_by_the_owner_over_a_real_event() {
     let owner = server.owner().await;
     owner.get("/v1/vaults").await;
     let page = owner.get("/v1/events?limit=1000").await;
-    let last = page.body["events"].as_array().unwrap().last().unwrap().clone();
+    let last = page.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     let seq = last["seq"].as_u64().unwrap();
     let hash = last["hash"].as_str().unwrap().to_owned();
     let sign = |token: &sesame_core::token::ServiceAccountToken, seq: u64, hash: &str| {
@@ -236,35 +241,54 @@ async fn checkpoints_must_be_signed_by_the_owner_over_a_real_event() {
                 .sign(&audit_checkpoint_message(&server.account, seq, &bytes)),
         )
     };
-    let body = |seq: u64, hash: &str, signature: String| {
-        serde_json::json!({"seq": seq, "hash": hash, "signature": signature})
-    };
+    let body = |seq: u64, hash: &str, signature: String| serde_json::json!({"seq": seq, "hash": hash, "signature": signature});
     // Signed by someone else.
     let (vault, key) = owner.create_vault(&server.owner).await;
-    let (sa, sa_session) = server
-        .service_account(&owner, &[(&vault, &key, 32)])
-        .await;
+    let (sa, sa_session) = server.service_account(&owner, &[(&vault, &key, 32)]).await;
     let forged = owner
-        .post("/v1/events/checkpoints", body(seq, &hash, sign(&sa, seq, &hash)))
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &hash, sign(&sa, seq, &hash)),
+        )
         .await;
     assert_eq!(forged.status, 400, "{:?}", forged.body);
-    assert!(forged.message().contains("does not verify"), "{}", forged.message());
+    assert!(
+        forged.message().contains("does not verify"),
+        "{}",
+        forged.message()
+    );
     // A hash that is not event seq's.
     let other = "ab".repeat(32);
     let wrong = owner
-        .post("/v1/events/checkpoints", body(seq, &other, sign(&server.owner, seq, &other)))
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &other, sign(&server.owner, seq, &other)),
+        )
         .await;
     assert_eq!(wrong.status, 400, "{:?}", wrong.body);
-    assert!(wrong.message().contains("another hash"), "{}", wrong.message());
+    assert!(
+        wrong.message().contains("another hash"),
+        "{}",
+        wrong.message()
+    );
     // A service account may not sign at all.
     let denied = sa_session
-        .post("/v1/events/checkpoints", body(seq, &hash, sign(&sa, seq, &hash)))
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &hash, sign(&sa, seq, &hash)),
+        )
         .await;
     assert_eq!(denied.status, 403, "{:?}", denied.body);
-    assert_eq!(owner.get("/v1/events/head").await.body["checkpoint"], serde_json::Value::Null);
+    assert_eq!(
+        owner.get("/v1/events/head").await.body["checkpoint"],
+        serde_json::Value::Null
+    );
 
     let good = owner
-        .post("/v1/events/checkpoints", body(seq, &hash, sign(&server.owner, seq, &hash)))
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &hash, sign(&server.owner, seq, &hash)),
+        )
         .await;
     assert_eq!(good.status, 200, "{:?}", good.body);
     let head = owner.get("/v1/events/head").await;

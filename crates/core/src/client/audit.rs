@@ -48,7 +48,10 @@ impl Client {
     /// [`Error::Integrity`] naming the event where the trail was cut short, rewritten or
     /// broken, or the checkpoint that does not verify; [`Error::PermissionDenied`] for a
     /// service account; network and server errors as for any call.
-    pub async fn verify_events(&self, known: Option<&AuditCheckpoint>) -> Result<AuditVerification> {
+    pub async fn verify_events(
+        &self,
+        known: Option<&AuditCheckpoint>,
+    ) -> Result<AuditVerification> {
         let owner_key = self.inner.owner_signing_key()?;
         let head: AuditHead = self
             .inner

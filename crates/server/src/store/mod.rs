@@ -9,10 +9,12 @@
 use std::future::Future;
 
 use sesame_core::api::{
-    AuditCheckpoint, AuditEvent, AuditHead, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
+    AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
     Principal, PrincipalKind, RateLimitSettings, VaultAccessRecord, VaultCreateRequest, VaultGrant,
     VaultRecord,
 };
+// Point 11 (issue 9).
+use sesame_core::api::{AuditCheckpoint, AuditHead};
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
 use sesame_core::model::{ItemShare, ItemShareAccountPolicy, ValidRecipient};
