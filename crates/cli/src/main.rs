@@ -125,9 +125,11 @@ enum Command {
         #[command(subcommand)]
         command: shares::ShareCommand,
     },
-    /// Show the account's audit trail (the account owner).
+    /// Show the account's audit trail and check it against the owner's signed
+    /// checkpoints (the account owner).
     #[command(
-        after_help = "Examples:\n  sesame events --limit 20\n  sesame events --after 120 --format json"
+        after_help = "Examples:\n  sesame events --limit 20\n  sesame events --after 120 --format json\n  \
+        sesame events checkpoint"
     )]
     Events(events::EventsArgs),
     /// Generate passwords.

@@ -56,7 +56,8 @@ pub(crate) enum ServerCommand {
 /// `sesame server audit …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
-    /// Check the hash chain of the whole audit trail.
+    /// Check the hash chain of the whole audit trail, its persisted head and the newest
+    /// checkpoint the owner signed.
     #[command(after_help = "Example:\n  sesame server audit verify --data-dir ./data")]
     Verify {
         #[command(flatten)]
@@ -210,7 +211,16 @@ pub(crate) async fn run(command: ServerCommand) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             match report.first_broken {
                 None => {
-                    println!("audit trail intact: {} events", report.events);
+                    let signed = report.signed_through.map_or_else(
+                        || "no checkpoint signed by the owner yet".to_owned(),
+                        |seq| format!("the owner's newest checkpoint is at event {seq}"),
+                    );
+                    println!(
+                        "audit trail intact: {} events, matching the persisted head; {signed}. \
+                         (This checks the database against itself; the owner's `sesame events` \
+                         checks it against the owner's signatures.)",
+                        report.events
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, why)) => {

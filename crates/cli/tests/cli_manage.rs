@@ -423,3 +423,215 @@ async fn events_show_the_audit_trail_to_the_owner_only() {
     let denied = run(f.server.cli(&f.sa_token).arg("events"), "");
     assert_eq!(denied.code, Some(4), "{denied:?}");
 }
+
+/// Drops the append-only guards of the audit trail, as someone holding the database can.
+async fn drop_audit_guards(db: &sqlx::SqlitePool) {
+    for trigger in [
+        "audit_events_no_delete",
+        "audit_events_no_update",
+        "audit_head_only_grows",
+        "audit_checkpoints_no_delete",
+    ] {
+        sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+            .execute(db)
+            .await
+            .unwrap();
+    }
+}
+
+/// The number in `text` right before `words`.
+fn count_before(text: &str, words: &str) -> u64 {
+    let head = &text[..text.find(words).unwrap_or_else(|| panic_text(text, words))];
+    let digits: String = head
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}
+
+#[allow(clippy::panic)]
+fn panic_text(text: &str, words: &str) -> usize {
+    panic!("{words:?} not in {text:?}")
+}
+
+#[tokio::test]
+async fn events_checkpoint_signs_the_head_and_counts_what_follows_it() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+    let first = cli(&["events"]);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    assert!(
+        first.stderr.contains("none signed by the owner yet"),
+        "{first:?}"
+    );
+    let signed = cli(&["events", "checkpoint", "--format", "json"]);
+    let checkpoint = json(&signed);
+    let at = checkpoint["seq"].as_u64().unwrap();
+    let after = cli(&["events"]);
+    assert_eq!(after.code, Some(0), "{after:?}");
+    assert!(
+        after
+            .stderr
+            .contains(&format!("newest checkpoint is at event {at}")),
+        "{after:?}"
+    );
+    // The events since: the checkpoint request itself, then this run's authentication and
+    // reads, all chained after the signed head.
+    let unsigned = count_before(
+        &after.stderr,
+        "events after it are chained but not yet signed",
+    );
+    let total = count_before(&after.stderr, "events; the owner's newest checkpoint");
+    assert_eq!(total - at, unsigned);
+    assert!(unsigned >= 3, "{after:?}");
+    let (ok, out) = f.server.audit_verify();
+    assert!(
+        ok && out.contains(&format!("checkpoint is at event {at}")),
+        "{out}"
+    );
+    // The client API reports the same.
+    let verification = f.owner.verify_events(None).await.unwrap();
+    assert_eq!(verification.checkpoint.unwrap().seq, at);
+    assert_eq!(verification.unsigned, verification.events - at);
+    // A service account can neither check nor sign.
+    let denied = run(f.server.cli(&f.sa_token).args(["events", "checkpoint"]), "");
+    assert_eq!(denied.code, Some(4), "{denied:?}");
+}
+
+#[tokio::test]
+async fn a_rewritten_trail_passes_server_verify_but_not_the_owners_checkpoint() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+    let checkpoint = json(&cli(&["events", "checkpoint", "--format", "json"]));
+    let at = checkpoint["seq"].as_u64().unwrap();
+
+    // Someone with the database rewrites event 2, re-hashes every later event, moves the
+    // persisted head and deletes the checkpoint: a chain that is valid in itself.
+    let db = f.server.database().await;
+    drop_audit_guards(&db).await;
+    let page = f.owner.events(0, 1000).await.unwrap();
+    let mut events = page.events;
+    events[1].outcome = "permission_denied".into();
+    let mut prev = events[0].hash.clone();
+    for event in &mut events[1..] {
+        event.prev_hash = prev;
+        event.hash = sesame_core::audit::event_hash(event);
+        prev = event.hash.clone();
+        sqlx::query("UPDATE audit_events SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?")
+            .bind(&event.outcome)
+            .bind(&event.prev_hash)
+            .bind(&event.hash)
+            .bind(event.seq as i64)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    let last = events.last().unwrap();
+    for (sql, seq) in [
+        ("DELETE FROM audit_events WHERE seq > ?", last.seq),
+        ("DELETE FROM audit_checkpoints WHERE seq >= ?", 0),
+    ] {
+        sqlx::query(sql)
+            .bind(seq as i64)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE audit_head SET seq = ?, hash = ?")
+        .bind(last.seq as i64)
+        .bind(&last.hash)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let (ok, out) = f.server.audit_verify();
+    assert!(ok, "the database agrees with itself: {out}");
+
+    // The owner's CLI remembers the checkpoint it signed, and catches it.
+    let caught = cli(&["events"]);
+    assert_eq!(caught.code, Some(8), "{caught:?}");
+    assert!(
+        caught.stderr.contains("checkpoints were deleted"),
+        "{caught:?}"
+    );
+    // Without that memory, the server's checkpoint catches the rewrite as long as the
+    // checkpoint row is left in place.
+    let db = f.server.database().await;
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, signature, created_at) VALUES (?, ?, ?, 0)",
+    )
+    .bind(at as i64)
+    .bind(checkpoint["hash"].as_str().unwrap())
+    .bind(checkpoint["signature"].as_str().unwrap())
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    let err = f.owner.verify_events(None).await.unwrap_err();
+    assert_eq!(err.code(), sesame_core::ErrorCode::Integrity);
+    assert!(
+        err.to_string()
+            .contains(&format!("event {at} is not the event the owner signed")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_newest_events_is_caught_by_server_verify_and_by_events() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+    let checkpoint = json(&cli(&["events", "checkpoint", "--format", "json"]));
+    let at = checkpoint["seq"].as_u64().unwrap();
+    let db = f.server.database().await;
+    drop_audit_guards(&db).await;
+    sqlx::query("DELETE FROM audit_events WHERE seq >= ?")
+        .bind(at as i64 - 1)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (ok, out) = f.server.audit_verify();
+    assert!(!ok && out.contains("persisted head"), "{out}");
+    // The client sees the checkpoint beyond the end of the trail it is served (or the gap
+    // its own requests leave after the persisted head).
+    let err = f.owner.verify_events(None).await.unwrap_err();
+    assert_eq!(err.code(), sesame_core::ErrorCode::Integrity, "{err}");
+
+    // Also rewriting the persisted head and deleting the checkpoint (and the events the
+    // check above appended) fools the database's own check, not the owner's CLI, which
+    // remembers the checkpoint it signed.
+    for sql in [
+        "DELETE FROM audit_checkpoints WHERE seq >= ?",
+        "DELETE FROM audit_events WHERE seq >= ?",
+    ] {
+        sqlx::query(sql)
+            .bind(at as i64 - 1)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    let kept: (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = ?, hash = ?")
+        .bind(kept.0)
+        .bind(&kept.1)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let (ok, out) = f.server.audit_verify();
+    assert!(ok, "{out}");
+    let caught = cli(&["events"]);
+    assert_eq!(caught.code, Some(8), "{caught:?}");
+    assert!(
+        caught.stderr.contains("checkpoints were deleted"),
+        "{caught:?}"
+    );
+}

@@ -41,6 +41,8 @@
 //! | `GET /v1/vaults/{v}/items/{i}/files/{f}` | → streamed file ciphertext (`application/octet-stream`, `Content-Length`) of a file the item's current version references | `READ_ITEMS` |
 //! | `POST /v1/sync` | [`SyncRequest`] → [`SyncResponse`] | any principal |
 //! | `GET /v1/events?after=N&limit=M` | → [`EventsPage`] | owner |
+//! | `GET /v1/events/head` | → [`AuditHead`]: the persisted head and the newest signed checkpoint | owner |
+//! | `POST /v1/events/checkpoints` | [`AuditCheckpoint`] → the same; a signature that does not verify with the owner key, or a `seq`/`hash` that is not an event of the trail: `400`, nothing stored | owner |
 //! | `GET /v1/share-policy` | → [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) | any principal |
 //! | `PUT /v1/share-policy` | [`ItemShareAccountPolicy`](crate::model::ItemShareAccountPolicy) → the same; `Authenticated` on a server without SMTP: `400` | owner |
 //! | `POST /v1/vaults/{v}/items/{i}/shares` | [`ShareCreateRequest`] → [`ItemShare`](crate::model::ItemShare); against the policy, or recipients on a server without SMTP: `400` | `READ_ITEMS` and `SEND_ITEMS` |
@@ -812,6 +814,31 @@ pub struct EventsPage {
     pub events: Vec<AuditEvent>,
     /// The `after=` of the next page, if there may be more.
     pub next_cursor: Option<u64>,
+}
+
+/// The owner's signature over the audit trail's head at event `seq`: Ed25519 by the
+/// owner key over [`audit_checkpoint_message`](crate::crypto::audit_checkpoint_message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditCheckpoint {
+    /// The event signed for (the head when it was signed).
+    pub seq: u64,
+    /// That event's `hash` (64 hex digits).
+    pub hash: String,
+    /// Ed25519 signature, base64url (64 bytes).
+    pub signature: String,
+}
+
+/// Where the server says the audit trail ends, and the newest checkpoint it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditHead {
+    /// The `seq` of the newest event, as persisted beside the trail (0 when empty).
+    pub seq: u64,
+    /// Its `hash` ([`GENESIS_HASH`](crate::audit::GENESIS_HASH) when empty).
+    pub hash: String,
+    /// The checkpoint with the highest `seq`, if the owner signed any.
+    pub checkpoint: Option<AuditCheckpoint>,
 }
 
 #[cfg(test)]

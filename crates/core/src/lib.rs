@@ -29,6 +29,7 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod client;
 pub mod crypto;
 mod error;

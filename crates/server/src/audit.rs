@@ -1,84 +1,27 @@
-//! The audit trail: append-only and hash-chained.
+//! The audit trail: append-only and hash-chained, with a persisted head and the owner's
+//! signed checkpoints.
 //!
-//! Each event's `hash` is `hex(SHA-256(prev_hash || "\n" || canonical JSON))`, where the
-//! canonical JSON is the object `{seq, time, principalId, action, vaultId, itemId,
-//! outcome, integrationName, integrationVersion}` with exactly these keys in this order,
-//! no whitespace, `time` in RFC 3339 and absent ids as `null`. The first event's
-//! `prev_hash` is 64 zeros. Changing, removing or reordering any stored event breaks the
-//! chain at that event, which [`verify`] reports.
+//! The chain itself ([`event_hash`], [`GENESIS_HASH`]) is specified in
+//! [`sesame_core::audit`], which the owner's client checks the same way. Changing,
+//! removing or reordering any stored event breaks the chain at that event, which
+//! [`verify`] reports. Every append also moves a persisted head (seq and hash), so
+//! deleting the newest events is reported too; and the owner's client signs checkpoints
+//! of the head, which [`verify`] checks against the chain.
+//!
+//! What [`verify`] cannot see: someone who can write the database can rewrite the chain
+//! from any event on, re-hash every later one and rewrite the persisted head, and all of
+//! that verifies here unless it cuts below or alters an event up to the newest signed
+//! checkpoint (and the checkpoint rows can be deleted as well). The owner's client is the
+//! check that holds: it verifies checkpoints with the owner key that the account id
+//! anchors, remembers the newest one it saw, and so notices what this cannot.
 
-use serde::Serialize;
-use sesame_core::api::AuditEvent;
-use sesame_core::id::Id;
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
+use sesame_core::api::AuditHead;
+pub use sesame_core::audit::{event_hash, GENESIS_HASH};
+use sesame_core::audit::{hash_bytes, ChainWalk};
+use sesame_core::crypto::{account_id_for, audit_checkpoint_message, verify_signature};
 
 use crate::error::ServerError;
 use crate::store::Store;
-
-/// `prev_hash` of the first event.
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Canonical<'a> {
-    seq: u64,
-    #[serde(with = "time::serde::rfc3339")]
-    time: OffsetDateTime,
-    principal_id: Option<&'a Id>,
-    action: &'a str,
-    vault_id: Option<&'a Id>,
-    item_id: Option<&'a Id>,
-    outcome: &'a str,
-    integration_name: &'a str,
-    integration_version: &'a str,
-}
-
-/// The hash an event must have, given every field but `hash`.
-///
-/// ```
-/// use sesame_core::api::AuditEvent;
-/// let mut event = AuditEvent {
-///     seq: 1,
-///     time: time::OffsetDateTime::UNIX_EPOCH,
-///     principal_id: None,
-///     action: "auth".into(),
-///     vault_id: None,
-///     item_id: None,
-///     outcome: "unauthenticated".into(),
-///     integration_name: "app".into(),
-///     integration_version: "1.0".into(),
-///     prev_hash: sesame_server::audit::GENESIS_HASH.into(),
-///     hash: String::new(),
-/// };
-/// event.hash = sesame_server::audit::event_hash(&event);
-/// assert_eq!(event.hash.len(), 64);
-/// ```
-pub fn event_hash(event: &AuditEvent) -> String {
-    let canonical = Canonical {
-        seq: event.seq,
-        time: event.time,
-        principal_id: event.principal_id.as_ref(),
-        action: &event.action,
-        vault_id: event.vault_id.as_ref(),
-        item_id: event.item_id.as_ref(),
-        outcome: &event.outcome,
-        integration_name: &event.integration_name,
-        integration_version: &event.integration_version,
-    };
-    // Serializing a struct of strings, numbers and a formatted time cannot fail; an empty
-    // object would still give a hash that verify rejects, never a silent pass.
-    let json = serde_json::to_vec(&canonical).unwrap_or_default();
-    let mut hasher = Sha256::new();
-    hasher.update(event.prev_hash.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(&json);
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The result of walking the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +30,8 @@ pub struct ChainReport {
     pub events: u64,
     /// The first event that breaks the chain, and why.
     pub first_broken: Option<(u64, String)>,
+    /// The `seq` of the newest signed checkpoint, when the chain agrees with it.
+    pub signed_through: Option<u64>,
 }
 
 impl ChainReport {
@@ -97,51 +42,134 @@ impl ChainReport {
 }
 
 /// Walks the whole audit trail from the first event and reports the first broken one: a
-/// gap in `seq`, a `prev_hash` that is not the previous `hash`, or a `hash` that does not
-/// match the event's fields.
+/// gap in `seq`, a `prev_hash` that is not the previous `hash`, a `hash` that does not
+/// match the event's fields; then a trail shorter than its persisted head or whose event
+/// at the head is another one; then a newest signed checkpoint beyond the trail, not
+/// matching it, or whose signature does not verify with the owner key.
 ///
 /// # Errors
 ///
 /// [`ServerError::Api`] when the store cannot be read.
 pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
     const PAGE: u32 = 1000;
-    let mut after = 0;
-    let mut prev_hash = GENESIS_HASH.to_owned();
-    let mut count = 0;
+    // Read before the walk: the trail only grows, so a running server's new events are
+    // after the head, never a false alarm.
+    let head = store.audit_head().await?;
+    let checkpoint = head.checkpoint.clone();
+    let mut walk = ChainWalk::new();
+    // The stored hashes at the persisted head and at the checkpoint, met on the way.
+    let mut at_head = None;
+    let mut at_checkpoint = None;
     loop {
-        let page = store.events(after, PAGE).await?;
+        let page = store.events(walk.events(), PAGE).await?;
         let done = page.len() < PAGE as usize;
         for event in page {
-            let broken = |why: String| {
-                Ok(ChainReport {
-                    events: count,
+            if let Err(why) = walk.push(&event) {
+                return Ok(ChainReport {
+                    events: walk.events(),
                     first_broken: Some((event.seq, why)),
-                })
-            };
-            if event.seq != after + 1 {
-                return broken(format!(
-                    "expected seq {} next, found {}: events are missing",
-                    after + 1,
-                    event.seq
-                ));
+                    signed_through: None,
+                });
             }
-            if event.prev_hash != prev_hash {
-                return broken("its prev_hash is not the hash of the event before it".into());
+            if event.seq == head.seq {
+                at_head = Some(event.hash.clone());
             }
-            if event_hash(&event) != event.hash {
-                return broken(
-                    "its hash does not match its contents: the event was altered".into(),
-                );
+            if checkpoint.as_ref().is_some_and(|c| c.seq == event.seq) {
+                at_checkpoint = Some(event.hash);
             }
-            count += 1;
-            after = event.seq;
-            prev_hash = event.hash;
         }
         if done {
-            return Ok(ChainReport {
-                events: count,
-                first_broken: None,
-            });
+            break;
         }
     }
+    let events = walk.events();
+    let broken = |seq: u64, why: String| ChainReport {
+        events,
+        first_broken: Some((seq, why)),
+        signed_through: None,
+    };
+    if let Some(why) = head_mismatch(&head, events, at_head.as_deref()) {
+        return Ok(broken(events + 1, why));
+    }
+    let Some(checkpoint) = checkpoint else {
+        return Ok(ChainReport {
+            events,
+            first_broken: None,
+            signed_through: None,
+        });
+    };
+    if checkpoint.seq > events {
+        return Ok(broken(
+            events + 1,
+            format!(
+                "the owner signed a checkpoint at event {}, but only {events} events are                  stored: the newest events were deleted",
+                checkpoint.seq
+            ),
+        ));
+    }
+    if at_checkpoint.as_deref() != Some(checkpoint.hash.as_str()) {
+        return Ok(broken(
+            checkpoint.seq,
+            "it is not the event the owner signed a checkpoint of: the trail was rewritten              up to here"
+                .into(),
+        ));
+    }
+    if !checkpoint_signed_by_owner(store, &checkpoint).await? {
+        return Ok(broken(
+            checkpoint.seq,
+            "the checkpoint signed at it does not verify with the account owner's key".into(),
+        ));
+    }
+    Ok(ChainReport {
+        events,
+        first_broken: None,
+        signed_through: Some(checkpoint.seq),
+    })
+}
+
+/// Why the walked trail (`events` long, `stored_hash` at the head's seq) disagrees with
+/// the persisted head, if it does.
+fn head_mismatch(head: &AuditHead, events: u64, stored_hash: Option<&str>) -> Option<String> {
+    if head.seq > events {
+        return Some(format!(
+            "the persisted head says the trail has {} events, but only {events} are stored:              the newest events were deleted",
+            head.seq
+        ));
+    }
+    if head.seq > 0 && stored_hash != Some(head.hash.as_str()) {
+        return Some(format!(
+            "event {} is not the one the persisted head recorded: the trail was rewritten",
+            head.seq
+        ));
+    }
+    None
+}
+
+/// Whether the checkpoint's signature verifies with the stored owner key, and that key
+/// hashes to the stored account id. (A consistency check of the database only: whoever
+/// can rewrite the database can replace both, which the owner's client would notice.)
+async fn checkpoint_signed_by_owner<S: Store>(
+    store: &S,
+    checkpoint: &sesame_core::api::AuditCheckpoint,
+) -> Result<bool, ServerError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let Some(account) = store.account().await? else {
+        return Ok(false);
+    };
+    let owner = store.owner().await?;
+    let key = URL_SAFE_NO_PAD
+        .decode(&owner.signing_public_key)
+        .ok()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok());
+    let hash = hash_bytes(&checkpoint.hash);
+    let signature = URL_SAFE_NO_PAD.decode(&checkpoint.signature).ok();
+    let (Some(key), Some(hash), Some(signature)) = (key, hash, signature) else {
+        return Ok(false);
+    };
+    if account_id_for(&key) != account.id {
+        return Ok(false);
+    }
+    let message = audit_checkpoint_message(&account.id, checkpoint.seq, &hash);
+    Ok(verify_signature(&key, &message, &signature).is_ok())
 }

@@ -6,6 +6,11 @@
 //! Checking one needs no database write: the MAC is checked in constant time, then the
 //! principal row is read to confirm it is not revoked or expired and that its key
 //! generation still matches (a rotation ends every older session).
+//!
+//! An assertion is accepted once: after [`check_assertion`] passes, `POST /v1/auth`
+//! stores its nonce with [`Store::use_auth_nonce`](crate::store::Store::use_auth_nonce)
+//! until its timestamp leaves the clock-skew window (after which the timestamp check
+//! refuses it anyway), and refuses a nonce already stored.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

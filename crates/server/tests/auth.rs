@@ -251,3 +251,67 @@ async fn service_accounts_cannot_use_owner_endpoints() {
     assert_eq!(list.body.as_array().unwrap().len(), 2);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_replayed_assertion_is_refused_and_a_fresh_one_still_works() {
+    let server = start().await;
+    let body = serde_json::to_value(auth_request(&server.owner, now())).unwrap();
+    let url = server.url("/v1/auth");
+    let first = send(&server.http, Method::POST, &url, None, Some(body.clone())).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    // The very same bytes again, as an eavesdropper or a logging proxy would send them.
+    let replay = send(&server.http, Method::POST, &url, None, Some(body.clone())).await;
+    assert_eq!(replay.status, 401, "{:?}", replay.body);
+    assert_eq!(replay.code(), "unauthenticated");
+    assert!(
+        replay.message().contains("already used") && replay.message().contains("fresh nonce"),
+        "{}",
+        replay.message()
+    );
+    let again = send(&server.http, Method::POST, &url, None, Some(body)).await;
+    assert_eq!(again.status, 401, "still refused: {:?}", again.body);
+    // Each new assertion has its own nonce and is accepted.
+    server.owner().await;
+    server.owner().await;
+    // The replays are audited as failures; the nonce is stored once.
+    let db = server.database().await;
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'auth' AND outcome = 'unauthenticated'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(refused, 2);
+    let nonces: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_nonces")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(nonces, 3);
+    db.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn used_nonces_are_pruned_once_their_assertion_has_expired() {
+    let server = start().await;
+    let db = server.database().await;
+    // A nonce whose assertion left the skew window long ago, and one still inside it.
+    for (nonce, expires_at) in [("old", 1_i64), ("live", now() as i64 + 60)] {
+        sqlx::query("INSERT INTO auth_nonces (principal_id, nonce, expires_at) VALUES (?, ?, ?)")
+            .bind(server.owner.principal_id().as_str())
+            .bind(nonce)
+            .bind(expires_at)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    server.owner().await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT nonce FROM auth_nonces ORDER BY nonce")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"live".to_owned()) && !left.contains(&"old".to_owned()));
+    db.close().await;
+    server.shutdown().await;
+}

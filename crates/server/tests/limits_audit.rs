@@ -172,3 +172,172 @@ async fn deleting_an_event_is_detected() {
     assert_eq!(report.first_broken.unwrap().0, 3);
     server.shutdown().await;
 }
+
+/// Drops the append-only guards, as someone holding the database file can.
+async fn drop_guards(db: &sqlx::SqlitePool) {
+    for trigger in [
+        "audit_events_no_delete",
+        "audit_events_no_update",
+        "audit_head_only_grows",
+        "audit_checkpoints_no_delete",
+    ] {
+        sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+            .execute(db)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn deleting_the_newest_events_is_detected_by_the_persisted_head() {
+    let server = start_with(|_| {}).await;
+    let owner = server.owner().await;
+    for _ in 0..4 {
+        owner.get("/v1/vaults").await;
+    }
+    let db = server.database().await;
+    drop_guards(&db).await;
+    // The chain that remains is a perfectly valid, shorter chain.
+    sqlx::query("DELETE FROM audit_events WHERE seq > 3")
+        .execute(&db)
+        .await
+        .unwrap();
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    let (seq, why) = report.first_broken.clone().expect("truncation detected");
+    assert_eq!((seq, report.events), (4, 3), "{why}");
+    assert!(
+        why.contains("persisted head") && why.contains("deleted"),
+        "{why}"
+    );
+    // The next event chains from the persisted head, so the gap stays visible.
+    owner.get("/v1/vaults").await;
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    let (_, why) = report.first_broken.expect("still detected");
+    assert!(why.contains("events are missing"), "{why}");
+    db.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn checkpoints_must_be_signed_by_the_owner_over_a_real_event() {
+    use sesame_core::crypto::audit_checkpoint_message;
+    let server = start_with(|_| {}).await;
+    let owner = server.owner().await;
+    owner.get("/v1/vaults").await;
+    let page = owner.get("/v1/events?limit=1000").await;
+    let last = page.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let seq = last["seq"].as_u64().unwrap();
+    let hash = last["hash"].as_str().unwrap().to_owned();
+    let sign = |token: &sesame_core::token::ServiceAccountToken, seq: u64, hash: &str| {
+        let bytes = sesame_core::audit::hash_bytes(hash).unwrap();
+        common::b64(
+            &token
+                .keys()
+                .sign(&audit_checkpoint_message(&server.account, seq, &bytes)),
+        )
+    };
+    let body = |seq: u64, hash: &str, signature: String| serde_json::json!({"seq": seq, "hash": hash, "signature": signature});
+    // Signed by someone else.
+    let (vault, key) = owner.create_vault(&server.owner).await;
+    let (sa, sa_session) = server.service_account(&owner, &[(&vault, &key, 32)]).await;
+    let forged = owner
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &hash, sign(&sa, seq, &hash)),
+        )
+        .await;
+    assert_eq!(forged.status, 400, "{:?}", forged.body);
+    assert!(
+        forged.message().contains("does not verify"),
+        "{}",
+        forged.message()
+    );
+    // A hash that is not event seq's.
+    let other = "ab".repeat(32);
+    let wrong = owner
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &other, sign(&server.owner, seq, &other)),
+        )
+        .await;
+    assert_eq!(wrong.status, 400, "{:?}", wrong.body);
+    assert!(
+        wrong.message().contains("another hash"),
+        "{}",
+        wrong.message()
+    );
+    // A service account may not sign at all.
+    let denied = sa_session
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &hash, sign(&sa, seq, &hash)),
+        )
+        .await;
+    assert_eq!(denied.status, 403, "{:?}", denied.body);
+    assert_eq!(
+        owner.get("/v1/events/head").await.body["checkpoint"],
+        serde_json::Value::Null
+    );
+
+    let good = owner
+        .post(
+            "/v1/events/checkpoints",
+            body(seq, &hash, sign(&server.owner, seq, &hash)),
+        )
+        .await;
+    assert_eq!(good.status, 200, "{:?}", good.body);
+    let head = owner.get("/v1/events/head").await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.body["checkpoint"]["seq"], seq);
+    assert!(head.body["seq"].as_u64().unwrap() > seq);
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.signed_through, Some(seq));
+
+    // Rewriting an event below the checkpoint, re-hashing the rest and the persisted head
+    // leaves a valid chain; only the checkpoint shows it.
+    let db = server.database().await;
+    drop_guards(&db).await;
+    let page = owner.get("/v1/events?limit=1000").await;
+    let mut events: Vec<sesame_core::api::AuditEvent> =
+        serde_json::from_value(page.body["events"].clone()).unwrap();
+    events[1].outcome = "permission_denied".into();
+    let mut prev = events[0].hash.clone();
+    for event in &mut events[1..] {
+        event.prev_hash = prev;
+        event.hash = sesame_core::audit::event_hash(event);
+        prev = event.hash.clone();
+        sqlx::query("UPDATE audit_events SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?")
+            .bind(&event.outcome)
+            .bind(&event.prev_hash)
+            .bind(&event.hash)
+            .bind(event.seq as i64)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    // Events appended since the page was read are dropped, and the head rewritten.
+    let last = events.last().unwrap();
+    sqlx::query("DELETE FROM audit_events WHERE seq > ?")
+        .bind(last.seq as i64)
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = ?, hash = ?")
+        .bind(last.seq as i64)
+        .bind(&last.hash)
+        .execute(&db)
+        .await
+        .unwrap();
+    let report = sesame_server::verify_audit(&server.config).await.unwrap();
+    let (broken, why) = report.first_broken.expect("rewrite detected");
+    assert_eq!(broken, seq, "{why}");
+    assert!(why.contains("rewritten"), "{why}");
+    db.close().await;
+    server.shutdown().await;
+}

@@ -64,6 +64,7 @@
 //! is at most 10 s; a longer wait is returned as [`Error::RateLimited`]) and `5xx`, with
 //! exponential backoff and full jitter. An expired session is renewed transparently.
 
+mod audit;
 mod cache;
 mod files;
 mod items;
@@ -93,6 +94,7 @@ use crate::crypto::PrincipalKeys;
 use crate::token::ServiceAccountToken;
 use crate::{Error, Result};
 
+pub use audit::AuditVerification;
 pub use files::Files;
 pub use items::{BatchResponse, ItemListFilters, Items};
 pub use secrets::{ResolveAllResponse, ResolvedKind, Secrets};
@@ -357,6 +359,11 @@ impl Client {
         self.inner.principal.read().ok().and_then(|p| p.clone())
     }
 
+    /// The account this client's token belongs to (the owner key's fingerprint).
+    pub fn account_id(&self) -> &crate::id::Id {
+        self.inner.account()
+    }
+
     /// The server URL in use.
     pub fn server_url(&self) -> &str {
         self.inner.transport.base_url()
@@ -456,6 +463,24 @@ impl Inner {
     }
 
     async fn authenticate_once(&self) -> Result<AuthResponse> {
+        let call = Call {
+            method: Method::POST,
+            path: "/v1/auth",
+            body: None,
+            session: None,
+            // The server accepts each assertion once, so every attempt signs a new one
+            // (fresh nonce and timestamp): a retry after a lost answer is not a replay.
+            retry: Retry::Idempotent,
+            not_found: "principal",
+        };
+        self.transport
+            .send_fresh(&call, &|| to_json(&self.auth_request()))
+            .await?
+            .json()
+    }
+
+    /// A signed assertion with a fresh random nonce and the current time.
+    fn auth_request(&self) -> AuthRequest {
         let mut nonce = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
@@ -472,7 +497,7 @@ impl Inner {
             name,
             version,
         );
-        let request = AuthRequest {
+        AuthRequest {
             account_id: *self.account(),
             principal_id: *self.token.principal_id(),
             timestamp,
@@ -480,17 +505,7 @@ impl Inner {
             integration_name: name.to_owned(),
             integration_version: version.to_owned(),
             signature: URL_SAFE_NO_PAD.encode(self.keys.sign(&message)),
-        };
-        let call = Call {
-            method: Method::POST,
-            path: "/v1/auth",
-            body: Some(to_json(&request)?),
-            session: None,
-            // A fresh nonce makes a repeat harmless, and a lost answer is worth retrying.
-            retry: Retry::Idempotent,
-            not_found: "principal",
-        };
-        self.transport.send(&call).await?.json()
+        }
     }
 
     /// An authenticated call; a `401` renews the session once and repeats the call.

@@ -118,6 +118,24 @@ impl Transport {
 
     /// Sends `call`, retrying idempotent calls on connection errors, 429 and 5xx.
     pub async fn send(&self, call: &Call<'_>) -> Result<Reply> {
+        self.send_inner(call, None).await
+    }
+
+    /// [`send`](Self::send) with a new body for every attempt: a signed auth assertion is
+    /// accepted once, so a retry after a lost answer must carry a fresh nonce.
+    pub async fn send_fresh(
+        &self,
+        call: &Call<'_>,
+        fresh_body: &(dyn Fn() -> Result<Vec<u8>> + Sync),
+    ) -> Result<Reply> {
+        self.send_inner(call, Some(fresh_body)).await
+    }
+
+    async fn send_inner(
+        &self,
+        call: &Call<'_>,
+        fresh_body: Option<&(dyn Fn() -> Result<Vec<u8>> + Sync)>,
+    ) -> Result<Reply> {
         let url = format!("{}{}", self.base_url, call.path);
         let attempts = match call.retry {
             Retry::Idempotent => self.retries + 1,
@@ -132,10 +150,12 @@ impl Transport {
                 request =
                     request.header(AUTHORIZATION, format!("Bearer {}", session.expose_secret()));
             }
-            if let Some(body) = &call.body {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+            let body = match fresh_body {
+                Some(fresh) => Some(fresh()?),
+                None => call.body.clone(),
+            };
+            if let Some(body) = body {
+                request = request.header(CONTENT_TYPE, "application/json").body(body);
             }
             self.round_trips.fetch_add(1, Ordering::Relaxed);
             let response = match request.send().await {

@@ -52,6 +52,13 @@
 //!   ciphertext). A client uses an unwrapped vault key only when this signature verifies
 //!   with the granter's key: its own, the owner's, or one the owner certified.
 //!
+//! - **Audit checkpoint** ([`audit_checkpoint_message`]): the owner's client, having
+//!   checked the audit trail's hash chain (see [`crate::audit`]) up to event `seq`, signs
+//!   `"sesame/v1/audit-checkpoint" || account || seq (u64) || head hash (32)` (92 bytes),
+//!   the head hash being the 32 bytes that event `seq`'s hex `hash` spells. The server
+//!   stores checkpoints but cannot make one, so it cannot cut the trail short below, or
+//!   rewrite any event up to, a checkpoint without the owner's client noticing.
+//!
 //! Signatures are Ed25519 (RFC 8032) with strict verification ([`verify_signature`]),
 //! 64 bytes, base64url on the wire.
 //!
@@ -166,7 +173,9 @@ pub use file_stream::{
 };
 pub use keys::{verify_signature, PrincipalKeys};
 pub use share::{access_hash, SharePart, ShareSecret};
-pub use trust::{account_id_for, grant_message, principal_certificate_message};
+pub use trust::{
+    account_id_for, audit_checkpoint_message, grant_message, principal_certificate_message,
+};
 pub use vault_key::{VaultKey, WrappedVaultKey};
 
 /// Length in bytes of every symmetric key and of the token secret.

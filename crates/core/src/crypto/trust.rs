@@ -12,6 +12,8 @@ const ACCOUNT_LABEL: &[u8] = b"sesame/v1/account";
 const PRINCIPAL_LABEL: &[u8] = b"sesame/v1/principal";
 /// Domain label of a grant signature.
 const GRANT_LABEL: &[u8] = b"sesame/v1/grant";
+/// Domain label of a signed audit checkpoint.
+const AUDIT_CHECKPOINT_LABEL: &[u8] = b"sesame/v1/audit-checkpoint";
 
 /// The account id of the account whose owner has this Ed25519 public key: the first 26
 /// characters of the lowercase, unpadded RFC 4648 base32 of
@@ -106,6 +108,28 @@ pub fn grant_message(
     message
 }
 
+/// The bytes the account owner signs to vouch for the audit trail up to an event:
+/// `"sesame/v1/audit-checkpoint" || account || seq (u64 BE) || head hash (32)` (26 + 26 +
+/// 8 + 32 = 92 bytes), where the head hash is the 32 bytes of the `hash` of event `seq`
+/// (its 64 hex digits decoded).
+///
+/// ```
+/// use sesame_core::{crypto::audit_checkpoint_message, id::Id};
+/// let id: Id = "abcdefghijklmnopqrstuvwxyz".parse()?;
+/// let message = audit_checkpoint_message(&id, 7, &[1; 32]);
+/// assert_eq!(message.len(), 92);
+/// assert!(message.starts_with(b"sesame/v1/audit-checkpoint"));
+/// # Ok::<(), sesame_core::Error>(())
+/// ```
+pub fn audit_checkpoint_message(account: &Id, seq: u64, head_hash: &[u8; 32]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(AUDIT_CHECKPOINT_LABEL.len() + ID_LEN + 8 + 32);
+    message.extend_from_slice(AUDIT_CHECKPOINT_LABEL);
+    message.extend_from_slice(account.as_str().as_bytes());
+    message.extend_from_slice(&seq.to_be_bytes());
+    message.extend_from_slice(head_hash);
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +162,20 @@ mod tests {
             principal_certificate_message(&a, &b, 2, &[1; 32], &[2; 32]),
             principal_certificate_message(&a, &b, 1, &[2; 32], &[1; 32]),
             principal_certificate_message(&a, &b, 1, &[1; 32], &[3; 32]),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn audit_checkpoint_message_binds_every_field() {
+        let [a, b, _, _] = ids();
+        let base = audit_checkpoint_message(&a, 7, &[1; 32]);
+        assert_eq!(base.len(), 92);
+        for other in [
+            audit_checkpoint_message(&b, 7, &[1; 32]),
+            audit_checkpoint_message(&a, 8, &[1; 32]),
+            audit_checkpoint_message(&a, 7, &[2; 32]),
         ] {
             assert_ne!(base, other);
         }

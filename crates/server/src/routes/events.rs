@@ -1,11 +1,16 @@
-//! `GET /v1/events`: the audit trail, for the owner.
+//! `GET /v1/events`: the audit trail, for the owner; its persisted head and the owner's
+//! signed checkpoints.
 
 use axum::extract::State;
 use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde::Deserialize;
-use sesame_core::api::EventsPage;
+use sesame_core::api::{AuditCheckpoint, AuditHead, EventsPage};
+use sesame_core::audit::hash_bytes;
+use sesame_core::crypto::{audit_checkpoint_message, verify_signature};
 
-use super::{ApiQuery, AppState, Caller};
+use super::{ApiJson, ApiQuery, AppState, Caller};
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -51,4 +56,57 @@ pub(super) async fn list<S: Store>(
         events,
         next_cursor,
     }))
+}
+
+/// `GET /v1/events/head` (owner): the persisted head and the newest signed checkpoint.
+pub(super) async fn head<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<AuditHead>, ApiError> {
+    caller.require_owner("read the audit trail")?;
+    let head = app.store.audit_head().await?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(head))
+}
+
+/// `POST /v1/events/checkpoints` (owner): stores the owner's signature over the trail's
+/// head at an event. The signature is checked here as well as by every client that reads
+/// it, so a broken client cannot store a checkpoint that would later look like tampering.
+pub(super) async fn checkpoint<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(checkpoint): ApiJson<AuditCheckpoint>,
+) -> Result<Json<AuditCheckpoint>, ApiError> {
+    caller.require_owner("sign audit checkpoints")?;
+    let hash = hash_bytes(&checkpoint.hash).ok_or_else(|| {
+        ApiError::invalid("hash must be an event's hash: 64 lowercase hex digits")
+    })?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(&checkpoint.signature)
+        .ok()
+        .filter(|s| s.len() == 64)
+        .ok_or_else(|| ApiError::invalid("signature must be 64 bytes as unpadded base64url"))?;
+    let key = URL_SAFE_NO_PAD
+        .decode(&caller.principal.signing_public_key)
+        .map_err(ApiError::internal)?;
+    let message = audit_checkpoint_message(&app.account, checkpoint.seq, &hash);
+    if verify_signature(&key, &message, &signature).is_err() {
+        return Err(ApiError::invalid(format!(
+            "the checkpoint signature does not verify with the owner key over \
+             \"sesame/v1/audit-checkpoint\" || account || seq || hash for event {}",
+            checkpoint.seq
+        )));
+    }
+    if !app
+        .store
+        .add_audit_checkpoint(&checkpoint, &caller.event())
+        .await?
+    {
+        return Err(ApiError::invalid(format!(
+            "event {} of the audit trail does not exist or has another hash: sign the hash of \
+             an event read from GET /v1/events",
+            checkpoint.seq
+        )));
+    }
+    Ok(Json(checkpoint))
 }

@@ -319,6 +319,8 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
             "sync"
         }
         (_, ["v1", "events"]) => "event.list",
+        ("GET", ["v1", "events", "head"]) => "event.head",
+        (_, ["v1", "events", "checkpoints"]) => "event.checkpoint",
         ("GET", ["v1", "share-policy"]) => "share.policy.get",
         (_, ["v1", "share-policy"]) => "share.policy.set",
         ("GET", ["v1", "shares"]) => "share.list",
@@ -549,6 +551,8 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
     )
     .add("POST", "/v1/sync", sync::sync::<S>)
     .add("GET", "/v1/events", events::list::<S>)
+    .add("GET", "/v1/events/head", events::head::<S>)
+    .add("POST", "/v1/events/checkpoints", events::checkpoint::<S>)
     .add("GET", "/v1/share-policy", shares::policy::<S>)
     .add("PUT", "/v1/share-policy", shares::set_policy::<S>)
     .add(

@@ -62,7 +62,25 @@ pub(super) async fn authenticate<S: Store>(
         v: request.integration_version,
     })?;
     let owner = app.store.owner().await?;
-    app.store.append_event(&event).await?;
+    // The assertion stays acceptable while its timestamp is within the skew window, so
+    // its nonce is remembered until then; the audit event is in the same transaction, so
+    // an answer that failed to be stored leaves the nonce unused for a retry.
+    let acceptable_until = request
+        .timestamp
+        .saturating_add(sesame_core::api::AUTH_CLOCK_SKEW_SECONDS + 1);
+    if !app
+        .store
+        .use_auth_nonce(&principal.id, &request.nonce, acceptable_until, now, &event)
+        .await?
+    {
+        let err = ApiError::unauthenticated(
+            "this signed assertion was already used: every POST /v1/auth needs a fresh nonce \
+             and signature (Sesame clients make one per request); a replayed request is refused",
+        );
+        event.outcome = err.code().as_str().to_owned();
+        record_failure(&app, &event).await;
+        return Err(err);
+    }
     tracing::info!(principal = %principal.id, "authenticated");
     Ok(Json(AuthResponse {
         session,

@@ -13,6 +13,8 @@ use sesame_core::api::{
     Principal, PrincipalKind, RateLimitSettings, VaultAccessRecord, VaultCreateRequest, VaultGrant,
     VaultRecord,
 };
+// Point 11 (issue 9).
+use sesame_core::api::{AuditCheckpoint, AuditHead};
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
 use sesame_core::model::{ItemShare, ItemShareAccountPolicy, ValidRecipient};
@@ -553,4 +555,33 @@ pub trait Store: Send + Sync + 'static {
         after: u64,
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
+
+    // Point 11 (issue 9): the persisted audit head and the owner's signed checkpoints.
+
+    /// The persisted head of the audit trail (the newest event's `seq` and `hash`, kept
+    /// beside the trail by every append) and the checkpoint with the highest `seq`.
+    fn audit_head(&self) -> impl Future<Output = StoreResult<AuditHead>> + Send;
+
+    /// Stores `checkpoint` (its signature checked by the caller) in one transaction with
+    /// `event`, if event `checkpoint.seq` exists with `checkpoint.hash`; `false` (nothing
+    /// stored) otherwise. Storing a checkpoint already stored changes nothing.
+    fn add_audit_checkpoint(
+        &self,
+        checkpoint: &AuditCheckpoint,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    // Point 12 (issue 9): each signed auth assertion is accepted once.
+
+    /// Records that `principal` used `nonce` in an assertion that stays acceptable until
+    /// `expires_at` (unix seconds), in one transaction with `event`, and prunes nonces
+    /// expired at `now`. `false` (nothing stored) when the nonce was already used: a replay.
+    fn use_auth_nonce(
+        &self,
+        principal: &Id,
+        nonce: &str,
+        expires_at: u64,
+        now: u64,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

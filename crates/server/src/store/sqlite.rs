@@ -14,6 +14,8 @@ use sesame_core::api::{
     Principal, PrincipalKind, RateLimitSettings, Tombstone, VaultAccessRecord, VaultCreateRequest,
     VaultGrant, VaultRecord,
 };
+// Point 11 (issue 9).
+use sesame_core::api::{AuditCheckpoint, AuditHead};
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
 use sesame_core::model::permissions::{self, MANAGE_VAULT};
@@ -213,11 +215,15 @@ fn wrapped_json(key: &WrappedVaultKey) -> StoreResult<String> {
 }
 
 /// Appends `event` to the chain inside the caller's transaction.
+///
+/// The event chains from the persisted head, not from the newest stored row: when the
+/// newest events were deleted, the new one leaves a gap that verification reports instead
+/// of silently continuing the shortened chain.
 async fn append(conn: &mut SqliteConnection, event: &EventRecord) -> StoreResult<()> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_optional(&mut *conn)
         .await?;
-    let (seq, prev_hash) = match last {
+    let (seq, prev_hash) = match head {
         Some(row) => (
             row.try_get::<i64, _>("seq")? as u64 + 1,
             row.try_get::<String, _>("hash")?,
@@ -254,6 +260,14 @@ async fn append(conn: &mut SqliteConnection, event: &EventRecord) -> StoreResult
     .bind(&full.integration_name)
     .bind(&full.integration_version)
     .bind(&full.prev_hash)
+    .bind(&full.hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(seq as i64)
     .bind(&full.hash)
     .execute(&mut *conn)
     .await?;
@@ -1497,6 +1511,106 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    // Point 11 (issue 9): the persisted audit head and the owner's signed checkpoints.
+
+    async fn audit_head(&self) -> StoreResult<AuditHead> {
+        let mut conn = self.reader.acquire().await?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+        let (seq, hash) = match head {
+            Some(row) => (
+                row.try_get::<i64, _>("seq")? as u64,
+                row.try_get::<String, _>("hash")?,
+            ),
+            None => (0, GENESIS_HASH.to_owned()),
+        };
+        let checkpoint = sqlx::query(
+            "SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| -> StoreResult<AuditCheckpoint> {
+            Ok(AuditCheckpoint {
+                seq: row.try_get::<i64, _>("seq")? as u64,
+                hash: row.try_get("hash")?,
+                signature: row.try_get("signature")?,
+            })
+        })
+        .transpose()?;
+        Ok(AuditHead {
+            seq,
+            hash,
+            checkpoint,
+        })
+    }
+
+    async fn add_audit_checkpoint(
+        &self,
+        checkpoint: &AuditCheckpoint,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let seq = i64::try_from(checkpoint.seq).unwrap_or(i64::MAX);
+        let mut tx = self.writer.begin().await?;
+        let matches = sqlx::query("SELECT 1 FROM audit_events WHERE seq = ? AND hash = ?")
+            .bind(seq)
+            .bind(&checkpoint.hash)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !matches {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, hash, signature, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(seq)
+        .bind(&checkpoint.hash)
+        .bind(&checkpoint.signature)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    // Point 12 (issue 9): each signed auth assertion is accepted once.
+
+    async fn use_auth_nonce(
+        &self,
+        principal: &Id,
+        nonce: &str,
+        expires_at: u64,
+        now: u64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let clamp = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM auth_nonces WHERE expires_at <= ?")
+            .bind(clamp(now))
+            .execute(&mut *tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO auth_nonces (principal_id, nonce, expires_at) VALUES (?, ?, ?) \
+             ON CONFLICT (principal_id, nonce) DO NOTHING",
+        )
+        .bind(principal.as_str())
+        .bind(nonce)
+        .bind(clamp(expires_at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            return Ok(false);
+        }
+        append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
