@@ -125,12 +125,17 @@ impl Cache {
                     message: why.clone(),
                 });
             }
-            records.extend(vault.unreadable_items.iter().map(|(item, why)| UnreadableRecord {
-                vault_id: id.to_string(),
-                item_id: Some(item.to_string()),
-                kind: UnreadableKind::ItemOverview,
-                message: why.clone(),
-            }));
+            records.extend(
+                vault
+                    .unreadable_items
+                    .iter()
+                    .map(|(item, why)| UnreadableRecord {
+                        vault_id: id.to_string(),
+                        item_id: Some(item.to_string()),
+                        kind: UnreadableKind::ItemOverview,
+                        message: why.clone(),
+                    }),
+            );
         }
         records.sort_by(|a, b| {
             (&a.vault_id, &a.item_id, a.kind as u8).cmp(&(&b.vault_id, &b.item_id, b.kind as u8))

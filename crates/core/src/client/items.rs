@@ -294,14 +294,15 @@ impl<'a> Items<'a> {
         let vault = parse_id("vault_id", vault_id)?;
         let item = parse_id("item_id", item_id)?;
         let key = inner.vault_key(&vault).await?;
-        let (overview, details, version) = inner
-            .fetch_item(&vault, &item, &key)
-            .await
-            .map_err(|e| match e {
-                // Say how to get rid of it: deleting needs no decryption.
-                Error::Integrity(why) => super::cache::unreadable_item(&vault, &item, &why),
-                other => other,
-            })?;
+        let (overview, details, version) =
+            inner
+                .fetch_item(&vault, &item, &key)
+                .await
+                .map_err(|e| match e {
+                    // Say how to get rid of it: deleting needs no decryption.
+                    Error::Integrity(why) => super::cache::unreadable_item(&vault, &item, &why),
+                    other => other,
+                })?;
         Ok(item_from_parts(&vault, &item, version, overview, details))
     }
 

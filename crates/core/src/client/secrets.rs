@@ -285,7 +285,9 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
             message: format!(
                 "no active item {:?} in vault {}",
                 reference.item(),
-                vault.title().map_or_else(|| vault_id.to_string(), |t| format!("{t:?}"))
+                vault
+                    .title()
+                    .map_or_else(|| vault_id.to_string(), |t| format!("{t:?}"))
             ),
         })
     })?;

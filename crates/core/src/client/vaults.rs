@@ -244,7 +244,10 @@ impl Vaults<'_> {
                 "vault",
             )
             .await?;
-        inner.write_cache(|cache| cache.vaults.remove(&vault))?;
+        inner.write_cache(|cache| {
+            cache.vaults.remove(&vault);
+            cache.unusable.remove(&vault);
+        })?;
         Ok(())
     }
 
@@ -308,6 +311,35 @@ impl Vaults<'_> {
                 "vault",
             )
             .await
+    }
+
+    /// Removes this principal's own grant of a vault; no permission is needed. This is
+    /// how to get rid of a vault whose key cannot be used (see
+    /// [`Client::unreadable_records`](crate::Client::unreadable_records)); nothing of the
+    /// vault is deleted for its other members.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, vault: &str) -> sesame_core::Result<()> {
+    /// client.vaults().leave(vault).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn leave(&self, vault_id: &str) -> Result<()> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        inner
+            .call_empty(
+                Method::DELETE,
+                &format!("/v1/vaults/{vault}/access/{}", inner.principal_id()),
+                None::<&()>,
+                Retry::Idempotent,
+                "vault",
+            )
+            .await?;
+        inner.write_cache(|cache| {
+            cache.vaults.remove(&vault);
+            cache.unusable.remove(&vault);
+        })?;
+        Ok(())
     }
 
     async fn put_access(
