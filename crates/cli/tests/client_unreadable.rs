@@ -12,12 +12,12 @@ mod support;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
-use sesame_core::crypto::{grant_message, VaultKey};
+use sesame_core::crypto::{grant_message, PrincipalKeys, VaultKey};
 use sesame_core::id::Id;
 use sesame_core::model::{
     permissions, UnreadableKind, UnreadableRecord, VaultCreateParams, VaultUpdateParams,
 };
-use sesame_core::token::ServiceAccountToken;
+use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use sesame_core::{Client, ErrorCode};
 use sqlx::{Row, SqlitePool};
 use support::Fixture;
@@ -288,7 +288,22 @@ async fn a_grant_the_owner_cannot_use_fails_only_its_vault_and_can_be_left_or_de
     };
     let trap: Id = traps[0].parse().unwrap();
     let (wrapped, signature) = unwrappable(&trap);
+    // A principal the server holds whose keys the owner never certified.
     let stranger = Id::generate();
+    let stranger_keys = PrincipalKeys::derive(&TokenSecret::generate());
+    sqlx::query(
+        "INSERT INTO principals (id, account_id, name, kind, signing_public_key, \
+         encryption_public_key, key_generation, created_at, certificate) \
+         VALUES (?, ?, 'mallory', 'serviceAccount', ?, ?, 1, 0, ?)",
+    )
+    .bind(stranger.as_str())
+    .bind(account.as_str())
+    .bind(URL_SAFE_NO_PAD.encode(stranger_keys.signing_public_key()))
+    .bind(URL_SAFE_NO_PAD.encode(stranger_keys.encryption_public_key()))
+    .bind(URL_SAFE_NO_PAD.encode(stranger_keys.sign(b"self-certified")))
+    .execute(&db)
+    .await
+    .unwrap();
     let variants = [
         (
             sa,
