@@ -102,7 +102,7 @@ async fn an_item_of_random_bytes_fails_only_itself_and_can_be_deleted_by_id() {
         let client = fx.server.connect(token).await;
         assert_eq!(client.secrets().resolve(&good).await.unwrap(), "pg-top");
         assert_eq!(titles(&client, &fx.vault_id).await, ["Postgres"]);
-        assert_eq!(vault_ids(&client).await, [fx.vault_id.clone()]);
+        assert_eq!(vault_ids(&client).await, [fx.vault_id.as_str()]);
         let unreadable = client.unreadable_records();
         assert_eq!(unreadable.len(), 1, "{unreadable:?}");
         let record = &unreadable[0];
@@ -175,7 +175,7 @@ async fn a_vault_with_garbage_attributes_keeps_its_items_usable_until_renamed() 
         .unwrap();
 
     let owner = fx.server.owner().await;
-    assert_eq!(vault_ids(&owner).await, [fx.vault_id.clone()]);
+    assert_eq!(vault_ids(&owner).await, [fx.vault_id.as_str()]);
     let unreadable = owner.unreadable_records();
     assert_eq!(unreadable.len(), 1, "{unreadable:?}");
     assert_eq!(
@@ -387,7 +387,7 @@ async fn a_grant_the_owner_cannot_use_fails_only_its_vault_and_can_be_left_or_de
     let (wrapped, signature) = unwrappable(&trap2);
     set_grant(traps[1].clone(), sa, wrapped, signature).await;
     let owner = fx.server.owner().await;
-    assert_eq!(vault_ids(&owner).await, [fx.vault_id.clone()]);
+    assert_eq!(vault_ids(&owner).await, [fx.vault_id.as_str()]);
     assert_eq!(owner.unreadable_records().len(), 1);
     owner.vaults().delete(&traps[1]).await.unwrap();
     vault_ids(&owner).await;

@@ -1,6 +1,7 @@
 //! Keys the client trusts without trusting the server: the owner key anchored by the
 //! account id, principals certified by the owner, and grants signed by either.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -218,19 +219,22 @@ impl Inner {
             {
                 continue;
             }
-            if !fetched.contains_key(&granter) {
-                let failure = match self.fetch_verified(&granter).await {
-                    Ok(_) => None,
-                    Err(
-                        Error::Integrity(message)
-                        | Error::PermissionDenied(message)
-                        | Error::NotFound { message, .. },
-                    ) => Some(message),
-                    Err(other) => return Err(other),
-                };
-                fetched.insert(granter, failure);
-            }
-            if let Some(Some(message)) = fetched.get(&granter) {
+            let failure = match fetched.entry(granter) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => {
+                    let failure = match self.fetch_verified(&granter).await {
+                        Ok(_) => None,
+                        Err(
+                            Error::Integrity(message)
+                            | Error::PermissionDenied(message)
+                            | Error::NotFound { message, .. },
+                        ) => Some(message),
+                        Err(other) => return Err(other),
+                    };
+                    slot.insert(failure)
+                }
+            };
+            if let Some(message) = failure {
                 untrusted.insert(
                     record.id,
                     format!(
