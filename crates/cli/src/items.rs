@@ -390,6 +390,14 @@ pub(crate) async fn item_id(client: &Client, vault: &str, wanted: &str) -> CliRe
         ..ItemListFilters::default()
     };
     let items = client.items().list(vault, &filters).await?;
+    // An item the client cannot decrypt is not listed; by its id it can still be deleted.
+    if client
+        .unreadable_records()
+        .iter()
+        .any(|r| r.vault_id == vault && r.item_id.as_deref() == Some(wanted))
+    {
+        return Ok(wanted.to_owned());
+    }
     let mut active: Vec<_> = items
         .iter()
         .filter(|i| i.state == sesame_core::model::ItemState::Active)

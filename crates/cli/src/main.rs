@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
+use sesame_core::model::UnreadableKind;
 use sesame_core::Client;
 
 mod credential;
@@ -188,6 +189,37 @@ impl Ctx {
         self.token_file.as_deref()
     }
 
+    /// Warns, once and on stderr, of every record the client could not open: what it is
+    /// and how to remove it. Never content: the client could not read any.
+    fn report_unreadable(&self) {
+        let Some((client, _)) = &self.client else {
+            return;
+        };
+        for record in client.unreadable_records() {
+            let vault = &record.vault_id;
+            let remedy = match (&record.item_id, record.kind) {
+                (Some(item), _) => {
+                    eprintln!(
+                        "warning: vault {vault}: item {item} cannot be decrypted ({}); ignored. \
+                         Delete it with: sesame item delete {item} --vault {vault}",
+                        record.message
+                    );
+                    continue;
+                }
+                (None, UnreadableKind::VaultAttributes) => format!(
+                    "its items stay usable by vault id. Rename it with: sesame vault edit \
+                     {vault} --title NAME --description TEXT, or leave it with: sesame vault \
+                     leave {vault}"
+                ),
+                (None, _) => format!("Leave it with: sesame vault leave {vault}"),
+            };
+            eprintln!(
+                "warning: vault {vault} cannot be opened ({}); ignored. {remedy}",
+                record.message
+            );
+        }
+    }
+
     /// With `SESAME_DEBUG_ROUND_TRIPS=1`: the client's HTTP round trips, on stderr.
     fn report_round_trips(&self) {
         if std::env::var("SESAME_DEBUG_ROUND_TRIPS").as_deref() != Ok("1") {
@@ -261,6 +293,7 @@ fn main() -> ExitCode {
         client: None,
     };
     let result = runtime.block_on(dispatch(cli.command, &mut ctx));
+    ctx.report_unreadable();
     ctx.report_round_trips();
     match result {
         Ok(code) => code,

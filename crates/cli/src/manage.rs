@@ -55,9 +55,17 @@ pub(crate) fn pick<T>(
     }
 }
 
-/// The id of the vault named or identified by `wanted`.
+/// The id of the vault named or identified by `wanted`; a vault the client cannot open
+/// is found by its id, so that it can still be left or deleted.
 pub(crate) async fn vault_id(client: &Client, wanted: &str) -> CliResult<String> {
     let vaults = client.vaults().list().await?;
+    if client
+        .unreadable_records()
+        .iter()
+        .any(|r| r.item_id.is_none() && r.vault_id == wanted)
+    {
+        return Ok(wanted.to_owned());
+    }
     Ok(pick(
         "vault",
         wanted,
@@ -179,6 +187,12 @@ pub(crate) enum VaultCommand {
         #[arg(long, value_name = "PERMS", value_parser = parse_permissions)]
         permissions: u32,
     },
+    /// Remove this credential's own access to a vault (no permission needed).
+    #[command(after_help = "Example:\n  sesame vault leave Scratch")]
+    Leave {
+        /// The vault's name or id.
+        vault: String,
+    },
     /// Remove a service account's access to a vault.
     #[command(after_help = "Example:\n  sesame vault revoke Infra ci-deploy")]
     Revoke {
@@ -255,6 +269,11 @@ pub(crate) async fn vault(command: VaultCommand, ctx: &mut Ctx) -> CliResult<Exi
             let id = vault_id(&client, &vault).await?;
             client.vaults().delete(&id).await?;
             done(format, &id, &format!("Deleted vault {id}."))?;
+        }
+        VaultCommand::Leave { vault } => {
+            let id = vault_id(&client, &vault).await?;
+            client.vaults().leave(&id).await?;
+            done(format, &id, &format!("Left vault {id}."))?;
         }
         VaultCommand::Grant {
             vault,

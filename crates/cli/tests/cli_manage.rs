@@ -634,4 +634,81 @@ async fn deleting_the_newest_events_is_caught_by_server_verify_and_by_events() {
         caught.stderr.contains("checkpoints were deleted"),
         "{caught:?}"
     );
+
+/// Issue 9, point 1: an item that does not decrypt and a vault whose grant does not verify
+/// are warned about once, on stderr only, with the command that removes each; both are
+/// removed by id, and everything else works meanwhile.
+#[tokio::test]
+async fn unreadable_records_are_warned_about_once_and_removed_by_id() {
+    let f = Fixture::new().await;
+    let db = f.server.database().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+    let planted = f
+        .owner
+        .items()
+        .create(support::login(&f.vault_id, "Planted", "x"))
+        .await
+        .unwrap()
+        .id;
+    sqlx::query("UPDATE items SET overview = randomblob(80) WHERE id = ?")
+        .bind(&planted)
+        .execute(&db)
+        .await
+        .unwrap();
+    let trap = f
+        .owner
+        .vaults()
+        .create(sesame_core::model::VaultCreateParams::new("Trap"))
+        .await
+        .unwrap()
+        .id;
+    f.owner
+        .vaults()
+        .grant(&trap, &f.sa_id, sesame_core::model::permissions::READ_ITEMS)
+        .await
+        .unwrap();
+    // 64 zero bytes: a well-formed signature that does not verify.
+    sqlx::query(
+        "UPDATE vault_access SET grant_signature = ? WHERE vault_id = ? AND principal_id = ?",
+    )
+    .bind("A".repeat(86))
+    .bind(&trap)
+    .bind(f.owner.principal().unwrap().id.as_str())
+    .execute(&db)
+    .await
+    .unwrap();
+
+    let list = cli(&["item", "list", "--vault", &f.vault_id, "--format", "json"]);
+    let items = json(&list);
+    assert_eq!(items.as_array().unwrap().len(), 1, "{list:?}");
+    assert_eq!(items[0]["title"], "Postgres");
+    assert!(!list.stdout.contains("warning"), "{list:?}");
+    assert_eq!(list.stderr.matches("warning:").count(), 2, "{list:?}");
+    let item_warning = format!(
+        "warning: vault {}: item {planted} cannot be decrypted",
+        f.vault_id
+    );
+    assert!(list.stderr.contains(&item_warning), "{list:?}");
+    let delete = format!("sesame item delete {planted} --vault {}", f.vault_id);
+    assert!(list.stderr.contains(&delete), "{list:?}");
+    assert!(list
+        .stderr
+        .contains(&format!("warning: vault {trap} cannot be opened")));
+    assert!(list.stderr.contains(&format!("sesame vault leave {trap}")));
+    let read = cli(&["read", &format!("op://{}/Postgres/password", f.vault_id)]);
+    assert_eq!(
+        (read.code, read.stdout.trim()),
+        (Some(0), "pg-top"),
+        "{read:?}"
+    );
+
+    let deleted = cli(&["item", "delete", &planted, "--vault", &f.vault_id]);
+    assert_eq!(deleted.code, Some(0), "{deleted:?}");
+    let left = cli(&["vault", "leave", &trap]);
+    assert_eq!(left.code, Some(0), "{left:?}");
+    let after = cli(&["vault", "list"]);
+    assert_eq!(after.code, Some(0), "{after:?}");
+    assert!(!after.stderr.contains("warning"), "{after:?}");
+    assert!(!after.stdout.contains(&trap), "{after:?}");
 }

@@ -167,9 +167,12 @@ async fn a_vault_key_wrapped_and_signed_by_the_server_is_never_used() {
         assert_eq!(err.code(), ErrorCode::Integrity, "granter {granter}: {err}");
         assert!(err.to_string().contains(&fx.vault_id), "{err}");
         assert!(!err.to_string().contains("attacker-chosen"));
-        // Listing needs the vault key too, and is refused the same way.
-        let err = sa_client.vaults().list().await.unwrap_err();
-        assert_eq!(err.code(), ErrorCode::Integrity, "{err}");
+        // Listing leaves the vault out (it cannot be read) and reports it instead.
+        let listed = sa_client.vaults().list().await.unwrap();
+        assert!(listed.iter().all(|v| v.id != fx.vault_id), "{listed:?}");
+        let unreadable = sa_client.unreadable_records();
+        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+        assert_eq!(unreadable[0].vault_id, fx.vault_id);
     }
 }
 

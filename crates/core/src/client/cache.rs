@@ -11,7 +11,10 @@ use time::OffsetDateTime;
 use crate::api::{Ciphertext, ItemRecord, SyncCursor, SyncRequest, SyncResponse, VaultRecord};
 use crate::crypto::VaultKey;
 use crate::id::Id;
-use crate::model::{permissions, Item, ItemOverview, ItemState, VaultOverview, VaultType};
+use crate::model::{
+    permissions, Item, ItemOverview, ItemState, UnreadableKind, UnreadableRecord, VaultOverview,
+    VaultType,
+};
 use crate::{Error, Result};
 
 use super::sealed::{self, DetailsPlain, OverviewPlain, VaultAttributes};
@@ -21,6 +24,9 @@ use super::Inner;
 #[derive(Default)]
 pub(crate) struct Cache {
     pub vaults: HashMap<Id, CachedVault>,
+    /// Visible vaults whose key this client cannot use, with why. They have no cursor, so
+    /// every sync brings their record again and checks it afresh.
+    pub unusable: HashMap<Id, String>,
     pub last_sync: Option<Instant>,
 }
 
@@ -30,11 +36,15 @@ pub(crate) struct CachedVault {
     pub attribute_version: u64,
     /// What this client has of the vault's items: the next sync's cursor.
     pub content_version: u64,
-    pub attributes: VaultAttributes,
+    /// The opened attributes, or why they cannot be opened: the key and the items stay
+    /// usable by vault id either way.
+    pub attributes: std::result::Result<VaultAttributes, String>,
     pub active_item_count: u32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub items: HashMap<Id, CachedItem>,
+    /// Items whose newest version cannot be opened, with why: left out of `items`.
+    pub unreadable_items: HashMap<Id, String>,
 }
 
 #[derive(Clone)]
@@ -45,18 +55,114 @@ pub(crate) struct CachedItem {
 }
 
 impl CachedVault {
-    pub fn overview(&self, id: &Id) -> VaultOverview {
-        VaultOverview {
+    /// The vault's overview, or an integrity error when its attributes cannot be opened.
+    pub fn overview(&self, id: &Id) -> Result<VaultOverview> {
+        let attributes = self.attributes.as_ref().map_err(|why| {
+            Error::integrity(format!(
+                "the attributes (name, description) of vault {id} cannot be opened: {why}"
+            ))
+        })?;
+        Ok(VaultOverview {
             id: id.to_string(),
-            title: self.attributes.title.clone(),
-            description: self.attributes.description.clone(),
+            title: attributes.title.clone(),
+            description: attributes.description.clone(),
             vault_type: VaultType::UserCreated,
             active_item_count: self.active_item_count,
             content_version: self.content_version,
             attribute_version: self.attribute_version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+        })
+    }
+
+    /// The title, when the attributes could be opened: a vault without one matches
+    /// references by id only.
+    pub fn title(&self) -> Option<&str> {
+        self.attributes.as_ref().ok().map(|a| a.title.as_str())
+    }
+}
+
+impl Cache {
+    /// A visible vault this client can use, or why not: [`Error::Integrity`] naming the
+    /// vault when its key cannot be used, [`Error::NotFound`] when it is not visible.
+    pub fn usable_vault(&self, vault: &Id) -> Result<&CachedVault> {
+        if let Some(v) = self.vaults.get(vault) {
+            return Ok(v);
         }
+        Err(match self.unusable.get(vault) {
+            Some(why) => unusable_vault(vault, why),
+            None => Error::NotFound {
+                what: "vault".into(),
+                message: format!("no vault {vault} is visible to this principal"),
+            },
+        })
+    }
+
+    /// An integrity error for `item` of `vault` when the last sync could not open it.
+    pub fn unreadable_item(&self, vault: &Id, item: &Id) -> Option<Error> {
+        let why = self.vaults.get(vault)?.unreadable_items.get(item)?;
+        Some(unreadable_item(vault, item, why))
+    }
+
+    /// Every record of the last sync this client could not open, by vault then item.
+    pub fn unreadable_records(&self) -> Vec<UnreadableRecord> {
+        let mut records: Vec<UnreadableRecord> = self
+            .unusable
+            .iter()
+            .map(|(vault, why)| UnreadableRecord {
+                vault_id: vault.to_string(),
+                item_id: None,
+                kind: UnreadableKind::VaultKey,
+                message: why.clone(),
+            })
+            .collect();
+        for (id, vault) in &self.vaults {
+            if let Err(why) = &vault.attributes {
+                records.push(UnreadableRecord {
+                    vault_id: id.to_string(),
+                    item_id: None,
+                    kind: UnreadableKind::VaultAttributes,
+                    message: why.clone(),
+                });
+            }
+            records.extend(
+                vault
+                    .unreadable_items
+                    .iter()
+                    .map(|(item, why)| UnreadableRecord {
+                        vault_id: id.to_string(),
+                        item_id: Some(item.to_string()),
+                        kind: UnreadableKind::ItemOverview,
+                        message: why.clone(),
+                    }),
+            );
+        }
+        records.sort_by(|a, b| {
+            (&a.vault_id, &a.item_id, a.kind as u8).cmp(&(&b.vault_id, &b.item_id, b.kind as u8))
+        });
+        records
+    }
+}
+
+pub(crate) fn unusable_vault(vault: &Id, why: &str) -> Error {
+    Error::integrity(format!(
+        "vault {vault} cannot be used: {why}. Leave it with `sesame vault leave {vault}` (or \
+         ask its manager to grant it again)"
+    ))
+}
+
+pub(crate) fn unreadable_item(vault: &Id, item: &Id, why: &str) -> Error {
+    Error::integrity(format!(
+        "item {item} of vault {vault} cannot be decrypted: {why}. Delete it with `sesame item \
+         delete {item} --vault {vault}`"
+    ))
+}
+
+/// The message of an integrity failure, without the "integrity check failed" prefix.
+fn reason(error: Error) -> Result<String> {
+    match error {
+        Error::Integrity(message) => Ok(message),
+        other => Err(other),
     }
 }
 
@@ -105,19 +211,23 @@ pub(crate) fn item_from_parts(
 struct Decrypted {
     visible: HashSet<Id>,
     vaults: Vec<(Id, NewVault)>,
+    /// Vaults whose record came but whose key cannot be used, with why.
+    unusable: HashMap<Id, String>,
     changes: Vec<VaultChanges>,
 }
 
 struct NewVault {
     key: Arc<VaultKey>,
     record: VaultRecord,
-    attributes: VaultAttributes,
+    attributes: std::result::Result<VaultAttributes, String>,
 }
 
 struct VaultChanges {
     vault: Id,
     content_version: u64,
     items: Vec<(Id, CachedItem)>,
+    /// Items whose new version cannot be opened, with why.
+    unreadable: Vec<(Id, String)>,
     deleted: Vec<Id>,
 }
 
@@ -154,8 +264,8 @@ impl Inner {
                 "vault",
             )
             .await?;
-        self.learn_granters(&response.vaults).await?;
-        let decrypted = self.decrypt_sync(response)?;
+        let untrusted = self.learn_granters(&response.vaults).await?;
+        let decrypted = self.decrypt_sync(response, &untrusted)?;
         self.apply(decrypted)
     }
 
@@ -183,7 +293,15 @@ impl Inner {
         Ok(f(&mut cache))
     }
 
-    fn decrypt_sync(&self, response: SyncResponse) -> Result<Decrypted> {
+    /// Opens what a sync brought. A record that cannot be opened (a grant, vault
+    /// attributes, an item overview) is set aside with why, and only calls that need it
+    /// fail: one bad record, which any principal with write access can plant, must not
+    /// make every call of everyone who can see it fail.
+    fn decrypt_sync(
+        &self,
+        response: SyncResponse,
+        untrusted: &HashMap<Id, String>,
+    ) -> Result<Decrypted> {
         let mut keys: HashMap<Id, Arc<VaultKey>> = self.read_cache(|cache| {
             cache
                 .vaults
@@ -192,17 +310,23 @@ impl Inner {
                 .collect()
         })?;
         let mut vaults = Vec::with_capacity(response.vaults.len());
+        let mut unusable = HashMap::new();
         for record in response.vaults {
-            // The server could wrap a key of its own choosing to us: use only keys a
-            // trusted principal signed for us.
-            self.verify_grant(&record)?;
-            let key = Arc::new(VaultKey::unwrap(
-                &record.wrapped_key,
-                &self.keys,
-                &record.id,
-                self.principal_id(),
-            )?);
-            let attributes: VaultAttributes = sealed::open(
+            let key = match self.open_vault_key(&record) {
+                Ok(key) => Arc::new(key),
+                Err(error) => {
+                    let why = untrusted
+                        .get(&record.id)
+                        .cloned()
+                        .map_or_else(|| reason(error), Ok)?;
+                    // The server now shows a grant this client cannot use: stop using
+                    // the vault rather than keep a key the current grant does not back.
+                    keys.remove(&record.id);
+                    unusable.insert(record.id, why);
+                    continue;
+                }
+            };
+            let attributes = sealed::open(
                 &key,
                 &sealed::vault_attributes_context(
                     self.account(),
@@ -211,7 +335,8 @@ impl Inner {
                 ),
                 &record.attributes,
                 "vault attributes",
-            )?;
+            )
+            .map_or_else(|e| reason(e).map(Err), |a| Ok(Ok(a)))?;
             keys.insert(record.id, Arc::clone(&key));
             vaults.push((
                 record.id,
@@ -230,6 +355,7 @@ impl Inner {
                 continue;
             };
             let mut items = Vec::with_capacity(change.items.len());
+            let mut unreadable = Vec::new();
             for record in change.items {
                 if record.vault_id != change.vault_id {
                     return Err(Error::integrity(format!(
@@ -237,28 +363,44 @@ impl Inner {
                         record.id, record.vault_id, change.vault_id
                     )));
                 }
-                let overview = self.open_overview(key, &record)?;
-                items.push((
-                    record.id,
-                    CachedItem {
-                        version: record.version,
-                        overview,
-                        details: record.details,
-                    },
-                ));
+                match self.open_overview(key, &record) {
+                    Ok(overview) => items.push((
+                        record.id,
+                        CachedItem {
+                            version: record.version,
+                            overview,
+                            details: record.details,
+                        },
+                    )),
+                    Err(error) => unreadable.push((record.id, reason(error)?)),
+                }
             }
             changes.push(VaultChanges {
                 vault: change.vault_id,
                 content_version: change.content_version,
                 items,
+                unreadable,
                 deleted: change.deleted.into_iter().map(|t| t.id).collect(),
             });
         }
         Ok(Decrypted {
             visible: response.visible.into_iter().collect(),
             vaults,
+            unusable,
             changes,
         })
+    }
+
+    /// The key of a vault record, once its grant is checked: the server could wrap a key
+    /// of its own choosing to us, so only keys a trusted principal signed for us are used.
+    fn open_vault_key(&self, record: &VaultRecord) -> Result<VaultKey> {
+        self.verify_grant(record)?;
+        VaultKey::unwrap(
+            &record.wrapped_key,
+            &self.keys,
+            &record.id,
+            self.principal_id(),
+        )
     }
 
     /// Opens an item record's overview and checks its sealed state against the record's.
@@ -300,16 +442,24 @@ impl Inner {
 
     fn apply(&self, decrypted: Decrypted) -> Result<()> {
         self.write_cache(|cache| {
-            cache.vaults.retain(|id, _| decrypted.visible.contains(id));
+            cache.vaults.retain(|id, _| {
+                decrypted.visible.contains(id) && !decrypted.unusable.contains_key(id)
+            });
+            // Every visible vault without a cursor came whole in this answer, so this is
+            // the complete list.
+            cache.unusable = decrypted.unusable;
+            cache
+                .unusable
+                .retain(|id, _| decrypted.visible.contains(id));
             for (id, new) in decrypted.vaults {
                 if !decrypted.visible.contains(&id) {
                     continue;
                 }
                 let previous = cache.vaults.remove(&id);
                 let readable = permissions::has(new.record.permissions, permissions::READ_ITEMS);
-                let (items, content_version) = match previous {
-                    Some(p) if readable => (p.items, p.content_version),
-                    _ => (HashMap::new(), 0),
+                let (items, unreadable_items, content_version) = match previous {
+                    Some(p) if readable => (p.items, p.unreadable_items, p.content_version),
+                    _ => (HashMap::new(), HashMap::new(), 0),
                 };
                 cache.vaults.insert(
                     id,
@@ -323,6 +473,7 @@ impl Inner {
                         created_at: new.record.created_at,
                         updated_at: new.record.updated_at,
                         items,
+                        unreadable_items,
                     },
                 );
             }
@@ -331,10 +482,17 @@ impl Inner {
                     continue;
                 };
                 for (id, item) in change.items {
+                    vault.unreadable_items.remove(&id);
                     vault.items.insert(id, item);
+                }
+                for (id, why) in change.unreadable {
+                    // The cached version is outdated by one this client cannot read.
+                    vault.items.remove(&id);
+                    vault.unreadable_items.insert(id, why);
                 }
                 for id in change.deleted {
                     vault.items.remove(&id);
+                    vault.unreadable_items.remove(&id);
                 }
                 vault.content_version = change.content_version;
                 vault.active_item_count = u32::try_from(
@@ -356,10 +514,7 @@ impl Inner {
             return Ok(key);
         }
         self.sync(true).await?;
-        self.cached_key(vault)?.ok_or_else(|| Error::NotFound {
-            what: "vault".into(),
-            message: format!("no vault {vault} is visible to this principal"),
-        })
+        self.read_cache(|cache| cache.usable_vault(vault).map(|v| Arc::clone(&v.key)))?
     }
 
     fn cached_key(&self, vault: &Id) -> Result<Option<Arc<VaultKey>>> {

@@ -294,7 +294,15 @@ impl<'a> Items<'a> {
         let vault = parse_id("vault_id", vault_id)?;
         let item = parse_id("item_id", item_id)?;
         let key = inner.vault_key(&vault).await?;
-        let (overview, details, version) = inner.fetch_item(&vault, &item, &key).await?;
+        let (overview, details, version) =
+            inner
+                .fetch_item(&vault, &item, &key)
+                .await
+                .map_err(|e| match e {
+                    // Say how to get rid of it: deleting needs no decryption.
+                    Error::Integrity(why) => super::cache::unreadable_item(&vault, &item, &why),
+                    other => other,
+                })?;
         Ok(item_from_parts(&vault, &item, version, overview, details))
     }
 
@@ -510,7 +518,8 @@ impl<'a> Items<'a> {
     }
 
     /// The overviews of a vault's items that pass `filters`, sorted by title: one sync
-    /// round trip on a warm cache.
+    /// round trip on a warm cache. Items whose overview cannot be opened are left out and
+    /// reported by [`Client::unreadable_records`](crate::Client::unreadable_records).
     pub async fn list(
         &self,
         vault_id: &str,
@@ -519,20 +528,15 @@ impl<'a> Items<'a> {
         let inner = &self.client.inner;
         let vault = parse_id("vault_id", vault_id)?;
         inner.sync(false).await?;
-        let mut listed = inner
-            .read_cache(|cache| {
-                cache.vaults.get(&vault).map(|v| {
-                    v.items
-                        .iter()
-                        .map(|(id, item)| item_overview(&vault, id, &item.overview))
-                        .filter(|o| filters.keeps(o))
-                        .collect::<Vec<_>>()
-                })
-            })?
-            .ok_or_else(|| Error::NotFound {
-                what: "vault".into(),
-                message: format!("no vault {vault} is visible to this principal"),
-            })?;
+        let mut listed = inner.read_cache(|cache| {
+            cache.usable_vault(&vault).map(|v| {
+                v.items
+                    .iter()
+                    .map(|(id, item)| item_overview(&vault, id, &item.overview))
+                    .filter(|o| filters.keeps(o))
+                    .collect::<Vec<_>>()
+            })
+        })??;
         listed.sort_by(|a, b| {
             a.title
                 .to_lowercase()

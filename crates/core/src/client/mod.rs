@@ -364,6 +364,27 @@ impl Client {
         self.inner.account()
     }
 
+    /// The records the last sync brought that this client cannot open: vaults whose grant
+    /// or attributes do not verify, items whose overview does not decrypt. Each one fails
+    /// only the calls that need it (with an [`Error::Integrity`] naming it) and is left
+    /// out of listings; everything else keeps working. A record leaves the list once it
+    /// is fixed, deleted or no longer visible; the client never deletes anything itself.
+    /// Listing, resolving and most other calls sync first; this call does not.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// client.vaults().list().await?;
+    /// for record in client.unreadable_records() {
+    ///     eprintln!("vault {} item {:?}: {}", record.vault_id, record.item_id, record.message);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn unreadable_records(&self) -> Vec<crate::model::UnreadableRecord> {
+        self.inner
+            .read_cache(cache::Cache::unreadable_records)
+            .unwrap_or_default()
+    }
+
     /// The server URL in use.
     pub fn server_url(&self) -> &str {
         self.inner.transport.base_url()

@@ -11,7 +11,7 @@ use crate::password::{GeneratedPassword, PasswordRecipe};
 use crate::reference::SecretReference;
 use crate::{Error, Result};
 
-use super::cache::Cache;
+use super::cache::{unusable_vault, Cache};
 use super::resolve::{pick, resolve_in_item, Resolved};
 use super::sealed::DetailsPlain;
 use super::{unix_now, Client, Inner};
@@ -245,15 +245,16 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
         reference.vault(),
         &vaults,
         |(id, _)| id.as_str(),
-        |(_, v)| v.attributes.title.as_str(),
+        |(_, v)| v.title().unwrap_or_default(),
     )?
-    .ok_or_else(|| Error::NotFound {
-        what: "vault".into(),
-        message: format!(
-            "no vault {:?} among the {} vaults this principal can see",
-            reference.vault(),
-            cache.vaults.len()
-        ),
+    .ok_or_else(|| {
+        // A vault named by its id whose key cannot be used: say so, not "not found".
+        let unusable = reference
+            .vault()
+            .parse::<Id>()
+            .ok()
+            .and_then(|id| cache.unusable.get(&id).map(|why| unusable_vault(&id, why)));
+        unusable.unwrap_or_else(|| not_found_vault(reference, cache))
     })?;
     if !permissions::has(vault.permissions, permissions::READ_ITEMS) {
         return Err(Error::PermissionDenied(format!(
@@ -273,13 +274,22 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
         |(id, _)| id.as_str(),
         |(_, i)| i.overview.title.as_str(),
     )?
-    .ok_or_else(|| Error::NotFound {
-        what: "item".into(),
-        message: format!(
-            "no active item {:?} in vault {:?}",
-            reference.item(),
-            vault.attributes.title
-        ),
+    .ok_or_else(|| {
+        let unreadable = reference
+            .item()
+            .parse::<Id>()
+            .ok()
+            .and_then(|id| cache.unreadable_item(vault_id, &id));
+        unreadable.unwrap_or_else(|| Error::NotFound {
+            what: "item".into(),
+            message: format!(
+                "no active item {:?} in vault {}",
+                reference.item(),
+                vault
+                    .title()
+                    .map_or_else(|| vault_id.to_string(), |t| format!("{t:?}"))
+            ),
+        })
     })?;
     let Some(details) = &item.details else {
         return Ok(Located::Fetch {
@@ -301,6 +311,17 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
             },
         },
     )
+}
+
+fn not_found_vault(reference: &SecretReference, cache: &Cache) -> Error {
+    Error::NotFound {
+        what: "vault".into(),
+        message: format!(
+            "no vault {:?} among the {} vaults this principal can see",
+            reference.vault(),
+            cache.vaults.len()
+        ),
+    }
 }
 
 /// Resolved bytes as text, with a clear error when a file's content is not UTF-8.

@@ -1,6 +1,7 @@
 //! Keys the client trusts without trusting the server: the owner key anchored by the
 //! account id, principals certified by the owner, and grants signed by either.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -198,33 +199,52 @@ impl Inner {
     /// [`verify_grant`](Self::verify_grant) can run without network calls: a grant that
     /// does not verify with what is cached (an unknown granter, or one whose keys were
     /// rotated since) has its granter fetched and verified against the owner key again.
-    pub(crate) async fn learn_granters(&self, records: &[VaultRecord]) -> Result<()> {
+    ///
+    /// A granter that cannot be trusted (uncertified keys, unknown, not visible) makes
+    /// only its vaults unusable: the answer maps each such vault to why.
+    pub(crate) async fn learn_granters(
+        &self,
+        records: &[VaultRecord],
+    ) -> Result<HashMap<Id, String>> {
         let (owner_id, _) = self.owner_keys()?;
-        let mut fetched: Vec<Id> = Vec::new();
+        let mut fetched: HashMap<Id, Option<String>> = HashMap::new();
+        let mut untrusted = HashMap::new();
         for record in records {
             let Some(granter) = record.granted_by else {
                 continue;
             };
             if granter == owner_id
                 || granter == *self.principal_id()
-                || fetched.contains(&granter)
                 || self.verify_grant(record).is_ok()
             {
                 continue;
             }
-            fetched.push(granter);
-            if let Err(err) = self.fetch_verified(&granter).await {
-                return Err(match err {
-                    Error::Integrity(message) => Error::integrity(format!(
-                        "the key of vault {} is signed by principal {granter}, which this \
-                         client cannot trust, so the vault is not used: {message}",
-                        record.id
-                    )),
-                    other => other,
-                });
+            let failure = match fetched.entry(granter) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => {
+                    let failure = match self.fetch_verified(&granter).await {
+                        Ok(_) => None,
+                        Err(
+                            Error::Integrity(message)
+                            | Error::PermissionDenied(message)
+                            | Error::NotFound { message, .. },
+                        ) => Some(message),
+                        Err(other) => return Err(other),
+                    };
+                    slot.insert(failure)
+                }
+            };
+            if let Some(message) = failure {
+                untrusted.insert(
+                    record.id,
+                    format!(
+                        "its key is signed by principal {granter}, which this client cannot \
+                         trust ({message})"
+                    ),
+                );
             }
         }
-        Ok(())
+        Ok(untrusted)
     }
 
     /// The signing key of a granter this client trusts.
@@ -247,8 +267,7 @@ impl Inner {
             Error::integrity(format!(
                 "the key of vault {vault} was not wrapped to this principal by anyone it trusts: \
                  the grant's signature is missing, from an uncertified principal, or does not \
-                 verify. The server may have substituted the key; this vault is not used. Ask \
-                 a vault manager to grant it again"
+                 verify"
             ))
         };
         let (Some(granter), Some(signature)) = (

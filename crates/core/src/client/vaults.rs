@@ -46,7 +46,9 @@ fn access_from_record(record: VaultAccessRecord) -> VaultAccess {
 }
 
 impl Vaults<'_> {
-    /// Every vault this principal can see, sorted by title: one sync round trip.
+    /// Every vault this principal can see, sorted by title: one sync round trip. A vault
+    /// whose key or attributes cannot be opened is left out and reported by
+    /// [`Client::unreadable_records`].
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
@@ -62,7 +64,7 @@ impl Vaults<'_> {
             cache
                 .vaults
                 .iter()
-                .map(|(id, v)| v.overview(id))
+                .filter_map(|(id, v)| v.overview(id).ok())
                 .collect::<Vec<_>>()
         })?;
         vaults.sort_by(|a, b| {
@@ -74,14 +76,13 @@ impl Vaults<'_> {
         Ok(vaults)
     }
 
-    /// One vault's overview.
+    /// One vault's overview; [`Error::Integrity`] naming the vault when its key or
+    /// attributes cannot be opened.
     pub async fn get_overview(&self, vault_id: &str) -> Result<VaultOverview> {
         let inner = &self.client.inner;
         let vault = parse_id("vault_id", vault_id)?;
         inner.sync(false).await?;
-        inner
-            .read_cache(|cache| cache.vaults.get(&vault).map(|v| v.overview(&vault)))?
-            .ok_or_else(|| not_found(&vault))
+        inner.read_cache(|cache| cache.usable_vault(&vault)?.overview(&vault))?
     }
 
     /// One vault, with its access list when `params.accessors` is set (needs
@@ -169,7 +170,7 @@ impl Vaults<'_> {
     }
 
     /// Changes a vault's title or description (needs `MANAGE_VAULT`); a concurrent change
-    /// is an [`Error::Conflict`].
+    /// is an [`Error::Conflict`]. Giving both replaces attributes that cannot be opened.
     pub async fn update(&self, vault_id: &str, params: VaultUpdateParams) -> Result<Vault> {
         let inner = &self.client.inner;
         let vault = parse_id("vault_id", vault_id)?;
@@ -183,12 +184,20 @@ impl Vaults<'_> {
                 "vault",
             )
             .await?;
-        let mut attributes: VaultAttributes = sealed::open(
-            &key,
-            &sealed::vault_attributes_context(inner.account(), &vault, current.attribute_version),
-            &current.attributes,
-            "vault attributes",
-        )?;
+        let mut attributes: VaultAttributes = match (&params.title, &params.description) {
+            // Nothing of the old attributes survives, so they need not be readable.
+            (Some(_), Some(_)) => VaultAttributes::default(),
+            _ => sealed::open(
+                &key,
+                &sealed::vault_attributes_context(
+                    inner.account(),
+                    &vault,
+                    current.attribute_version,
+                ),
+                &current.attributes,
+                "vault attributes",
+            )?,
+        };
         if let Some(title) = params.title {
             if title.trim().is_empty() {
                 return Err(Error::invalid_input(
@@ -235,7 +244,10 @@ impl Vaults<'_> {
                 "vault",
             )
             .await?;
-        inner.write_cache(|cache| cache.vaults.remove(&vault))?;
+        inner.write_cache(|cache| {
+            cache.vaults.remove(&vault);
+            cache.unusable.remove(&vault);
+        })?;
         Ok(())
     }
 
@@ -301,6 +313,35 @@ impl Vaults<'_> {
             .await
     }
 
+    /// Removes this principal's own grant of a vault; no permission is needed. This is
+    /// how to get rid of a vault whose key cannot be used (see
+    /// [`Client::unreadable_records`](crate::Client::unreadable_records)); nothing of the
+    /// vault is deleted for its other members.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, vault: &str) -> sesame_core::Result<()> {
+    /// client.vaults().leave(vault).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn leave(&self, vault_id: &str) -> Result<()> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        inner
+            .call_empty(
+                Method::DELETE,
+                &format!("/v1/vaults/{vault}/access/{}", inner.principal_id()),
+                None::<&()>,
+                Retry::Idempotent,
+                "vault",
+            )
+            .await?;
+        inner.write_cache(|cache| {
+            cache.vaults.remove(&vault);
+            cache.unusable.remove(&vault);
+        })?;
+        Ok(())
+    }
+
     async fn put_access(
         &self,
         vault: &Id,
@@ -336,11 +377,4 @@ fn check_permissions(permissions: u32) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn not_found(vault: &Id) -> Error {
-    Error::NotFound {
-        what: "vault".into(),
-        message: format!("no vault {vault} is visible to this principal"),
-    }
 }

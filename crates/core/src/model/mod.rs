@@ -10,6 +10,7 @@
 mod item;
 pub mod permissions;
 mod share;
+mod unreadable;
 mod vault;
 
 pub use item::{
@@ -22,6 +23,7 @@ pub use share::{
     AllowedRecipientType, AllowedType, InvalidRecipient, ItemShare, ItemShareAccountPolicy,
     ItemShareDuration, ItemShareFiles, ItemShareParams, ValidRecipient,
 };
+pub use unreadable::{UnreadableKind, UnreadableRecord};
 pub use vault::{
     Vault, VaultAccess, VaultAccessorType, VaultCreateParams, VaultGetParams, VaultListParams,
     VaultOverview, VaultType, VaultUpdateParams,

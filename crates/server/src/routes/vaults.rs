@@ -179,14 +179,30 @@ pub(super) async fn access_grant<S: Store>(
     Ok(Json(record))
 }
 
-/// `DELETE /v1/vaults/{vault}/access/{principal}` (`MANAGE_VAULT`).
+/// `DELETE /v1/vaults/{vault}/access/{principal}` (`MANAGE_VAULT`, or none to remove
+/// one's own grant: leaving a vault).
 pub(super) async fn access_revoke<S: Store>(
     State(app): State<AppState<S>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
     let vault = caller.vault()?;
     let principal = caller.subject()?;
-    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    // Point 1: anyone can leave a vault, so a grant it cannot use (or did not want) is
+    // never stuck on it; but the last member leaving would strand the vault.
+    let leaving = principal == *caller.id();
+    require(
+        &app,
+        &caller,
+        &vault,
+        if leaving { 0 } else { MANAGE_VAULT },
+    )
+    .await?;
+    if leaving && app.store.vault_members(&vault).await?.len() <= 1 {
+        return Err(ApiError::conflict(format!(
+            "this principal is the last member of vault {vault}: leaving would leave the vault \
+             to no one; delete the vault instead"
+        )));
+    }
     app.store
         .revoke_grant(&vault, &principal, &caller.event())
         .await?;
