@@ -338,6 +338,7 @@ mod tests {
             expires_at: None,
             revoked_at: None,
             certificate,
+            can_create_vaults: false,
         }
     }
 
