@@ -287,7 +287,10 @@ async fn service_accounts_create_list_rotate_revoke() {
         "--vault",
         "Infra:read",
         "--vault",
-        &format!("{}:READ_ITEMS,CREATE_ITEMS", f.vault_id),
+        &format!(
+            "{}:READ_ITEMS,REVEAL_ITEM_PASSWORD,CREATE_ITEMS",
+            f.vault_id
+        ),
         "--expires-in",
         "30d",
         "--format",

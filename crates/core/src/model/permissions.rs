@@ -97,13 +97,17 @@ pub fn check_grantable(granted: u32) -> Result<(), String> {
     let reveals = has(granted, REVEAL_ITEM_PASSWORD);
     if reads && !reveals {
         return Err(format!(
-            "permissions {granted} grant READ_ITEMS without REVEAL_ITEM_PASSWORD: Sesame does              not support withholding concealed values (passwords) from a principal that can              read items, so REVEAL_ITEM_PASSWORD must be included with READ_ITEMS (e.g. {})",
+            "permissions {granted} grant READ_ITEMS without REVEAL_ITEM_PASSWORD: Sesame does \
+             not support withholding concealed values (passwords) from a principal that can \
+             read items, so REVEAL_ITEM_PASSWORD must be included with READ_ITEMS (e.g. {})",
             granted | REVEAL_ITEM_PASSWORD
         ));
     }
     if reveals && !reads {
         return Err(format!(
-            "permissions {granted} grant REVEAL_ITEM_PASSWORD without READ_ITEMS: there is no              concealed value to reveal without reading items; add READ_ITEMS (e.g. {}) or              leave REVEAL_ITEM_PASSWORD out",
+            "permissions {granted} grant REVEAL_ITEM_PASSWORD without READ_ITEMS: there is no \
+             concealed value to reveal without reading items; add READ_ITEMS (e.g. {}) or \
+             leave REVEAL_ITEM_PASSWORD out",
             granted | READ_ITEMS
         ));
     }
