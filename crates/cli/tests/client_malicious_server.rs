@@ -328,7 +328,14 @@ async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
     let (manager_principal, manager_token) = fx
         .owner
         .service_accounts()
-        .create("manager", &[], None)
+        .create_with_rights(
+            "manager",
+            &[],
+            None,
+            sesame_core::api::ServiceAccountRights {
+                can_create_vaults: true,
+            },
+        )
         .await
         .unwrap();
     let (reader_principal, reader_token) = fx
