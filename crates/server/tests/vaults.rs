@@ -636,3 +636,69 @@ async fn grants_without_reveal_item_password_are_refused_over_raw_http() {
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     server.shutdown().await;
 }
+
+/// An account made before migration 0007 (a service account, a vault it created and a
+/// READ_ITEMS-only grant) migrates to: the owner may create vaults, the service account
+/// may not, the vault's creator is recorded and the grant states REVEAL_ITEM_PASSWORD.
+#[tokio::test]
+async fn accounts_from_before_vault_rights_migrate_cleanly() {
+    use sesame_server::store::sqlite::MIGRATOR;
+    use sqlx::Row as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let before: Vec<_> = MIGRATOR
+        .migrations
+        .iter()
+        .filter(|m| m.version < 7)
+        .cloned()
+        .collect();
+    assert_eq!(before.len(), 6);
+    let old = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(before),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    old.run(&pool).await.unwrap();
+    for statement in [
+        "INSERT INTO account VALUES ('acct', x'00', 0)",
+        "INSERT INTO principals (id, account_id, name, kind, signing_public_key, \
+         encryption_public_key, key_generation, created_at) VALUES \
+         ('own', 'acct', 'owner', 'owner', 's', 'e', 1, 0), \
+         ('sa', 'acct', 'ci', 'serviceAccount', 's', 'e', 1, 0)",
+        "INSERT INTO vaults VALUES ('v', x'00', 1, 0, 0, 0)",
+        "INSERT INTO vault_access VALUES ('v', 'sa', 1023, '{}', 'sa', 'sig'), \
+         ('v', 'own', 32, '{}', 'sa', 'sig')",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    MIGRATOR.run(&pool).await.unwrap();
+    let rights: Vec<(String, i64)> =
+        sqlx::query("SELECT id, can_create_vaults FROM principals ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(rights, [("own".to_owned(), 1), ("sa".to_owned(), 0)]);
+    let creator: Option<String> = sqlx::query("SELECT created_by FROM vaults")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(creator.as_deref(), Some("sa"));
+    let owner_bits: i64 =
+        sqlx::query("SELECT permissions FROM vault_access WHERE principal_id = 'own'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(owner_bits as u32, READ);
+    let sa_bits: i64 =
+        sqlx::query("SELECT permissions FROM vault_access WHERE principal_id = 'sa'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(sa_bits, 1023, "a grant with both bits is unchanged");
+}
