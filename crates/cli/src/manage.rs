@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
-use sesame_core::api::{Principal, PrincipalRateLimit, RateLimitSettings, MAX_RATE_LIMIT};
+use sesame_core::api::{
+    Principal, PrincipalRateLimit, RateLimitSettings, ServiceAccountRights, MAX_RATE_LIMIT,
+};
 use sesame_core::model::{permissions, VaultCreateParams, VaultGetParams, VaultUpdateParams};
 use sesame_core::{Client, Error};
 use time::format_description::well_known::Rfc3339;
@@ -126,6 +128,7 @@ pub(crate) fn parse_permissions(text: &str) -> Result<u32, String> {
             "{text:?} grants nothing; give e.g. read or read,write"
         ));
     }
+    permissions::check_grantable(bits).map_err(|e| format!("{text:?}: {e}"))?;
     Ok(bits)
 }
 
@@ -218,7 +221,10 @@ pub(crate) async fn vault(command: VaultCommand, ctx: &mut Ctx) -> CliResult<Exi
                         .map(|v| {
                             vec![
                                 v.id.clone(),
-                                v.title.clone(),
+                                match &v.unreadable {
+                                    Some(reason) => format!("<unreadable: {reason}>"),
+                                    None => v.title.clone(),
+                                },
                                 v.active_item_count.to_string(),
                                 time_text(&v.updated_at),
                             ]
@@ -353,9 +359,11 @@ pub(crate) enum ServiceAccountCommand {
     /// Create a service account with access to vaults; prints its token once.
     #[command(
         after_help = "Examples:\n  sesame service-account create ci-deploy --vault Infra:read\n  \
-        sesame service-account create agent --vault Infra:read,write --vault Staging:READ_ITEMS --format json\n\n\
+        sesame service-account create agent --vault Infra:read,write --vault Staging:READ_ITEMS,REVEAL_ITEM_PASSWORD --format json\n\n\
+        sesame service-account create provisioner --can-create-vaults\n\n\
         --vault VAULT:PERMS, repeatable: VAULT is a name or id; PERMS a comma list of read,\n\
-        write, share, manage or permission names. The token is printed only now: store it."
+        write, share, manage or permission names (READ_ITEMS needs REVEAL_ITEM_PASSWORD:\n\
+        Sesame cannot withhold passwords from a reader). The token is printed only now: store it."
     )]
     Create {
         /// Its name.
@@ -363,6 +371,9 @@ pub(crate) enum ServiceAccountCommand {
         /// VAULT:PERMS, repeatable.
         #[arg(long = "vault", value_name = "VAULT:PERMS")]
         vaults: Vec<String>,
+        /// Let it create vaults (off by default; change later with `rights`).
+        #[arg(long)]
+        can_create_vaults: bool,
         /// When its token stops working, e.g. 90d, 12h or 30m (at most 3650d).
         #[arg(long, value_name = "DURATION", value_parser = crate::limits::duration(time::Duration::SECOND, MAX_TOKEN_LIFETIME))]
         expires_in: Option<time::Duration>,
@@ -399,6 +410,21 @@ pub(crate) enum ServiceAccountCommand {
         /// Give both budgets back to the server's defaults.
         #[arg(long, conflicts_with_all = ["reads", "writes"])]
         reset: bool,
+    },
+    /// Show or set what a service account may do beyond its vaults (create vaults).
+    #[command(
+        after_help = "Examples:\n  sesame service-account rights ci-deploy\n  \
+        sesame service-account rights provisioner --can-create-vaults true\n\n\
+        A service account may create vaults only when the owner gives it the right (at\n\
+        creation with --can-create-vaults, or here). It manages the vaults it creates; the\n\
+        owner still lists and can delete them, even when they are not shared with it."
+    )]
+    Rights {
+        /// Its name or id.
+        account: String,
+        /// Whether it may create vaults.
+        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+        can_create_vaults: Option<bool>,
     },
     /// Give a service account a new token; the old one stops working.
     #[command(
@@ -508,6 +534,7 @@ pub(crate) async fn service_account(
             name,
             vaults,
             expires_in,
+            can_create_vaults,
         } => {
             let mut grants = Vec::new();
             for spec in &vaults {
@@ -529,7 +556,12 @@ pub(crate) async fn service_account(
             let expires_at = expires_in.map(|d| OffsetDateTime::now_utc() + d);
             let (principal, token) = client
                 .service_accounts()
-                .create(&name, &grants, expires_at)
+                .create_with_rights(
+                    &name,
+                    &grants,
+                    expires_at,
+                    ServiceAccountRights { can_create_vaults },
+                )
                 .await?;
             print_token(format, &principal, token.expose_secret(), "Created")?;
         }
@@ -608,6 +640,36 @@ pub(crate) async fn service_account(
                     .await?
             };
             print_rate_limit(format, &principal, &limits)?;
+        }
+        ServiceAccountCommand::Rights {
+            account,
+            can_create_vaults,
+        } => {
+            let mut principal = principal(&client, &account).await?;
+            if let Some(can_create_vaults) = can_create_vaults {
+                principal = client
+                    .service_accounts()
+                    .set_rights(
+                        principal.id.as_ref(),
+                        ServiceAccountRights { can_create_vaults },
+                    )
+                    .await?;
+            }
+            match format {
+                Format::Json => output::json(&ServiceAccountRights {
+                    can_create_vaults: principal.can_create_vaults,
+                })?,
+                Format::Table => output::line(&format!(
+                    "Service account {} ({}) {} create vaults.",
+                    principal.name,
+                    principal.id,
+                    if principal.can_create_vaults {
+                        "may"
+                    } else {
+                        "may not"
+                    }
+                ))?,
+            }
         }
         ServiceAccountCommand::Rotate { account } => {
             let principal = principal(&client, &account).await?;

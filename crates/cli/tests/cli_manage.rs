@@ -287,7 +287,10 @@ async fn service_accounts_create_list_rotate_revoke() {
         "--vault",
         "Infra:read",
         "--vault",
-        &format!("{}:READ_ITEMS,CREATE_ITEMS", f.vault_id),
+        &format!(
+            "{}:READ_ITEMS,REVEAL_ITEM_PASSWORD,CREATE_ITEMS",
+            f.vault_id
+        ),
         "--expires-in",
         "30d",
         "--format",
@@ -711,4 +714,80 @@ async fn unreadable_records_are_warned_about_once_and_removed_by_id() {
     assert_eq!(after.code, Some(0), "{after:?}");
     assert!(!after.stderr.contains("warning"), "{after:?}");
     assert!(!after.stdout.contains(&trap), "{after:?}");
+}
+
+#[tokio::test]
+async fn vault_rights_on_the_command_line() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+
+    // READ_ITEMS alone is a usage error naming the rule, before any request.
+    let refused = cli(&[
+        "service-account",
+        "create",
+        "half",
+        "--vault",
+        "Infra:READ_ITEMS",
+    ]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("REVEAL_ITEM_PASSWORD must be included with READ_ITEMS"),
+        "{refused:?}"
+    );
+
+    let created = json(&cli(&[
+        "service-account",
+        "create",
+        "ci",
+        "--vault",
+        "Infra:read",
+        "--can-create-vaults",
+        "--format",
+        "json",
+    ]));
+    let token: secrecy::SecretString = created["token"].as_str().unwrap().to_owned().into();
+    let ci = |args: &[&str]| run(f.server.cli(&token).args(args), "");
+    let made = json(&ci(&["vault", "create", "CI scratch", "--format", "json"]));
+    let made_id = made["id"].as_str().unwrap().to_owned();
+
+    // The owner sees it, unreadable, and says why.
+    let table = cli(&["vault", "list"]);
+    assert!(
+        table.stdout.contains(&format!(
+            "<unreadable: no key for this vault: it was created by {} and not shared with you>",
+            created["id"].as_str().unwrap()
+        )),
+        "{table:?}"
+    );
+    let rights = json(&cli(&[
+        "service-account",
+        "rights",
+        "ci",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(rights["canCreateVaults"], true);
+    let off = cli(&[
+        "service-account",
+        "rights",
+        "ci",
+        "--can-create-vaults",
+        "false",
+    ]);
+    assert!(off.stdout.contains("may not create vaults"), "{off:?}");
+    let denied = ci(&["vault", "create", "Another"]);
+    assert_ne!(denied.code, Some(0));
+    assert!(
+        denied.stderr.contains("may not create vaults"),
+        "{denied:?}"
+    );
+
+    // The owner deletes the vault it cannot read, by id.
+    let deleted = cli(&["vault", "delete", &made_id]);
+    assert_eq!(deleted.code, Some(0), "{deleted:?}");
+    let list = json(&cli(&["vault", "list", "--format", "json"]));
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
 }

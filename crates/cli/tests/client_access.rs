@@ -267,3 +267,176 @@ async fn the_audit_chain_of_client_activity_verifies() {
     assert!(ok, "audit verify failed: {out}");
     assert!(out.contains("intact"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vault_rights_creation_unreadable_vaults_and_reveal() {
+    use sesame_core::api::ServiceAccountRights;
+    let fx = Fixture::new().await;
+    let reader = fx.service_account().await;
+    // A read-only service account may not create a vault.
+    let err = reader
+        .vaults()
+        .create(VaultCreateParams::new("Mine"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("may not create vaults"), "{err}");
+
+    // One given the right can; the owner lists its vault though it has no key for it.
+    let (maker, maker_token) = fx
+        .owner
+        .service_accounts()
+        .create_with_rights(
+            "maker",
+            &[],
+            None,
+            ServiceAccountRights {
+                can_create_vaults: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(maker.can_create_vaults);
+    let maker_client = fx.server.connect(&maker_token).await;
+    let theirs = maker_client
+        .vaults()
+        .create(VaultCreateParams::new("Theirs"))
+        .await
+        .unwrap();
+    let kept = maker_client
+        .vaults()
+        .create(VaultCreateParams::new("Kept"))
+        .await
+        .unwrap();
+    let listed = fx.owner.vaults().list().await.unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let unreadable = listed.iter().find(|v| v.id == theirs.id).unwrap();
+    assert_eq!(unreadable.title, "");
+    let reason = unreadable.unreadable.as_deref().unwrap();
+    assert_eq!(
+        reason,
+        format!(
+            "no key for this vault: it was created by {} and not shared with you",
+            maker.id
+        )
+    );
+    let json = serde_json::to_value(unreadable).unwrap();
+    assert_eq!(json["unreadable"], reason);
+    let infra = listed.iter().find(|v| v.id == fx.vault_id).unwrap();
+    assert_eq!(
+        (infra.title.as_str(), infra.unreadable.as_ref()),
+        ("Infra", None)
+    );
+    // The owner deletes it.
+    fx.owner.vaults().delete(&theirs.id).await.unwrap();
+    assert!(fx
+        .owner
+        .vaults()
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .all(|v| v.id != theirs.id));
+
+    // The owner takes the right back.
+    let changed = fx
+        .owner
+        .service_accounts()
+        .set_rights(
+            maker.id.as_str(),
+            ServiceAccountRights {
+                can_create_vaults: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!changed.can_create_vaults);
+    let err = maker_client
+        .vaults()
+        .create(VaultCreateParams::new("Again"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PermissionDenied);
+
+    // A revoked creator's vault is still listed to the owner, and deletable.
+    fx.owner
+        .service_accounts()
+        .revoke(maker.id.as_str())
+        .await
+        .unwrap();
+    let listed = fx.owner.vaults().list().await.unwrap();
+    let orphan = listed.iter().find(|v| v.id == kept.id).unwrap();
+    assert!(orphan
+        .unreadable
+        .as_deref()
+        .unwrap()
+        .contains(maker.id.as_str()));
+    fx.owner.vaults().delete(&kept.id).await.unwrap();
+
+    // READ_ITEMS without REVEAL_ITEM_PASSWORD is refused before any request.
+    let before = fx.owner.round_trips();
+    for result in [
+        fx.owner
+            .vaults()
+            .grant(&fx.vault_id, &fx.sa_id, permissions::READ_ITEMS)
+            .await
+            .map(|_| ()),
+        fx.owner
+            .vaults()
+            .update_permissions(&fx.vault_id, &fx.sa_id, permissions::READ_ITEMS)
+            .await
+            .map(|_| ()),
+        fx.owner
+            .service_accounts()
+            .create("x", &[(&fx.vault_id, permissions::READ_ITEMS)], None)
+            .await
+            .map(|_| ()),
+    ] {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
+        assert!(
+            err.to_string()
+                .contains("REVEAL_ITEM_PASSWORD must be included with READ_ITEMS"),
+            "{err}"
+        );
+    }
+    assert_eq!(fx.owner.round_trips(), before, "refused before any request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_manager_cannot_lower_or_remove_the_owners_grant() {
+    let fx = Fixture::new().await;
+    let read = permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD;
+    fx.owner
+        .vaults()
+        .update_permissions(&fx.vault_id, &fx.sa_id, read | permissions::MANAGE_VAULT)
+        .await
+        .unwrap();
+    let manager = fx.service_account().await;
+    let owner_id = fx.owner.principal().unwrap().id.to_string();
+    let err = manager
+        .vaults()
+        .update_permissions(&fx.vault_id, &owner_id, read)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("account owner"), "{err}");
+    let err = manager
+        .vaults()
+        .revoke(&fx.vault_id, &owner_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("account owner"), "{err}");
+    // The owner still reads and manages the vault.
+    fx.owner
+        .items()
+        .get(&fx.vault_id, &fx.postgres_id)
+        .await
+        .unwrap();
+    fx.owner
+        .vaults()
+        .update_permissions(&fx.vault_id, &fx.sa_id, read)
+        .await
+        .unwrap();
+}

@@ -390,7 +390,11 @@ async fn vaults_create_update_share_and_delete() {
         .await
         .unwrap();
     vaults
-        .grant(&ops.id, &fx.sa_id, permissions::READ_ITEMS)
+        .grant(
+            &ops.id,
+            &fx.sa_id,
+            (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -411,14 +415,14 @@ async fn vaults_create_update_share_and_delete() {
         .unwrap()
         .access
         .unwrap();
-    assert!(access
-        .iter()
-        .any(|a| a.accessor_uuid == fx.sa_id && a.permissions == permissions::READ_ITEMS));
+    assert!(access.iter().any(|a| a.accessor_uuid == fx.sa_id
+        && a.permissions == (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD)));
     vaults
         .update_permissions(
             &ops.id,
             &fx.sa_id,
-            permissions::READ_ITEMS | permissions::CREATE_ITEMS,
+            (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD)
+                | permissions::CREATE_ITEMS,
         )
         .await
         .unwrap();

@@ -214,7 +214,11 @@ async fn a_substituted_public_key_gets_no_vault_key() {
         let err = fx
             .owner
             .vaults()
-            .grant(&vault.id, &fx.sa_id, permissions::READ_ITEMS)
+            .grant(
+                &vault.id,
+                &fx.sa_id,
+                (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+            )
             .await
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Integrity, "{err}");
@@ -327,7 +331,14 @@ async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
     let (manager_principal, manager_token) = fx
         .owner
         .service_accounts()
-        .create("manager", &[], None)
+        .create_with_rights(
+            "manager",
+            &[],
+            None,
+            sesame_core::api::ServiceAccountRights {
+                can_create_vaults: true,
+            },
+        )
         .await
         .unwrap();
     let (reader_principal, reader_token) = fx
@@ -352,7 +363,7 @@ async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
         .grant(
             &vault.id,
             reader_principal.id.as_str(),
-            permissions::READ_ITEMS,
+            (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
         )
         .await
         .unwrap();

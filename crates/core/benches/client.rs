@@ -158,7 +158,10 @@ fn bench(c: &mut Criterion) {
     let (_, sa_token) = rt
         .block_on(owner.service_accounts().create(
             "bench",
-            &[(&vault.id, permissions::READ_ITEMS)],
+            &[(
+                &vault.id,
+                (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+            )],
             None,
         ))
         .unwrap();

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
 use secrecy::{ExposeSecret, SecretString};
-use sesame_core::model::permissions::READ_ITEMS;
+use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD};
 use sesame_core::model::{
     ItemCategory, ItemCreateParams, ItemField, ItemFieldType, VaultCreateParams,
 };
@@ -60,7 +60,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
     let (account, token) = owner
         .service_accounts()
-        .create("demo-reader", &[(vault.id.as_str(), READ_ITEMS)], None)
+        .create(
+            "demo-reader",
+            &[(vault.id.as_str(), READ_ITEMS | REVEAL_ITEM_PASSWORD)],
+            None,
+        )
         .await?;
 
     let mut out = std::fs::OpenOptions::new()

@@ -327,6 +327,27 @@ pub struct Principal {
     /// certificate verifies; absent only for data made before certificates existed.
     #[serde(default)]
     pub certificate: Option<String>,
+    /// Whether it may create vaults: always for the owner; for a service account only
+    /// when the owner gave it the right ([`ServiceAccountRights`]).
+    #[serde(default)]
+    pub can_create_vaults: bool,
+}
+
+/// What a service account may do beyond its vault grants, set by the owner at creation
+/// ([`ServiceAccountCreateRequest::can_create_vaults`]) or later with
+/// `PUT /v1/principals/{id}/rights`.
+///
+/// ```
+/// let rights: sesame_core::api::ServiceAccountRights =
+///     serde_json::from_str(r#"{"canCreateVaults": true}"#).unwrap();
+/// assert!(rights.can_create_vaults);
+/// assert!(serde_json::from_str::<sesame_core::api::ServiceAccountRights>("{}").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccountRights {
+    /// May it create vaults (of which it is then the manager)?
+    pub can_create_vaults: bool,
 }
 
 /// One vault a new or rotated principal is granted, with the vault key wrapped to it.
@@ -368,6 +389,9 @@ pub struct ServiceAccountCreateRequest {
     /// Vaults it may use.
     #[serde(default)]
     pub grants: Vec<VaultGrant>,
+    /// Whether it may create vaults (default: no).
+    #[serde(default)]
+    pub can_create_vaults: bool,
 }
 
 /// New keys for a principal (a new token), with every vault key re-wrapped to them.
@@ -516,6 +540,30 @@ pub struct AccessGrantRequest {
     /// key generation, with the caller as granter; a missing or bad one is a `400`.
     #[serde(default)]
     pub signature: Option<String>,
+}
+
+/// One vault of the account as the owner lists it (`GET /v1/account/vaults`): every
+/// vault, including those the owner has no grant on (so no key for: it cannot read
+/// their attributes, only see who made them and delete them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountVaultRecord {
+    /// Its id.
+    pub id: Id,
+    /// The principal that created it (`None` for a vault made before creators were
+    /// recorded whose creator's grant is gone). It may be revoked.
+    #[serde(default)]
+    pub created_by: Option<Id>,
+    /// Active (not archived, not deleted) items.
+    pub active_item_count: u32,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When its attributes or items last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Whether the caller has a grant (and so a wrapped key) on it.
+    pub member: bool,
 }
 
 /// One member of a vault.
@@ -892,6 +940,7 @@ mod tests {
             expires_at: None,
             revoked_at: None,
             certificate: None,
+            can_create_vaults: false,
         };
         let response = AuthResponse {
             session: "v1.secret-session".into(),

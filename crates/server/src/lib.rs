@@ -134,6 +134,7 @@ async fn init_store(
         encryption_public_key: encode(keys.encryption_public_key()),
         expires_at: None,
         certificate: encode_signature(keys.sign(&certificate)),
+        can_create_vaults: true,
     };
     let mut secret = Zeroizing::new(vec![0u8; 32]);
     rand::rngs::OsRng.fill_bytes(&mut secret);

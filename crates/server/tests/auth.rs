@@ -7,7 +7,7 @@ use common::{auth_request, b64, now, send, start, start_with};
 use reqwest::Method;
 use serde_json::json;
 use sesame_core::id::Id;
-use sesame_core::model::permissions::READ_ITEMS;
+use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD};
 use sesame_core::token::ServiceAccountToken;
 
 #[tokio::test]
@@ -125,7 +125,10 @@ async fn revoking_a_principal_ends_its_existing_session() {
     let owner = server.owner().await;
     let (vault, key) = owner.create_vault(&server.owner).await;
     let (token, sa) = server
-        .service_account(&owner, &[(&vault, &key, READ_ITEMS)])
+        .service_account(
+            &owner,
+            &[(&vault, &key, (READ_ITEMS | REVEAL_ITEM_PASSWORD))],
+        )
         .await;
     assert_eq!(sa.get(&format!("/v1/vaults/{vault}")).await.status, 200);
 
@@ -163,7 +166,10 @@ async fn rotating_keys_ends_old_sessions_and_the_new_token_works() {
     let owner = server.owner().await;
     let (vault, key) = owner.create_vault(&server.owner).await;
     let (token, old) = server
-        .service_account(&owner, &[(&vault, &key, READ_ITEMS)])
+        .service_account(
+            &owner,
+            &[(&vault, &key, (READ_ITEMS | REVEAL_ITEM_PASSWORD))],
+        )
         .await;
     let id = *token.principal_id();
     let new_token = ServiceAccountToken::generate(&server.base, server.account, id).unwrap();
@@ -178,7 +184,7 @@ async fn rotating_keys_ends_old_sessions_and_the_new_token_works() {
                 "certificate": common::certificate(&server.owner, &new_token, 2),
                 "grants": [{
                     "vaultId": vault,
-                    "permissions": READ_ITEMS,
+                    "permissions": (READ_ITEMS | REVEAL_ITEM_PASSWORD),
                     "wrappedKey": wrapped,
                     "signature": signature,
                 }],
@@ -204,7 +210,10 @@ async fn rotating_keys_ends_old_sessions_and_the_new_token_works() {
     let fresh = server.login(&new_token).await;
     let vaults = fresh.get("/v1/vaults").await;
     assert_eq!(vaults.status, 200);
-    assert_eq!(vaults.body[0]["permissions"], READ_ITEMS);
+    assert_eq!(
+        vaults.body[0]["permissions"],
+        (READ_ITEMS | REVEAL_ITEM_PASSWORD)
+    );
     server.shutdown().await;
 }
 

@@ -348,7 +348,7 @@ async fn deleting_an_item_or_vault_frees_its_blobs_and_stale_uploads_are_collect
 
 #[tokio::test]
 async fn reading_needs_read_items_and_uploading_needs_a_write_permission() {
-    use sesame_core::model::permissions::READ_ITEMS;
+    use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD};
     let server = start().await;
     let owner = server.owner().await;
     let (vault, key) = owner.create_vault(&server.owner).await;
@@ -367,7 +367,10 @@ async fn reading_needs_read_items_and_uploading_needs_a_write_permission() {
         .await;
     assert_eq!(created.status, 200);
     let (_, reader) = server
-        .service_account(&owner, &[(&vault, &key, READ_ITEMS)])
+        .service_account(
+            &owner,
+            &[(&vault, &key, (READ_ITEMS | REVEAL_ITEM_PASSWORD))],
+        )
         .await;
     let (status, bytes) = download(&reader, &file_path(&vault, &item, &file)).await;
     assert_eq!((status.as_u16(), bytes.len()), (200, 100));

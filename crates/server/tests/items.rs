@@ -7,7 +7,7 @@ use common::{b64, start};
 use serde_json::{json, Value};
 use sesame_core::api::{ItemChanges, SyncResponse, MAX_BATCH};
 use sesame_core::id::Id;
-use sesame_core::model::permissions::{READ_ITEMS, UPDATE_ITEMS};
+use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD, UPDATE_ITEMS};
 
 fn put_body(expected: u64, state: &str, tag: &str) -> Value {
     json!({
@@ -109,7 +109,14 @@ async fn archiving_needs_archive_items() {
     let owner = server.owner().await;
     let (vault, key) = owner.create_vault(&server.owner).await;
     let (_, editor) = server
-        .service_account(&owner, &[(&vault, &key, READ_ITEMS | UPDATE_ITEMS)])
+        .service_account(
+            &owner,
+            &[(
+                &vault,
+                &key,
+                (READ_ITEMS | REVEAL_ITEM_PASSWORD) | UPDATE_ITEMS,
+            )],
+        )
         .await;
     let created = owner.create_item(&vault, b"o", b"d").await;
     let path = format!(

@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sesame_core::crypto::access_hash;
 use sesame_core::id::Id;
-use sesame_core::model::permissions::{READ_ITEMS, SEND_ITEMS};
+use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD, SEND_ITEMS};
 
 /// A vault with one item, owned by the owner.
 async fn vault_and_item(owner: &Session, server: &TestServer) -> (Id, Id) {
@@ -279,12 +279,23 @@ async fn sharing_needs_send_items_and_only_creators_revoke() {
     let reply = owner.create_item(&shared_vault, b"o", b"d").await;
     let shared_item: Id = reply.body["id"].as_str().unwrap().parse().unwrap();
     let (_, reader) = server
-        .service_account(&owner, &[(&shared_vault, &shared_key, READ_ITEMS)])
+        .service_account(
+            &owner,
+            &[(
+                &shared_vault,
+                &shared_key,
+                (READ_ITEMS | REVEAL_ITEM_PASSWORD),
+            )],
+        )
         .await;
     let (_, sender) = server
         .service_account(
             &owner,
-            &[(&shared_vault, &shared_key, READ_ITEMS | SEND_ITEMS)],
+            &[(
+                &shared_vault,
+                &shared_key,
+                (READ_ITEMS | REVEAL_ITEM_PASSWORD) | SEND_ITEMS,
+            )],
         )
         .await;
     let path = format!("/v1/vaults/{shared_vault}/items/{shared_item}/shares");

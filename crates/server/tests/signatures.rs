@@ -8,7 +8,7 @@ use common::{b64, certificate, create_principal_body, signed_wrap, start};
 use serde_json::json;
 use sesame_core::crypto::{account_id_for, EnvelopeContext, VaultKey};
 use sesame_core::id::Id;
-use sesame_core::model::permissions::READ_ITEMS;
+use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD};
 use sesame_core::token::ServiceAccountToken;
 
 #[tokio::test]
@@ -21,7 +21,10 @@ async fn the_account_id_is_the_owner_key_fingerprint_and_auth_returns_the_owner(
     let (vault, key) = server.owner().await.create_vault(&server.owner).await;
     let owner = server.owner().await;
     let (sa_token, _) = server
-        .service_account(&owner, &[(&vault, &key, READ_ITEMS)])
+        .service_account(
+            &owner,
+            &[(&vault, &key, (READ_ITEMS | REVEAL_ITEM_PASSWORD))],
+        )
         .await;
     let reply = common::send(
         &server.http,
@@ -56,7 +59,12 @@ async fn a_bad_certificate_or_grant_signature_creates_no_service_account() {
     let (vault, key) = owner.create_vault(&server.owner).await;
     let token =
         ServiceAccountToken::generate(&server.base, server.account, Id::generate()).unwrap();
-    let good = create_principal_body(&server.owner, &token, "ci", &[(&vault, &key, READ_ITEMS)]);
+    let good = create_principal_body(
+        &server.owner,
+        &token,
+        "ci",
+        &[(&vault, &key, (READ_ITEMS | REVEAL_ITEM_PASSWORD))],
+    );
 
     let mut bodies = Vec::new();
     // Certified by the new principal itself instead of the owner.
@@ -160,19 +168,19 @@ async fn an_access_grant_needs_a_signature_for_the_members_current_keys() {
     let (_, by_member) = signed_wrap(&token, &key, &vault, &token, 1);
     for (bad, why) in [
         (
-            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped}),
+            json!({"permissions": (READ_ITEMS | REVEAL_ITEM_PASSWORD), "wrappedKey": wrapped}),
             "needs signature",
         ),
         (
-            json!({"permissions": READ_ITEMS, "signature": signature}),
+            json!({"permissions": (READ_ITEMS | REVEAL_ITEM_PASSWORD), "signature": signature}),
             "without wrappedKey",
         ),
         (
-            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": wrong_generation}),
+            json!({"permissions": (READ_ITEMS | REVEAL_ITEM_PASSWORD), "wrappedKey": wrapped, "signature": wrong_generation}),
             "key generation 1",
         ),
         (
-            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": by_member}),
+            json!({"permissions": (READ_ITEMS | REVEAL_ITEM_PASSWORD), "wrappedKey": wrapped, "signature": by_member}),
             "caller's signature",
         ),
     ] {
@@ -189,7 +197,7 @@ async fn an_access_grant_needs_a_signature_for_the_members_current_keys() {
     let reply = owner
         .put(
             &access,
-            json!({"permissions": READ_ITEMS, "wrappedKey": wrapped, "signature": signature}),
+            json!({"permissions": (READ_ITEMS | REVEAL_ITEM_PASSWORD), "wrappedKey": wrapped, "signature": signature}),
         )
         .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);

@@ -279,7 +279,14 @@ impl Fixture {
         let item = owner.items().create(postgres(&vault.id)).await.unwrap();
         let (principal, sa_token) = owner
             .service_accounts()
-            .create("ci-reader", &[(&vault.id, permissions::READ_ITEMS)], None)
+            .create(
+                "ci-reader",
+                &[(
+                    &vault.id,
+                    (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+                )],
+                None,
+            )
             .await
             .unwrap();
         Self {

@@ -72,6 +72,7 @@ impl CachedVault {
             attribute_version: self.attribute_version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            unreadable: None,
         })
     }
 

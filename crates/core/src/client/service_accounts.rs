@@ -10,7 +10,8 @@ use base64::Engine as _;
 
 use crate::api::{
     KeyRotationRequest, Principal, PrincipalRateLimit, RateLimitSettings,
-    ServiceAccountCreateRequest, VaultAccessRecord, VaultGrant, MAX_RATE_LIMIT,
+    ServiceAccountCreateRequest, ServiceAccountRights, VaultAccessRecord, VaultGrant,
+    MAX_RATE_LIMIT,
 };
 use crate::id::Id;
 use crate::model::permissions;
@@ -29,11 +30,19 @@ pub struct ServiceAccounts<'a> {
 impl ServiceAccounts<'_> {
     /// Creates a service account with access to the given vaults (`(vault id,
     /// permissions)`), returning it and its token. The token is shown only here: store it.
+    /// It may not create vaults; see [`create_with_rights`](Self::create_with_rights).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`], before any request, for a bad name or a grant of
+    /// `NO_ACCESS` or of `READ_ITEMS` without `REVEAL_ITEM_PASSWORD` (see
+    /// [`permissions::check_grantable`]).
     ///
     /// ```no_run
     /// # async fn run(owner: sesame_core::Client, vault: &str) -> sesame_core::Result<()> {
-    /// use sesame_core::model::permissions::READ_ITEMS;
-    /// let (principal, token) = owner.service_accounts().create("ci-deploy", &[(vault, READ_ITEMS)], None).await?;
+    /// use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD};
+    /// let read = READ_ITEMS | REVEAL_ITEM_PASSWORD;
+    /// let (principal, token) = owner.service_accounts().create("ci-deploy", &[(vault, read)], None).await?;
     /// # drop((principal, token)); Ok(()) }
     /// ```
     pub async fn create(
@@ -41,6 +50,28 @@ impl ServiceAccounts<'_> {
         name: &str,
         grants: &[(&str, u32)],
         expires_at: Option<OffsetDateTime>,
+    ) -> Result<(Principal, SecretString)> {
+        self.create_with_rights(name, grants, expires_at, ServiceAccountRights::default())
+            .await
+    }
+
+    /// [`create`](Self::create) with `rights` beyond the vault grants, e.g. the right to
+    /// create vaults (off unless given).
+    ///
+    /// ```no_run
+    /// # async fn run(owner: sesame_core::Client) -> sesame_core::Result<()> {
+    /// use sesame_core::api::ServiceAccountRights;
+    /// let rights = ServiceAccountRights { can_create_vaults: true };
+    /// let (principal, _token) = owner.service_accounts().create_with_rights("provisioner", &[], None, rights).await?;
+    /// assert!(principal.can_create_vaults);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_with_rights(
+        &self,
+        name: &str,
+        grants: &[(&str, u32)],
+        expires_at: Option<OffsetDateTime>,
+        rights: ServiceAccountRights,
     ) -> Result<(Principal, SecretString)> {
         let inner = &self.client.inner;
         if name.trim().is_empty() || name.chars().count() > 100 {
@@ -53,7 +84,13 @@ impl ServiceAccounts<'_> {
         let (signing, encryption) = (keys.signing_public_key(), keys.encryption_public_key());
         let wanted = grants
             .iter()
-            .map(|(vault, bits)| Ok((parse_id("vault_id", vault)?, *bits)))
+            .map(|(vault, bits)| {
+                let vault = parse_id("vault_id", vault)?;
+                // Every grant is checked before the first request (wrapping fetches keys).
+                permissions::check_grantable(*bits)
+                    .map_err(|e| Error::invalid_input("grants", format!("vault {vault}: {e}")))?;
+                Ok((vault, *bits))
+            })
             .collect::<Result<Vec<_>>>()?;
         let request = ServiceAccountCreateRequest {
             id,
@@ -63,6 +100,7 @@ impl ServiceAccounts<'_> {
             certificate: inner.certify(&id, 1, &signing, &encryption),
             expires_at,
             grants: inner.wrap_grants(&id, 1, &encryption, &wanted).await?,
+            can_create_vaults: rights.can_create_vaults,
         };
         let principal: Principal = inner
             .call_json(
@@ -90,7 +128,43 @@ impl ServiceAccounts<'_> {
             .await
     }
 
-    /// Revokes a service account: its sessions end and its token stops working.
+    /// Sets a service account's rights (today: whether it may create vaults); they apply
+    /// from its next request on. Returns the principal as it now is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown principal; [`Error::InvalidInput`] for the owner
+    /// (which always has every right) or a revoked principal; [`Error::PermissionDenied`]
+    /// unless the caller is the account owner.
+    ///
+    /// ```no_run
+    /// # async fn run(owner: sesame_core::Client, id: &str) -> sesame_core::Result<()> {
+    /// use sesame_core::api::ServiceAccountRights;
+    /// let rights = ServiceAccountRights { can_create_vaults: false };
+    /// assert!(!owner.service_accounts().set_rights(id, rights).await?.can_create_vaults);
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_rights(
+        &self,
+        principal_id: &str,
+        rights: ServiceAccountRights,
+    ) -> Result<Principal> {
+        let id = parse_id("principal_id", principal_id)?;
+        self.client
+            .inner
+            .call_json(
+                Method::PUT,
+                &format!("/v1/principals/{id}/rights"),
+                Some(&rights),
+                Retry::Idempotent,
+                "principal",
+            )
+            .await
+    }
+
+    /// Revokes a service account: its sessions end and its token stops working. Its
+    /// grants go; the vaults it created stay, and the owner still lists and can delete
+    /// them (see [`Vaults::list`](super::vaults::Vaults::list)).
     pub async fn revoke(&self, principal_id: &str) -> Result<()> {
         let id = parse_id("principal_id", principal_id)?;
         self.client
@@ -270,6 +344,8 @@ impl Inner {
                     format!("vault {vault} is granted NO_ACCESS (0); leave it out instead"),
                 ));
             }
+            permissions::check_grantable(*bits)
+                .map_err(|e| Error::invalid_input("grants", format!("vault {vault}: {e}")))?;
             let key = self.vault_key(vault).await?;
             let wrapped_key = key.wrap(public_key, vault, principal)?;
             wrapped.push(VaultGrant {

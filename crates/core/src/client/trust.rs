@@ -357,6 +357,7 @@ mod tests {
             expires_at: None,
             revoked_at: None,
             certificate,
+            can_create_vaults: false,
         }
     }
 

@@ -3,7 +3,8 @@
 use reqwest::Method;
 
 use crate::api::{
-    AccessGrantRequest, VaultAccessRecord, VaultCreateRequest, VaultRecord, VaultUpdateRequest,
+    AccessGrantRequest, AccountVaultRecord, PrincipalKind, VaultAccessRecord, VaultCreateRequest,
+    VaultRecord, VaultUpdateRequest,
 };
 use crate::crypto::VaultKey;
 use crate::id::Id;
@@ -36,6 +37,30 @@ fn vault_from_record(record: &VaultRecord, attributes: VaultAttributes) -> Vault
     }
 }
 
+/// A vault the owner is listed but has no key for: it can say only who made it.
+fn unreadable_overview(record: &AccountVaultRecord) -> VaultOverview {
+    let reason = match record.created_by {
+        Some(creator) => {
+            format!("no key for this vault: it was created by {creator} and not shared with you")
+        }
+        None => "no key for this vault: its creator is not recorded and it is not shared with \
+                 you"
+        .to_owned(),
+    };
+    VaultOverview {
+        id: record.id.to_string(),
+        title: String::new(),
+        description: String::new(),
+        vault_type: VaultType::UserCreated,
+        active_item_count: record.active_item_count,
+        content_version: 0,
+        attribute_version: 0,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        unreadable: Some(reason),
+    }
+}
+
 fn access_from_record(record: VaultAccessRecord) -> VaultAccess {
     VaultAccess {
         vault_uuid: record.vault_id.to_string(),
@@ -49,6 +74,11 @@ impl Vaults<'_> {
     /// Every vault this principal can see, sorted by title: one sync round trip. A vault
     /// whose key or attributes cannot be opened is left out and reported by
     /// [`Client::unreadable_records`].
+    ///
+    /// The account owner sees every vault of the account (one more round trip): a vault
+    /// it has no key for (made by a service account and not shared with it) is listed
+    /// with an empty title and [`VaultOverview::unreadable`] saying so, so that it can be
+    /// deleted.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
@@ -67,6 +97,26 @@ impl Vaults<'_> {
                 .filter_map(|(id, v)| v.overview(id).ok())
                 .collect::<Vec<_>>()
         })?;
+        if self
+            .client
+            .principal()
+            .is_some_and(|p| p.kind == PrincipalKind::Owner)
+        {
+            let all: Vec<AccountVaultRecord> = inner
+                .call_json(
+                    Method::GET,
+                    "/v1/account/vaults",
+                    None::<&()>,
+                    Retry::Idempotent,
+                    "vault",
+                )
+                .await?;
+            for record in all.into_iter().filter(|r| !r.member) {
+                if !vaults.iter().any(|v| v.id == record.id.as_str()) {
+                    vaults.push(unreadable_overview(&record));
+                }
+            }
+        }
         vaults.sort_by(|a, b| {
             a.title
                 .to_lowercase()
@@ -231,7 +281,8 @@ impl Vaults<'_> {
         Ok(vault_from_record(&record, attributes))
     }
 
-    /// Deletes a vault and everything in it (needs `MANAGE_VAULT`).
+    /// Deletes a vault and everything in it (needs `MANAGE_VAULT`; the account owner may
+    /// delete every vault of the account, including one it has no key for).
     pub async fn delete(&self, vault_id: &str) -> Result<()> {
         let inner = &self.client.inner;
         let vault = parse_id("vault_id", vault_id)?;
@@ -259,11 +310,15 @@ impl Vaults<'_> {
     ///
     /// [`Error::Integrity`] (and nothing is granted) when the principal's keys are not
     /// certified by the account owner: the server may be substituting them.
+    /// [`Error::InvalidInput`], before any request, for `NO_ACCESS` or a combination
+    /// Sesame cannot honour (see [`permissions::check_grantable`](crate::model::permissions::check_grantable):
+    /// `READ_ITEMS` needs `REVEAL_ITEM_PASSWORD`). [`Error::PermissionDenied`] when the
+    /// caller would lower the account owner's grant.
     ///
     /// ```no_run
     /// # async fn run(client: sesame_core::Client, vault: &str, principal: &str) -> sesame_core::Result<()> {
-    /// use sesame_core::model::permissions::READ_ITEMS;
-    /// client.vaults().grant(vault, principal, READ_ITEMS).await?;
+    /// use sesame_core::model::permissions::{READ_ITEMS, REVEAL_ITEM_PASSWORD};
+    /// client.vaults().grant(vault, principal, READ_ITEMS | REVEAL_ITEM_PASSWORD).await?;
     /// # Ok(()) }
     /// ```
     pub async fn grant(
@@ -376,5 +431,6 @@ fn check_permissions(permissions: u32) -> Result<()> {
             "is NO_ACCESS (0); to remove a member use revoke",
         ));
     }
-    Ok(())
+    crate::model::permissions::check_grantable(permissions)
+        .map_err(|e| Error::invalid_input("permissions", e))
 }

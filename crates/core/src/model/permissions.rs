@@ -71,6 +71,49 @@ pub fn names(granted: u32) -> Vec<&'static str> {
         .collect()
 }
 
+/// Checks that a grant of `granted` means what it says, or says why not.
+///
+/// Sesame seals an item's concealed values (passwords) with the rest of its details, so a
+/// principal that may read items can read them: it cannot withhold them. A grant with
+/// `READ_ITEMS` must therefore include `REVEAL_ITEM_PASSWORD`, and `REVEAL_ITEM_PASSWORD`
+/// needs `READ_ITEMS` (there is nothing to reveal without reading). The client checks
+/// this before any request and the server checks it again. `NO_ACCESS` is not checked
+/// here (a grant of nothing is refused where grants are made).
+///
+/// ```
+/// use sesame_core::model::permissions::{self, READ_ITEMS, REVEAL_ITEM_PASSWORD, CREATE_ITEMS};
+/// assert!(permissions::check_grantable(READ_ITEMS | REVEAL_ITEM_PASSWORD).is_ok());
+/// assert!(permissions::check_grantable(CREATE_ITEMS).is_ok());
+/// let refused = permissions::check_grantable(READ_ITEMS).unwrap_err();
+/// assert!(refused.contains("REVEAL_ITEM_PASSWORD must be included with READ_ITEMS"));
+/// assert!(permissions::check_grantable(REVEAL_ITEM_PASSWORD).is_err());
+/// ```
+///
+/// # Errors
+///
+/// The message to show when the combination cannot be honoured.
+pub fn check_grantable(granted: u32) -> Result<(), String> {
+    let reads = has(granted, READ_ITEMS);
+    let reveals = has(granted, REVEAL_ITEM_PASSWORD);
+    if reads && !reveals {
+        return Err(format!(
+            "permissions {granted} grant READ_ITEMS without REVEAL_ITEM_PASSWORD: Sesame does \
+             not support withholding concealed values (passwords) from a principal that can \
+             read items, so REVEAL_ITEM_PASSWORD must be included with READ_ITEMS (e.g. {})",
+            granted | REVEAL_ITEM_PASSWORD
+        ));
+    }
+    if reveals && !reads {
+        return Err(format!(
+            "permissions {granted} grant REVEAL_ITEM_PASSWORD without READ_ITEMS: there is no \
+             concealed value to reveal without reading items; add READ_ITEMS (e.g. {}) or \
+             leave REVEAL_ITEM_PASSWORD out",
+            granted | READ_ITEMS
+        ));
+    }
+    Ok(())
+}
+
 /// The value of a permission by its name (`READ_ITEMS`), case-insensitively.
 ///
 /// ```

@@ -75,6 +75,12 @@ pub struct VaultOverview {
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Set when this client cannot read the vault, saying why (its `title` and
+    /// `description` are then empty). The account owner is shown every vault of the
+    /// account, including those made by a service account and not shared with it:
+    /// it can delete them, not read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// A vault with, on request, its access list.

@@ -264,10 +264,12 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                 ("POST", ["rotate"]) => "principal.rotate",
                 ("GET", ["rate-limit"]) => "principal.rate_limit.get",
                 ("PUT", ["rate-limit"]) => "principal.rate_limit.set",
+                ("PUT", ["rights"]) => "principal.rights.set",
                 _ => "unknown",
             }
         }
         ("GET", ["v1", "vaults"]) => "vault.list",
+        ("GET", ["v1", "account", "vaults"]) => "vault.list_all",
         ("POST", ["v1", "vaults"]) => "vault.create",
         (m, ["v1", "vaults", v, rest @ ..]) => {
             target.vault = id(v, "vault id");
@@ -509,6 +511,12 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
         "/v1/principals/{id}/rate-limit",
         principals::set_rate_limit::<S>,
     )
+    .add(
+        "PUT",
+        "/v1/principals/{id}/rights",
+        principals::set_rights::<S>,
+    )
+    .add("GET", "/v1/account/vaults", vaults::list_all::<S>)
     .add("POST", "/v1/vaults", vaults::create::<S>)
     .add("GET", "/v1/vaults", vaults::list::<S>)
     .add("GET", "/v1/vaults/{vault}", vaults::get::<S>)

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sesame_core::api::{
     AuthRequest, AuthResponse, KeyRotationRequest, Principal, PrincipalKind, PrincipalRateLimit,
-    RateLimitSettings, ServiceAccountCreateRequest, VaultGrant, MAX_RATE_LIMIT,
+    RateLimitSettings, ServiceAccountCreateRequest, ServiceAccountRights, VaultGrant,
+    MAX_RATE_LIMIT,
 };
 use time::OffsetDateTime;
 
@@ -167,6 +168,8 @@ fn check_grants(
                  vault out"
             )));
         }
+        sesame_core::model::permissions::check_grantable(grant.permissions)
+            .map_err(|e| ApiError::invalid(format!("grants[{index}]: {e}")))?;
         if !seen.insert(grant.vault_id) {
             return Err(ApiError::invalid(format!(
                 "grants[{index}] names vault {} a second time",
@@ -222,6 +225,7 @@ pub(super) async fn create<S: Store>(
         encryption_public_key: request.encryption_public_key,
         expires_at: request.expires_at,
         certificate: request.certificate,
+        can_create_vaults: request.can_create_vaults,
     };
     let principal = app
         .store
@@ -353,4 +357,21 @@ pub(super) async fn set_rate_limit<S: Store>(
     app.limiter.set_override(id, settings);
     tracing::info!(principal = %id, reads = ?settings.reads, writes = ?settings.writes, "rate limits set");
     Ok(Json(app.limiter.describe(&id)))
+}
+
+/// `PUT /v1/principals/{id}/rights` (owner): what a service account may do beyond its
+/// vault grants (today: create vaults). Applies from its next request on.
+pub(super) async fn set_rights<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    ApiJson(rights): ApiJson<ServiceAccountRights>,
+) -> Result<Json<Principal>, ApiError> {
+    caller.require_owner("set the rights of service accounts")?;
+    let id = caller.subject()?;
+    let principal = app
+        .store
+        .set_principal_rights(&id, &rights, &caller.event())
+        .await?;
+    tracing::info!(principal = %id, can_create_vaults = rights.can_create_vaults, "rights set");
+    Ok(Json(principal))
 }

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use sesame_core::api::{
-    AccessGrantRequest, VaultAccessRecord, VaultCreateRequest, VaultRecord, VaultUpdateRequest,
+    AccessGrantRequest, AccountVaultRecord, PrincipalKind, VaultAccessRecord, VaultCreateRequest,
+    VaultRecord, VaultUpdateRequest,
 };
 use sesame_core::model::permissions::{self, MANAGE_VAULT};
 
@@ -24,6 +25,14 @@ pub(super) async fn create<S: Store>(
     caller: Caller,
     ApiJson(request): ApiJson<VaultCreateRequest>,
 ) -> Result<Json<VaultRecord>, ApiError> {
+    if !caller.principal.can_create_vaults {
+        return Err(ApiError::forbidden(format!(
+            "principal {} may not create vaults: creating vaults is a right the account owner \
+             gives a service account (`sesame service-account rights NAME \
+             --can-create-vaults true`)",
+            caller.id()
+        )));
+    }
     if request.attributes.0.is_empty() {
         return Err(ApiError::invalid(
             "attributes is empty: seal the vault name and description with the vault key",
@@ -54,6 +63,18 @@ pub(super) async fn list<S: Store>(
     caller: Caller,
 ) -> Result<Json<Vec<VaultRecord>>, ApiError> {
     let vaults = app.store.vaults(caller.id()).await?;
+    app.store.append_event(&caller.event()).await?;
+    Ok(Json(vaults))
+}
+
+/// `GET /v1/account/vaults` (owner): every vault of the account, including those the
+/// owner has no grant on, so that none is hidden from it.
+pub(super) async fn list_all<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+) -> Result<Json<Vec<AccountVaultRecord>>, ApiError> {
+    caller.require_owner("list every vault of the account")?;
+    let vaults = app.store.account_vaults(caller.id()).await?;
     app.store.append_event(&caller.event()).await?;
     Ok(Json(vaults))
 }
@@ -97,13 +118,16 @@ pub(super) async fn update<S: Store>(
     Ok(Json(record))
 }
 
-/// `DELETE /v1/vaults/{vault}` (`MANAGE_VAULT`).
+/// `DELETE /v1/vaults/{vault}` (`MANAGE_VAULT`, or the owner: it may delete every vault
+/// of the account, even one it has no grant on).
 pub(super) async fn delete<S: Store>(
     State(app): State<AppState<S>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
     let vault = caller.vault()?;
-    require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    if caller.principal.kind != PrincipalKind::Owner {
+        require(&app, &caller, &vault, MANAGE_VAULT).await?;
+    }
     app.store.delete_vault(&vault, &caller.event()).await?;
     super::files::collect_garbage(&app).await;
     Ok(no_content())
@@ -135,6 +159,7 @@ pub(super) async fn access_grant<S: Store>(
             "permissions is 0: to remove access, DELETE the grant instead",
         ));
     }
+    permissions::check_grantable(request.permissions).map_err(ApiError::invalid)?;
     let signed = match (&request.wrapped_key, &request.signature) {
         (None, None) => None,
         (None, Some(_)) => {
@@ -202,6 +227,16 @@ pub(super) async fn access_revoke<S: Store>(
             "this principal is the last member of vault {vault}: leaving would leave the vault \
              to no one; delete the vault instead"
         )));
+    }
+    // The owner's kind never changes, so checking it outside the transaction is safe.
+    if !leaving && caller.principal.kind != PrincipalKind::Owner {
+        let target = app.store.principal(&principal).await?;
+        if target.is_some_and(|p| p.kind == PrincipalKind::Owner) {
+            return Err(ApiError::forbidden(format!(
+                "principal {principal} is the account owner: a vault manager cannot remove its \
+                 grant on vault {vault}; only the owner can leave a vault"
+            )));
+        }
     }
     app.store
         .revoke_grant(&vault, &principal, &caller.event())

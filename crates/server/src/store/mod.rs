@@ -9,9 +9,9 @@
 use std::future::Future;
 
 use sesame_core::api::{
-    AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
-    Principal, PrincipalKind, RateLimitSettings, VaultAccessRecord, VaultCreateRequest, VaultGrant,
-    VaultRecord,
+    AccountVaultRecord, AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord,
+    ItemUpdateRequest, Principal, PrincipalKind, RateLimitSettings, ServiceAccountRights,
+    VaultAccessRecord, VaultCreateRequest, VaultGrant, VaultRecord,
 };
 // Point 11 (issue 9).
 use sesame_core::api::{AuditCheckpoint, AuditHead};
@@ -63,6 +63,8 @@ pub struct NewPrincipal {
     /// The owner's certificate of its keys at key generation 1, base64url (checked by the
     /// caller of the store).
     pub certificate: String,
+    /// Whether it may create vaults (stored as true for the owner whatever this says).
+    pub can_create_vaults: bool,
 }
 
 /// An audit event before the store gives it a sequence number, a time and its hashes.
@@ -584,4 +586,22 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    // Vault rights (issue 9, points 2 to 4).
+
+    /// Sets a service account's rights: `not_found` for an unknown principal,
+    /// `invalid_input` for the owner (which always has every right) or a revoked one.
+    fn set_principal_rights(
+        &self,
+        id: &Id,
+        rights: &ServiceAccountRights,
+        event: &EventRecord,
+    ) -> impl Future<Output = StoreResult<Principal>> + Send;
+
+    /// Every vault of the account, oldest first, whether or not `member` has a grant on
+    /// it (for the owner: vaults it cannot read stay listed and deletable).
+    fn account_vaults(
+        &self,
+        member: &Id,
+    ) -> impl Future<Output = StoreResult<Vec<AccountVaultRecord>>> + Send;
 }

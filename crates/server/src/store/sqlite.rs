@@ -10,9 +10,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sesame_core::api::{
-    AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord, ItemUpdateRequest,
-    Principal, PrincipalKind, RateLimitSettings, Tombstone, VaultAccessRecord, VaultCreateRequest,
-    VaultGrant, VaultRecord,
+    AccountVaultRecord, AuditEvent, Ciphertext, ItemChanges, ItemCreateRequest, ItemRecord,
+    ItemUpdateRequest, Principal, PrincipalKind, RateLimitSettings, ServiceAccountRights,
+    Tombstone, VaultAccessRecord, VaultCreateRequest, VaultGrant, VaultRecord,
 };
 // Point 11 (issue 9).
 use sesame_core::api::{AuditCheckpoint, AuditHead};
@@ -141,7 +141,7 @@ fn kind_text(kind: PrincipalKind) -> &'static str {
 }
 
 const PRINCIPAL_COLUMNS: &str = "id, name, kind, signing_public_key, encryption_public_key, \
-     key_generation, created_at, expires_at, revoked_at, certificate";
+     key_generation, created_at, expires_at, revoked_at, certificate, can_create_vaults";
 
 fn principal_of(row: &SqliteRow) -> StoreResult<Principal> {
     let kind: String = row.try_get("kind")?;
@@ -160,6 +160,7 @@ fn principal_of(row: &SqliteRow) -> StoreResult<Principal> {
         expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_ms),
         revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms),
         certificate: row.try_get("certificate")?,
+        can_create_vaults: row.try_get::<i64, _>("can_create_vaults")? != 0,
     })
 }
 
@@ -745,12 +746,13 @@ impl Store for SqliteStore {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO vaults (id, attributes, attribute_version, content_version, created_at, \
-             updated_at) VALUES (?, ?, 1, 0, ?, ?)",
+             updated_at, created_by) VALUES (?, ?, 1, 0, ?, ?, ?)",
         )
         .bind(request.id.as_str())
         .bind(&request.attributes.0)
         .bind(now)
         .bind(now)
+        .bind(creator.as_str())
         .execute(&mut *tx)
         .await?;
         insert_access(
@@ -880,7 +882,31 @@ impl Store for SqliteStore {
                     "principal {principal} is revoked and cannot be granted access"
                 )))
             }
-            Some(_) => {}
+            Some(p) => {
+                // Point 3 (issue 9): a vault manager cannot lock the owner out, neither by
+                // lowering its permissions nor by replacing its wrapped key with one that
+                // does not open the vault. Checked in the transaction that writes.
+                if p.kind == PrincipalKind::Owner && granter != principal {
+                    if let Some(old) = permissions_in(&mut tx, vault, principal).await? {
+                        let dropped = old & !permissions;
+                        if dropped != 0 {
+                            return Err(ApiError::forbidden(format!(
+                                "principal {principal} is the account owner: a vault manager \
+                                 cannot lower its permissions on vault {vault} (this would \
+                                 remove {}); only the owner changes its own grant",
+                                permissions::names(dropped).join(", ")
+                            )));
+                        }
+                        if wrapped_key.is_some() {
+                            return Err(ApiError::forbidden(format!(
+                                "principal {principal} is the account owner: a vault manager \
+                                 cannot replace its wrapped key on vault {vault}; send the \
+                                 permissions without wrappedKey"
+                            )));
+                        }
+                    }
+                }
+            }
         }
         let existing = permissions_in(&mut tx, vault, principal).await?;
         match (existing, wrapped_key) {
@@ -1612,6 +1638,69 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(true)
     }
+
+    // Vault rights (issue 9, points 2 to 4).
+
+    async fn set_principal_rights(
+        &self,
+        id: &Id,
+        rights: &ServiceAccountRights,
+        event: &EventRecord,
+    ) -> StoreResult<Principal> {
+        let mut tx = self.writer.begin().await?;
+        match principal_in(&mut tx, id).await? {
+            None => return Err(ApiError::not_found(format!("principal {id} not found"))),
+            Some(p) if p.kind == PrincipalKind::Owner => {
+                return Err(ApiError::invalid(format!(
+                    "principal {id} is the account owner, which always may create vaults; \
+                     set rights on service accounts"
+                )))
+            }
+            Some(p) if p.revoked_at.is_some() => {
+                return Err(ApiError::invalid(format!(
+                    "principal {id} is revoked; its rights no longer matter"
+                )))
+            }
+            Some(_) => {}
+        }
+        sqlx::query("UPDATE principals SET can_create_vaults = ? WHERE id = ?")
+            .bind(rights.can_create_vaults)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, event).await?;
+        let principal = principal_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| ApiError::internal("updated principal vanished"))?;
+        tx.commit().await?;
+        Ok(principal)
+    }
+
+    async fn account_vaults(&self, member: &Id) -> StoreResult<Vec<AccountVaultRecord>> {
+        let rows = sqlx::query(
+            "SELECT v.id, v.created_by, v.created_at, v.updated_at, \
+             (SELECT COUNT(*) FROM items i WHERE i.vault_id = v.id AND i.deleted = 0 \
+              AND i.state = 'active') AS active_item_count, \
+             EXISTS (SELECT 1 FROM vault_access a WHERE a.vault_id = v.id \
+              AND a.principal_id = ?) AS member \
+             FROM vaults v ORDER BY v.created_at, v.id",
+        )
+        .bind(member.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AccountVaultRecord {
+                    id: id_of(row, "id")?,
+                    created_by: opt_id_of(row, "created_by")?,
+                    active_item_count: row.try_get::<i64, _>("active_item_count")? as u32,
+                    created_at: from_ms(row.try_get("created_at")?),
+                    updated_at: from_ms(row.try_get("updated_at")?),
+                    member: row.try_get::<i64, _>("member")? != 0,
+                })
+            })
+            .collect()
+    }
 }
 
 /// A share looked up by id and access hash.
@@ -1782,8 +1871,8 @@ async fn insert_principal(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO principals (id, account_id, name, kind, signing_public_key, \
-         encryption_public_key, key_generation, created_at, expires_at, certificate) \
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+         encryption_public_key, key_generation, created_at, expires_at, certificate, \
+         can_create_vaults) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
     )
     .bind(new.id.as_str())
     .bind(account.as_str())
@@ -1794,6 +1883,7 @@ async fn insert_principal(
     .bind(now)
     .bind(new.expires_at.map(to_ms))
     .bind(&new.certificate)
+    .bind(new.kind == PrincipalKind::Owner || new.can_create_vaults)
     .execute(&mut *conn)
     .await?;
     Ok(())
