@@ -39,6 +39,7 @@ pub mod audit;
 mod auth;
 mod clock;
 pub mod config;
+mod data_dir;
 pub mod error;
 mod mail;
 mod rate_limit;
@@ -135,8 +136,12 @@ async fn init_store(
         expires_at: None,
         certificate: encode_signature(keys.sign(&certificate)),
     };
-    let mut secret = Zeroizing::new(vec![0u8; 32]);
+    let mut secret = Zeroizing::new(vec![0u8; data_dir::SESSION_KEY_LEN]);
     rand::rngs::OsRng.fill_bytes(&mut secret);
+    // The key goes to its own file, never into the database (point 5).
+    data_dir::create_private_dir(&config.data_dir)?;
+    let key_path = data_dir::session_key_path(&config.data_dir);
+    data_dir::write_session_key(&key_path, &secret)?;
     let event = EventRecord {
         principal_id: Some(owner_id),
         action: "account.init".to_owned(),
@@ -146,7 +151,7 @@ async fn init_store(
         integration_name: SERVER_INTEGRATION.to_owned(),
         integration_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    match store.initialize(&account_id, &secret, &owner, &event).await {
+    match store.initialize(&account_id, &[], &owner, &event).await {
         Ok(()) => Ok(InitOutcome {
             account_id,
             owner_token,
@@ -154,7 +159,10 @@ async fn init_store(
         Err(e) if e.code() == sesame_core::ErrorCode::Conflict => {
             Err(ServerError::AlreadyInitialized(path))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&key_path);
+            Err(e.into())
+        }
     }
 }
 
@@ -192,6 +200,45 @@ pub async fn verify_audit(config: &ServerConfig) -> Result<audit::ChainReport, S
     let report = audit::verify(&store).await;
     store.close().await;
     report
+}
+
+/// The session key from its file; a key still in the database (made before the key file
+/// existed) is moved to the file first, then blanked in the database.
+async fn session_key(
+    config: &ServerConfig,
+    store: &SqliteStore,
+    in_database: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, ServerError> {
+    let path = data_dir::session_key_path(&config.data_dir);
+    let in_file = data_dir::read_session_key(&path)?;
+    let key = match (in_file, in_database.is_empty()) {
+        (Some(key), true) => return Ok(key),
+        (Some(key), false) => {
+            if key.as_slice() != in_database.as_slice() {
+                return Err(ServerError::Config(format!(
+                    "the session key file {} and the key still in the database differ; \
+                     restore the data directory and the database from the same backup",
+                    path.display()
+                )));
+            }
+            key
+        }
+        (None, false) => {
+            data_dir::write_session_key(&path, &in_database)?;
+            tracing::info!(path = %path.display(), "moved the session key out of the database");
+            in_database
+        }
+        (None, true) => {
+            return Err(ServerError::Config(format!(
+                "the session key file {} is missing: without it no session or share code can \
+                 be checked. Restore it from a backup of the data directory (it is kept \
+                 apart from the database on purpose)",
+                path.display()
+            )))
+        }
+    };
+    store.clear_session_secret().await?;
+    Ok(key)
 }
 
 /// A server running in the background; stop it with [`shutdown`](Self::shutdown).
@@ -291,12 +338,22 @@ pub async fn spawn_with_clock(
     clock: Clock,
 ) -> Result<RunningServer, ServerError> {
     config.validate()?;
+    if config.data_dir.exists() {
+        data_dir::check_private_dir(&config.data_dir)?;
+    }
     let store = open_store(&config).await?;
     let Some(account) = store.account().await? else {
         store.close().await;
         return Err(ServerError::NotInitialized(
             config.database_path()?.display().to_string(),
         ));
+    };
+    let session_secret = match session_key(&config, &store, account.session_secret).await {
+        Ok(key) => key,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
     };
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
@@ -346,7 +403,7 @@ pub async fn spawn_with_clock(
             return Err(e);
         }
     };
-    let code_key = match routes::CodeKey::derive(&account.session_secret) {
+    let code_key = match routes::CodeKey::derive(&session_secret) {
         Ok(key) => key,
         Err(e) => {
             store.close().await;
@@ -356,7 +413,7 @@ pub async fn spawn_with_clock(
     let app = Arc::new(routes::App {
         store: store.clone(),
         account: account.id,
-        sessions: auth::SessionKey::new(account.session_secret),
+        sessions: auth::SessionKey::new(session_secret),
         mailer,
         code_key,
         limiter,

@@ -237,6 +237,14 @@ fn parse_id(text: &str, what: &str) -> Result<Id, ApiError> {
 /// (the target still carries the action for the audit trail).
 fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // The router answers HEAD with the GET handler (the body is dropped), so HEAD is the
+    // same read: the same action, the same budget. Anything else that reaches here is
+    // matched by its own name and never falls into another method's action.
+    let method = if *method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     let get = *method == Method::GET;
     let mut target = Target {
         write: !get,
@@ -278,10 +286,10 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                 ("GET", ["access"]) => "vault.access.list",
                 (m, ["access", p]) => {
                     target.principal = id(p, "principal id");
-                    if m == "PUT" {
-                        "vault.access.grant"
-                    } else {
-                        "vault.access.revoke"
+                    match m {
+                        "PUT" => "vault.access.grant",
+                        "DELETE" => "vault.access.revoke",
+                        _ => "unknown",
                     }
                 }
                 ("POST", ["items"]) => "item.create",
@@ -295,7 +303,8 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                     match m {
                         "GET" => "item.get",
                         "PUT" => "item.update",
-                        _ => "item.delete",
+                        "DELETE" => "item.delete",
+                        _ => "unknown",
                     }
                 }
                 ("POST", ["items", i, "shares"]) => {
@@ -305,24 +314,24 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                 (m, ["items", i, "files", f]) => {
                     target.item = id(i, "item id");
                     target.file = id(f, "file id");
-                    if m == "PUT" {
-                        "file.upload"
-                    } else {
-                        "file.download"
+                    match m {
+                        "PUT" => "file.upload",
+                        "GET" => "file.download",
+                        _ => "unknown",
                     }
                 }
                 _ => "unknown",
             }
         }
-        (_, ["v1", "sync"]) => {
+        ("POST", ["v1", "sync"]) => {
             target.write = false;
             "sync"
         }
-        (_, ["v1", "events"]) => "event.list",
+        ("GET", ["v1", "events"]) => "event.list",
         ("GET", ["v1", "share-policy"]) => "share.policy.get",
-        (_, ["v1", "share-policy"]) => "share.policy.set",
+        ("PUT", ["v1", "share-policy"]) => "share.policy.set",
         ("GET", ["v1", "shares"]) => "share.list",
-        (_, ["v1", "shares", s]) => {
+        ("DELETE", ["v1", "shares", s]) => {
             target.share = id(s, "share id");
             "share.revoke"
         }
