@@ -41,6 +41,7 @@ mod clock;
 pub mod config;
 mod data_dir;
 pub mod error;
+mod listener;
 mod mail;
 mod rate_limit;
 mod routes;
@@ -249,6 +250,7 @@ pub struct RunningServer {
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     store: SqliteStore,
+    failures: Arc<rate_limit::AuthFailures>,
 }
 
 impl RunningServer {
@@ -285,6 +287,9 @@ impl RunningServer {
     /// [`ServerError::Io`] when the server task failed.
     pub async fn wait(self) -> Result<(), ServerError> {
         let result = self.task.await;
+        self.failures
+            .flush(&self.store, auth::unix_now(), true)
+            .await;
         self.store.close().await;
         match result {
             Ok(Ok(())) => Ok(()),
@@ -410,6 +415,7 @@ pub async fn spawn_with_clock(
             return Err(e);
         }
     };
+    let failures = Arc::new(rate_limit::AuthFailures::default());
     let app = Arc::new(routes::App {
         store: store.clone(),
         account: account.id,
@@ -417,22 +423,58 @@ pub async fn spawn_with_clock(
         mailer,
         code_key,
         limiter,
+        sources: rate_limit::SourceLimiter::new(config.rate_limit_unauthenticated),
+        failures: failures.clone(),
         config,
         clock,
+    });
+    let flusher = app.clone();
+    tokio::spawn(async move {
+        // Finished minutes of failed authentications go to the audit trail soon after
+        // they end; the rest at shutdown.
+        loop {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            flusher
+                .failures
+                .flush(&flusher.store, auth::unix_now(), false)
+                .await;
+        }
     });
     let sweeper = app.clone();
     tokio::spawn(async move { routes::sweep_orphans(&sweeper).await });
     let smtp_on = app.mailer.is_some();
-    let service = routes::router(app).into_make_service();
+    let guard = listener::ConnectionGuard::new(
+        app.config.max_connections,
+        Duration::from_secs(app.config.idle_timeout_seconds),
+    );
+    let header_read_timeout = Duration::from_secs(app.config.header_read_timeout_seconds);
+    let service = routes::router(app).into_make_service_with_connect_info::<SocketAddr>();
     let tls_on = tls.is_some();
     let handle = axum_server::Handle::new();
     let task = match tls {
         Some(tls_config) => {
-            let server = axum_server::from_tcp_rustls(listener, tls_config).handle(handle.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                .handshake_timeout(header_read_timeout)
+                .acceptor(guard);
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle.clone());
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
             tokio::spawn(async move { server.serve(service).await })
         }
         None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(guard)
+                .handle(handle.clone());
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
             tokio::spawn(async move { server.serve(service).await })
         }
     };
@@ -443,5 +485,6 @@ pub async fn spawn_with_clock(
         handle,
         task,
         store,
+        failures,
     })
 }

@@ -10,7 +10,7 @@
 //! [`crate::spawn`].)
 
 use std::collections::HashMap;
-use std::future::Ready;
+use std::future::{Future as _, Ready};
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -18,7 +18,7 @@ use sesame_core::ErrorCode;
 
 use crate::auth::{check_active, unix_now, SessionKey};
 use crate::error::{ApiError, Outcome};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimiter, Source};
 use crate::store::{EventRecord, Store};
 use crate::ServerConfig;
 
@@ -45,6 +45,63 @@ pub(crate) struct App<S> {
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     /// The key of the MACs of share codes and addresses.
     pub(crate) code_key: shares::CodeKey,
+    /// Requests without a valid credential, per source address (point 6).
+    pub(crate) sources: crate::rate_limit::SourceLimiter,
+    /// Failed authentications, audited per source and minute (point 6).
+    pub(crate) failures: Arc<crate::rate_limit::AuthFailures>,
+}
+
+/// The source address of a request (from the connection), as rate limits count it.
+pub(crate) fn source_of(request: &Request) -> Source {
+    let addr = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    Source::of(addr)
+}
+
+/// The answer to a source over its budget of requests without a valid credential.
+fn source_limited(retry: u64) -> Response {
+    ApiError::rate_limited(
+        format!(
+            "too many requests without a valid credential from this address; retry in {retry} \
+             seconds"
+        ),
+        retry,
+    )
+    .into_response()
+}
+
+/// A failed authentication from `source`: counted against its budget and in the audit
+/// aggregate, never written on its own. `err` is answered unless the budget is used up.
+pub(crate) fn auth_failed<S>(app: &App<S>, source: Source, err: ApiError, now: u64) -> Response {
+    match app.sources.check(source, now) {
+        Ok(()) => {
+            app.failures.record(source, false, now);
+            err.into_response()
+        }
+        Err(retry) => {
+            app.failures.record(source, true, now);
+            source_limited(retry)
+        }
+    }
+}
+
+/// Point 6: public routes that take a credential-less request (`POST /v1/auth`, share
+/// links) are charged to their source before any other work.
+async fn unauthenticated<S: Store>(
+    State(app): State<AppState<S>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let source = source_of(&request);
+    let now = unix_now();
+    if let Err(retry) = app.sources.check(source, now) {
+        app.failures.record(source, true, now);
+        return source_limited(retry);
+    }
+    request.extensions_mut().insert(source);
+    next.run(request).await
 }
 
 pub(crate) type AppState<S> = Arc<App<S>>;
@@ -358,15 +415,7 @@ async fn authenticated<S: Store>(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let mut failed = EventRecord {
-        principal_id: None,
-        action: target.action.to_owned(),
-        vault_id: target.vault,
-        item_id: target.item,
-        outcome: String::new(),
-        integration_name: String::new(),
-        integration_version: String::new(),
-    };
+    let source = source_of(&request);
     let caller = match bearer {
         None => Err(ApiError::unauthenticated(
             "this endpoint needs `Authorization: Bearer <session>`; get a session from POST \
@@ -375,9 +424,6 @@ async fn authenticated<S: Store>(
         Some(session) => match app.sessions.verify(&session, now) {
             Err(e) => Err(e),
             Ok(claims) => {
-                failed.principal_id = Some(claims.p);
-                failed.integration_name = claims.n.clone();
-                failed.integration_version = claims.v.clone();
                 match app.store.principal(&claims.p).await {
                     Err(e) => Err(e),
                     Ok(None) => Err(ApiError::unauthenticated(
@@ -408,11 +454,10 @@ async fn authenticated<S: Store>(
     };
     let caller = match caller {
         Ok(caller) => caller,
-        Err(err) => {
-            failed.outcome = err.code().as_str().to_owned();
-            record_failure(&app, &failed).await;
-            return err.into_response();
+        Err(err) if err.code() == ErrorCode::Unauthenticated => {
+            return auth_failed(&app, source, err, now);
         }
+        Err(err) => return err.into_response(),
     };
     let decision = app.limiter.check(caller.id(), target.write, now);
     let mut response = if !decision.allowed {
@@ -569,21 +614,30 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
     .add("DELETE", "/v1/shares/{share}", shares::revoke::<S>)
 }
 
-fn public_routes<S: Store>() -> Routes<S> {
+/// Public routes whose request is its own credential (a signed assertion, a share link):
+/// charged to their source address before any other work.
+fn credential_less_routes<S: Store>() -> Routes<S> {
     Routes {
         router: Router::new(),
         list: Vec::new(),
     }
     .add("POST", "/v1/auth", principals::authenticate::<S>)
-    .add("GET", "/v1/openapi.json", health::openapi)
-    .add("GET", "/healthz", health::healthz)
-    .add("GET", "/readyz", health::readyz::<S>)
     .add(
         "POST",
         "/v1/shares/{share}/challenge",
         shares::challenge::<S>,
     )
     .add("POST", "/v1/shares/{share}/open", shares::open::<S>)
+}
+
+fn public_routes<S: Store>() -> Routes<S> {
+    Routes {
+        router: Router::new(),
+        list: Vec::new(),
+    }
+    .add("GET", "/v1/openapi.json", health::openapi)
+    .add("GET", "/healthz", health::healthz)
+    .add("GET", "/readyz", health::readyz::<S>)
     .add("GET", "/s/{share}", shares::page)
     .add("GET", "/s/assets/share.js", shares::script)
     .add("GET", "/s/assets/share.css", shares::style)
@@ -596,7 +650,8 @@ fn public_routes<S: Store>() -> Routes<S> {
 /// assert!(routes.contains(&("POST", "/v1/auth")));
 /// ```
 pub fn routes() -> Vec<(&'static str, &'static str)> {
-    let mut list = public_routes::<crate::store::sqlite::SqliteStore>().list;
+    let mut list = credential_less_routes::<crate::store::sqlite::SqliteStore>().list;
+    list.extend(public_routes::<crate::store::sqlite::SqliteStore>().list);
     list.extend(authenticated_routes::<crate::store::sqlite::SqliteStore>().list);
     list
 }
@@ -618,8 +673,13 @@ pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
             app.clone(),
             authenticated::<S>,
         ));
+    let credential_less = credential_less_routes::<S>().router.route_layer(middleware::from_fn_with_state(
+        app.clone(),
+        unauthenticated::<S>,
+    ));
     public_routes::<S>()
         .router
+        .merge(credential_less)
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
