@@ -89,6 +89,9 @@ pub async fn open_store(config: &ServerConfig) -> Result<SqliteStore, ServerErro
 /// [`ServerError::AlreadyInitialized`] when the database already has an account; other
 /// variants when the configuration or database is unusable.
 pub async fn init(config: &ServerConfig, server_url: &str) -> Result<InitOutcome, ServerError> {
+    if config.data_dir.exists() {
+        data_dir::check_private_dir(&config.data_dir)?;
+    }
     let store = open_store(config).await?;
     let result = init_store(&store, config, server_url).await;
     store.close().await;
@@ -444,7 +447,7 @@ pub async fn spawn_with_clock(
     tokio::spawn(async move { routes::sweep_orphans(&sweeper).await });
     let smtp_on = app.mailer.is_some();
     let guard = listener::ConnectionGuard::new(
-        app.config.max_connections,
+        listener::connection_cap(app.config.max_connections),
         Duration::from_secs(app.config.idle_timeout_seconds),
     );
     let header_read_timeout = Duration::from_secs(app.config.header_read_timeout_seconds);

@@ -22,6 +22,40 @@ use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+/// File descriptors kept free of connections: the database, its pools, blobs, the log.
+const RESERVED_FILES: usize = 64;
+
+/// `max_connections`, lowered to what the process's open-file limit allows: past that,
+/// `accept` fails and no new client is served at all, while under the cap the quietest
+/// connection makes room.
+pub(crate) fn connection_cap(max_connections: usize) -> usize {
+    match open_file_limit() {
+        Some(limit) if limit.saturating_sub(RESERVED_FILES) < max_connections => {
+            let cap = limit.saturating_sub(RESERVED_FILES).max(1);
+            tracing::warn!(
+                max_connections,
+                open_file_limit = limit,
+                cap,
+                "max_connections is above what the open-file limit allows; using the lower cap \
+                 (raise `ulimit -n` to allow more)"
+            );
+            cap
+        }
+        _ => max_connections,
+    }
+}
+
+/// The soft limit on open files, where the platform tells it without `unsafe`.
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// One open connection, as the registry sees it.
 #[derive(Debug)]
 struct Slot {
