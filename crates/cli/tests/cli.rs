@@ -175,8 +175,8 @@ fn initialized_data_dir() -> (tempfile::TempDir, std::path::PathBuf) {
 fn healthz_within(addr: &str, limit: std::time::Duration) -> Result<String, String> {
     use std::io::{Read as _, Write as _};
     let addr: std::net::SocketAddr = addr.parse().unwrap();
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, limit)
-        .map_err(|e| format!("connect: {e}"))?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, limit).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(limit)).unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
@@ -223,7 +223,8 @@ fn healthz_is_served_while_1100_half_open_connections_are_held() {
     for _ in 0..1100 {
         // The server may not accept all of them before the test's deadline (before the
         // fix: it runs out of files); those count as held too.
-        if let Ok(mut stream) = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(1))
+        if let Ok(mut stream) =
+            std::net::TcpStream::connect_timeout(&target, Duration::from_secs(1))
         {
             let _ = stream.write_all(b"GET /healthz HT");
             held.push(stream);

@@ -251,8 +251,14 @@ impl ServerConfig {
             ("rate_limit_window_seconds", self.rate_limit_window_seconds),
             ("session_ttl_seconds", self.session_ttl_seconds),
             ("upload_grace_seconds", self.upload_grace_seconds),
-            ("rate_limit_unauthenticated", self.rate_limit_unauthenticated),
-            ("header_read_timeout_seconds", self.header_read_timeout_seconds),
+            (
+                "rate_limit_unauthenticated",
+                self.rate_limit_unauthenticated,
+            ),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
             ("idle_timeout_seconds", self.idle_timeout_seconds),
             ("max_connections", self.max_connections as u64),
         ] {

@@ -126,13 +126,21 @@ async fn server_files_are_private_and_the_session_key_is_not_in_the_database() {
 
     // A data dir the group can read: refused, with the command that fixes it.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o750)).unwrap();
-    let err = sesame_server::spawn(config.clone()).await.unwrap_err().to_string();
+    let err = sesame_server::spawn(config.clone())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&format!("chmod 700 {}", data.display())) && err.contains("750"),
         "{err}"
     );
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
-    sesame_server::spawn(config).await.unwrap().shutdown().await.unwrap();
+    sesame_server::spawn(config)
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
 }
 
 /// The failed and refused counts of the aggregate `auth.failures` events, and how many
@@ -170,14 +178,36 @@ async fn credential_less_requests_are_limited_per_source_and_audited_in_aggregat
     let owner = server.owner().await; // 1 of the 6
     let vaults = server.url("/v1/vaults");
     for i in 0..5 {
-        let reply = send(&server.http, Method::GET, &vaults, Some("v1.forged.mac"), None).await;
+        let reply = send(
+            &server.http,
+            Method::GET,
+            &vaults,
+            Some("v1.forged.mac"),
+            None,
+        )
+        .await;
         assert_eq!(reply.status, 401, "bad session {i}: {:?}", reply.body);
     }
-    let refused = send(&server.http, Method::GET, &vaults, Some("v1.forged.mac"), None).await;
+    let refused = send(
+        &server.http,
+        Method::GET,
+        &vaults,
+        Some("v1.forged.mac"),
+        None,
+    )
+    .await;
     assert_eq!(refused.status, 429, "{:?}", refused.body);
-    let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
-    assert!(refused.message().contains("this address"), "{}", refused.message());
+    assert!(
+        refused.message().contains("this address"),
+        "{}",
+        refused.message()
+    );
     // A sign-in from the same address is refused too, before its signature is checked…
     let auth = send(
         &server.http,
@@ -225,7 +255,9 @@ async fn credential_less_requests_are_limited_per_source_and_audited_in_aggregat
         .map(|(_, failed, _)| failed)
         .sum();
     assert_eq!(others, 100, "{aggregates:?}");
-    assert!(aggregates.iter().any(|(source, _, _)| source == "other sources"));
+    assert!(aggregates
+        .iter()
+        .any(|(source, _, _)| source == "other sources"));
 }
 
 /// Point 9: `HEAD` of an item is the read it answers: audited as `item.get` and charged
@@ -250,14 +282,21 @@ async fn head_is_audited_and_charged_as_the_get_it_answers() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-ratelimit-limit"], "50", "charged as a read");
+    assert_eq!(
+        response.headers()["x-ratelimit-limit"],
+        "50",
+        "charged as a read"
+    );
     let db = server.database().await;
     let (action, item_id): (String, Option<String>) =
         sqlx::query_as("SELECT action, item_id FROM audit_events ORDER BY seq DESC LIMIT 1")
             .fetch_one(&db)
             .await
             .unwrap();
-    assert_eq!((action.as_str(), item_id.as_deref()), ("item.get", Some(item.as_str())));
+    assert_eq!(
+        (action.as_str(), item_id.as_deref()),
+        ("item.get", Some(item.as_str()))
+    );
     let deletes: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'item.delete'")
             .fetch_one(&db)
@@ -265,7 +304,13 @@ async fn head_is_audited_and_charged_as_the_get_it_answers() {
             .unwrap();
     assert_eq!(deletes, 0);
     // The item is still there.
-    assert_eq!(owner.get(&format!("/v1/vaults/{vault}/items/{item}")).await.status, 200);
+    assert_eq!(
+        owner
+            .get(&format!("/v1/vaults/{vault}/items/{item}"))
+            .await
+            .status,
+        200
+    );
 }
 
 /// A small tmpfs mounted on a fresh directory, unmounted on drop.
@@ -280,7 +325,13 @@ impl SmallDisk {
         let path = parent.path().join("data");
         std::fs::create_dir(&path).unwrap();
         let output = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m,mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={megabytes}m,mode=0700"),
+                "tmpfs",
+            ])
             .arg(&path)
             .output()
             .map_err(|e| format!("cannot run mount: {e}"))?;
@@ -377,10 +428,18 @@ async fn a_full_disk_answers_507_and_recovers_without_losing_anything() {
         let reply = owner.get(&format!("/v1/vaults/{vault}/items/{id}")).await;
         assert_eq!(reply.status, 200, "item {id}: {:?}", reply.body);
     }
-    let first = owner.get(&format!("/v1/vaults/{vault}/items/{}", stored[0])).await;
+    let first = owner
+        .get(&format!("/v1/vaults/{vault}/items/{}", stored[0]))
+        .await;
     assert_eq!(first.body["overview"], b64(b"kept 0"));
     server.shutdown().await;
-    assert!(sesame_server::verify_audit(&start_config(&data)).await.unwrap().events > 0);
+    assert!(
+        sesame_server::verify_audit(&start_config(&data))
+            .await
+            .unwrap()
+            .events
+            > 0
+    );
 }
 
 fn start_config(data: &Path) -> sesame_server::ServerConfig {

@@ -423,33 +423,31 @@ async fn authenticated<S: Store>(
         )),
         Some(session) => match app.sessions.verify(&session, now) {
             Err(e) => Err(e),
-            Ok(claims) => {
-                match app.store.principal(&claims.p).await {
-                    Err(e) => Err(e),
-                    Ok(None) => Err(ApiError::unauthenticated(
-                        "the session's principal no longer exists; authenticate again",
-                    )),
-                    Ok(Some(principal)) => {
-                        if claims.a != app.account {
-                            Err(ApiError::unauthenticated(
-                                "the session belongs to another account",
-                            ))
-                        } else if principal.key_generation != claims.g {
-                            Err(ApiError::unauthenticated(
-                                "the principal's keys were rotated, which ended this session; \
+            Ok(claims) => match app.store.principal(&claims.p).await {
+                Err(e) => Err(e),
+                Ok(None) => Err(ApiError::unauthenticated(
+                    "the session's principal no longer exists; authenticate again",
+                )),
+                Ok(Some(principal)) => {
+                    if claims.a != app.account {
+                        Err(ApiError::unauthenticated(
+                            "the session belongs to another account",
+                        ))
+                    } else if principal.key_generation != claims.g {
+                        Err(ApiError::unauthenticated(
+                            "the principal's keys were rotated, which ended this session; \
                                  authenticate with the new token",
-                            ))
-                        } else {
-                            check_active(&principal, now).map(|()| Caller {
-                                principal,
-                                integration_name: claims.n,
-                                integration_version: claims.v,
-                                target: target.clone(),
-                            })
-                        }
+                        ))
+                    } else {
+                        check_active(&principal, now).map(|()| Caller {
+                            principal,
+                            integration_name: claims.n,
+                            integration_version: claims.v,
+                            target: target.clone(),
+                        })
                     }
                 }
-            }
+            },
         },
     };
     let caller = match caller {
@@ -673,10 +671,13 @@ pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
             app.clone(),
             authenticated::<S>,
         ));
-    let credential_less = credential_less_routes::<S>().router.route_layer(middleware::from_fn_with_state(
-        app.clone(),
-        unauthenticated::<S>,
-    ));
+    let credential_less =
+        credential_less_routes::<S>()
+            .router
+            .route_layer(middleware::from_fn_with_state(
+                app.clone(),
+                unauthenticated::<S>,
+            ));
     public_routes::<S>()
         .router
         .merge(credential_less)
