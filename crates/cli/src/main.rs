@@ -1,6 +1,7 @@
 //! `sesame`: the Sesame command line: read, inject and run with secret references, manage
 //! vaults, items and service accounts, and run the server.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ mod exit;
 mod files;
 mod items;
 mod limits;
+mod logging;
 mod manage;
 mod mask;
 mod output;
@@ -271,7 +273,7 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(logging::LossyStderr::start())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SESAME_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -298,7 +300,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            // Not eprintln!, which panics when stderr is full or closed.
+            let _ = writeln!(std::io::stderr(), "error: {failure}");
             failure.exit_code()
         }
     }

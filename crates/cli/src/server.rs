@@ -104,6 +104,21 @@ pub(crate) struct ServeArgs {
     /// Session lifetime in seconds, 1 to 604800 (7 days) [default: 3600].
     #[arg(long, env = "SESAME_SESSION_TTL", value_parser = crate::limits::number(1_u64, 604_800))]
     session_ttl: Option<u64>,
+    /// Requests without a valid credential (sign-ins, share links, bad sessions) per
+    /// source address (IPv6: per /64) per minute [default: 600].
+    #[arg(long, env = "SESAME_RATE_LIMIT_UNAUTHENTICATED")]
+    rate_limit_unauthenticated: Option<u64>,
+    /// Seconds a client has to send a request's line and headers; also ends keep-alive
+    /// connections that send no next request [default: 10].
+    #[arg(long, env = "SESAME_HEADER_READ_TIMEOUT")]
+    header_read_timeout: Option<u64>,
+    /// Seconds a connection may pass with no bytes moving before it is closed [default: 60].
+    #[arg(long, env = "SESAME_IDLE_TIMEOUT")]
+    idle_timeout: Option<u64>,
+    /// Open connections at most; over it, the quietest connection is closed to make room
+    /// [default: 1024]. Keep it below the open-file limit (ulimit -n).
+    #[arg(long, env = "SESAME_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// SMTP server that mails share recipients their one-time codes: smtps://HOST (TLS,
     /// port 465 by default), smtp+starttls://HOST (port 587 by default), or
     /// smtp://127.0.0.1:PORT (plain, loopback only).
@@ -161,6 +176,18 @@ impl ServeArgs {
         }
         if let Some(n) = self.session_ttl {
             config.session_ttl_seconds = n;
+        }
+        if let Some(n) = self.rate_limit_unauthenticated {
+            config.rate_limit_unauthenticated = n;
+        }
+        if let Some(n) = self.header_read_timeout {
+            config.header_read_timeout_seconds = n;
+        }
+        if let Some(n) = self.idle_timeout {
+            config.idle_timeout_seconds = n;
+        }
+        if let Some(n) = self.max_connections {
+            config.max_connections = n;
         }
         if self.smtp_url.is_some() {
             config.smtp_url.clone_from(&self.smtp_url);

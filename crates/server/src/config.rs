@@ -70,6 +70,21 @@ pub struct ServerConfig {
     /// The URL people reach this server at (e.g. `https://sesame.example.com`), named in
     /// the code mails so a recipient knows which server asked; optional.
     pub public_url: Option<String>,
+    /// Requests without a valid credential (`POST /v1/auth`, share links, and requests
+    /// whose session is missing or bad) each source address may make per minute
+    /// (default 600; IPv6 sources count per /64). Over it: `429` before any other work.
+    pub rate_limit_unauthenticated: u64,
+    /// Seconds a client has to send a request's line and headers, counted from when the
+    /// connection is ready for a request (so it also ends keep-alive connections that
+    /// send no next request); default 10.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a connection may pass with no bytes moving either way (a stalled upload, a
+    /// client that stopped reading) before it is closed; default 60.
+    pub idle_timeout_seconds: u64,
+    /// Open connections at most (default 1024). A new connection over the cap closes the
+    /// connection that has been quiet the longest, so new clients are still served. Keep
+    /// it well below the process's open-file limit (`ulimit -n`).
+    pub max_connections: usize,
 }
 
 /// A text that is a secret (a password): `Debug` shows `[redacted]`, the memory is wiped
@@ -188,6 +203,10 @@ impl Default for ServerConfig {
             smtp_username: None,
             smtp_password: None,
             public_url: None,
+            rate_limit_unauthenticated: 600,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 1024,
         }
     }
 }
@@ -232,6 +251,16 @@ impl ServerConfig {
             ("rate_limit_window_seconds", self.rate_limit_window_seconds),
             ("session_ttl_seconds", self.session_ttl_seconds),
             ("upload_grace_seconds", self.upload_grace_seconds),
+            (
+                "rate_limit_unauthenticated",
+                self.rate_limit_unauthenticated,
+            ),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            ("idle_timeout_seconds", self.idle_timeout_seconds),
+            ("max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
                 return Err(ServerError::Config(format!("{name} must be at least 1")));

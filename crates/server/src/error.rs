@@ -117,7 +117,44 @@ impl std::error::Error for ApiError {}
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
+        let full = match &err {
+            // SQLITE_FULL (13): a write failed with ENOSPC, or the database hit its size limit.
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| code == "13"),
+            sqlx::Error::Io(io) => is_storage_full(io),
+            _ => false,
+        };
+        if full {
+            tracing::error!(%err, "the data disk is full");
+            return Self::storage_full();
+        }
         Self::internal(format_args!("database: {err}"))
+    }
+}
+
+/// Whether an I/O error means the disk (or the file size limit, or a quota) is full.
+pub(crate) fn is_storage_full(err: &std::io::Error) -> bool {
+    // ENOSPC, EFBIG and EDQUOT on Linux and the BSDs/macOS.
+    const FULL: [i32; 3] = if cfg!(target_os = "linux") {
+        [28, 27, 122]
+    } else {
+        [28, 27, 69]
+    };
+    err.kind() == std::io::ErrorKind::StorageFull
+        || err.kind() == std::io::ErrorKind::FileTooLarge
+        || err.raw_os_error().is_some_and(|code| FULL.contains(&code))
+}
+
+impl ApiError {
+    /// `507`: the data disk is full. Nothing of the request was stored; everything stored
+    /// before is intact, and the same request works again once there is space.
+    pub(crate) fn storage_full() -> Self {
+        Self::new(
+            ErrorCode::Server,
+            "the server's data disk is full, so nothing of this request was stored (everything \
+             stored before is intact). The server's operator must free space on the disk of \
+             its data directory; then retry the request as it is",
+        )
+        .with_status(507)
     }
 }
 

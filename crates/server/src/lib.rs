@@ -39,7 +39,9 @@ pub mod audit;
 mod auth;
 mod clock;
 pub mod config;
+mod data_dir;
 pub mod error;
+mod listener;
 mod mail;
 mod rate_limit;
 mod routes;
@@ -87,6 +89,9 @@ pub async fn open_store(config: &ServerConfig) -> Result<SqliteStore, ServerErro
 /// [`ServerError::AlreadyInitialized`] when the database already has an account; other
 /// variants when the configuration or database is unusable.
 pub async fn init(config: &ServerConfig, server_url: &str) -> Result<InitOutcome, ServerError> {
+    if config.data_dir.exists() {
+        data_dir::check_private_dir(&config.data_dir)?;
+    }
     let store = open_store(config).await?;
     let result = init_store(&store, config, server_url).await;
     store.close().await;
@@ -136,8 +141,12 @@ async fn init_store(
         certificate: encode_signature(keys.sign(&certificate)),
         can_create_vaults: true,
     };
-    let mut secret = Zeroizing::new(vec![0u8; 32]);
+    let mut secret = Zeroizing::new(vec![0u8; data_dir::SESSION_KEY_LEN]);
     rand::rngs::OsRng.fill_bytes(&mut secret);
+    // The key goes to its own file, never into the database (point 5).
+    data_dir::create_private_dir(&config.data_dir)?;
+    let key_path = data_dir::session_key_path(&config.data_dir);
+    data_dir::write_session_key(&key_path, &secret)?;
     let event = EventRecord {
         principal_id: Some(owner_id),
         action: "account.init".to_owned(),
@@ -147,7 +156,7 @@ async fn init_store(
         integration_name: SERVER_INTEGRATION.to_owned(),
         integration_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    match store.initialize(&account_id, &secret, &owner, &event).await {
+    match store.initialize(&account_id, &[], &owner, &event).await {
         Ok(()) => Ok(InitOutcome {
             account_id,
             owner_token,
@@ -155,7 +164,10 @@ async fn init_store(
         Err(e) if e.code() == sesame_core::ErrorCode::Conflict => {
             Err(ServerError::AlreadyInitialized(path))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&key_path);
+            Err(e.into())
+        }
     }
 }
 
@@ -195,6 +207,45 @@ pub async fn verify_audit(config: &ServerConfig) -> Result<audit::ChainReport, S
     report
 }
 
+/// The session key from its file; a key still in the database (made before the key file
+/// existed) is moved to the file first, then blanked in the database.
+async fn session_key(
+    config: &ServerConfig,
+    store: &SqliteStore,
+    in_database: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, ServerError> {
+    let path = data_dir::session_key_path(&config.data_dir);
+    let in_file = data_dir::read_session_key(&path)?;
+    let key = match (in_file, in_database.is_empty()) {
+        (Some(key), true) => return Ok(key),
+        (Some(key), false) => {
+            if key.as_slice() != in_database.as_slice() {
+                return Err(ServerError::Config(format!(
+                    "the session key file {} and the key still in the database differ; \
+                     restore the data directory and the database from the same backup",
+                    path.display()
+                )));
+            }
+            key
+        }
+        (None, false) => {
+            data_dir::write_session_key(&path, &in_database)?;
+            tracing::info!(path = %path.display(), "moved the session key out of the database");
+            in_database
+        }
+        (None, true) => {
+            return Err(ServerError::Config(format!(
+                "the session key file {} is missing: without it no session or share code can \
+                 be checked. Restore it from a backup of the data directory (it is kept \
+                 apart from the database on purpose)",
+                path.display()
+            )))
+        }
+    };
+    store.clear_session_secret().await?;
+    Ok(key)
+}
+
 /// A server running in the background; stop it with [`shutdown`](Self::shutdown).
 #[derive(Debug)]
 pub struct RunningServer {
@@ -203,6 +254,7 @@ pub struct RunningServer {
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     store: SqliteStore,
+    failures: Arc<rate_limit::AuthFailures>,
 }
 
 impl RunningServer {
@@ -239,6 +291,9 @@ impl RunningServer {
     /// [`ServerError::Io`] when the server task failed.
     pub async fn wait(self) -> Result<(), ServerError> {
         let result = self.task.await;
+        self.failures
+            .flush(&self.store, auth::unix_now(), true)
+            .await;
         self.store.close().await;
         match result {
             Ok(Ok(())) => Ok(()),
@@ -292,12 +347,22 @@ pub async fn spawn_with_clock(
     clock: Clock,
 ) -> Result<RunningServer, ServerError> {
     config.validate()?;
+    if config.data_dir.exists() {
+        data_dir::check_private_dir(&config.data_dir)?;
+    }
     let store = open_store(&config).await?;
     let Some(account) = store.account().await? else {
         store.close().await;
         return Err(ServerError::NotInitialized(
             config.database_path()?.display().to_string(),
         ));
+    };
+    let session_secret = match session_key(&config, &store, account.session_secret).await {
+        Ok(key) => key,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
     };
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
@@ -347,36 +412,73 @@ pub async fn spawn_with_clock(
             return Err(e);
         }
     };
-    let code_key = match routes::CodeKey::derive(&account.session_secret) {
+    let code_key = match routes::CodeKey::derive(&session_secret) {
         Ok(key) => key,
         Err(e) => {
             store.close().await;
             return Err(e);
         }
     };
+    let failures = Arc::new(rate_limit::AuthFailures::default());
     let app = Arc::new(routes::App {
         store: store.clone(),
         account: account.id,
-        sessions: auth::SessionKey::new(account.session_secret),
+        sessions: auth::SessionKey::new(session_secret),
         mailer,
         code_key,
         limiter,
+        sources: rate_limit::SourceLimiter::new(config.rate_limit_unauthenticated),
+        failures: failures.clone(),
         config,
         clock,
+    });
+    let flusher = app.clone();
+    tokio::spawn(async move {
+        // Finished minutes of failed authentications go to the audit trail soon after
+        // they end; the rest at shutdown.
+        loop {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            flusher
+                .failures
+                .flush(&flusher.store, auth::unix_now(), false)
+                .await;
+        }
     });
     let sweeper = app.clone();
     tokio::spawn(async move { routes::sweep_orphans(&sweeper).await });
     let smtp_on = app.mailer.is_some();
-    let service = routes::router(app).into_make_service();
+    let guard = listener::ConnectionGuard::new(
+        listener::connection_cap(app.config.max_connections),
+        Duration::from_secs(app.config.idle_timeout_seconds),
+    );
+    let header_read_timeout = Duration::from_secs(app.config.header_read_timeout_seconds);
+    let service = routes::router(app).into_make_service_with_connect_info::<SocketAddr>();
     let tls_on = tls.is_some();
     let handle = axum_server::Handle::new();
     let task = match tls {
         Some(tls_config) => {
-            let server = axum_server::from_tcp_rustls(listener, tls_config).handle(handle.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                .handshake_timeout(header_read_timeout)
+                .acceptor(guard);
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle.clone());
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
             tokio::spawn(async move { server.serve(service).await })
         }
         None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(guard)
+                .handle(handle.clone());
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
             tokio::spawn(async move { server.serve(service).await })
         }
     };
@@ -387,5 +489,6 @@ pub async fn spawn_with_clock(
         handle,
         task,
         store,
+        failures,
     })
 }

@@ -152,6 +152,195 @@ impl RateLimiter {
     }
 }
 
+// Point 6 (server-floods): requests without a valid credential, per source address.
+
+/// How many distinct sources the per-source limiter tracks per minute; sources beyond
+/// share one budget, so the table stays bounded whatever addresses a flood comes from.
+const MAX_TRACKED_SOURCES: usize = 10_000;
+
+/// How many distinct sources get their own aggregate audit event per minute; failures of
+/// the others are counted in one event for "other sources". So unauthenticated failures
+/// add at most `MAX_AUDITED_SOURCES + 1` events to the audit trail per minute.
+pub(crate) const MAX_AUDITED_SOURCES: usize = 64;
+
+/// A source address as rate limits and the audit trail see it: an IPv4 address, or the
+/// /64 of an IPv6 address (one host usually holds a whole /64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Source(std::net::IpAddr);
+
+impl Source {
+    pub(crate) fn of(addr: std::net::IpAddr) -> Self {
+        match addr {
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self(v4.into()),
+                None => {
+                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                    Self(std::net::Ipv6Addr::from(bits).into())
+                }
+            },
+            v4 => Self(v4),
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            std::net::IpAddr::V6(v6) => write!(f, "{v6}/64"),
+            v4 => write!(f, "{v4}"),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct SourceWindow {
+    minute: u64,
+    used: HashMap<Source, u64>,
+    /// Requests of sources beyond `MAX_TRACKED_SOURCES` this minute.
+    overflow: u64,
+}
+
+/// Counts requests without a valid credential per source and minute.
+#[derive(Debug)]
+pub(crate) struct SourceLimiter {
+    per_minute: u64,
+    window: Mutex<SourceWindow>,
+}
+
+impl SourceLimiter {
+    pub(crate) fn new(per_minute: u64) -> Self {
+        Self {
+            per_minute,
+            window: Mutex::new(SourceWindow::default()),
+        }
+    }
+
+    /// Counts one request of `source` at unix time `now`; `Err(seconds)` until the next
+    /// minute when its budget is used up.
+    pub(crate) fn check(&self, source: Source, now: u64) -> Result<(), u64> {
+        let minute = now / 60;
+        let retry = 60 - now % 60;
+        let mut window = self
+            .window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if window.minute != minute {
+            *window = SourceWindow {
+                minute,
+                ..SourceWindow::default()
+            };
+        }
+        let tracked = window.used.len() < MAX_TRACKED_SOURCES || window.used.contains_key(&source);
+        let used = if tracked {
+            window.used.entry(source).or_default()
+        } else {
+            &mut window.overflow
+        };
+        if *used >= self.per_minute {
+            return Err(retry);
+        }
+        *used += 1;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct FailureCounts {
+    failed: u64,
+    refused: u64,
+}
+
+/// Failed authentications, counted per source and minute and written to the audit trail
+/// as one event per source-minute (instead of one synced row per failure).
+#[derive(Debug, Default)]
+pub(crate) struct AuthFailures {
+    /// (minute, source or `None` for "other sources") → counts.
+    counts: Mutex<HashMap<(u64, Option<Source>), FailureCounts>>,
+}
+
+impl AuthFailures {
+    /// Counts a failed authentication (`refused`: refused by the per-source limit).
+    pub(crate) fn record(&self, source: Source, refused: bool, now: u64) {
+        let minute = now / 60;
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = if counts.contains_key(&(minute, Some(source)))
+            || counts
+                .keys()
+                .filter(|(m, s)| *m == minute && s.is_some())
+                .count()
+                < MAX_AUDITED_SOURCES
+        {
+            (minute, Some(source))
+        } else {
+            (minute, None)
+        };
+        let entry = counts.entry(key).or_default();
+        if refused {
+            entry.refused += 1;
+        } else {
+            entry.failed += 1;
+        }
+    }
+
+    /// Takes the counts of minutes before `now`'s (all of them with `all`) as audit
+    /// events, oldest minute first.
+    pub(crate) fn take(&self, now: u64, all: bool) -> Vec<crate::store::EventRecord> {
+        let minute = now / 60;
+        let mut taken: Vec<_> = {
+            let mut counts = self
+                .counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let keys: Vec<_> = counts
+                .keys()
+                .filter(|(m, _)| all || *m < minute)
+                .copied()
+                .collect();
+            keys.into_iter()
+                .filter_map(|k| counts.remove(&k).map(|c| (k, c)))
+                .collect()
+        };
+        taken.sort_by_key(|((m, s), _)| (*m, s.map(|s| s.to_string())));
+        taken
+            .into_iter()
+            .map(|((minute, source), c)| {
+                let start = time::OffsetDateTime::from_unix_timestamp(
+                    i64::try_from(minute * 60).unwrap_or(0),
+                )
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                let start = start
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                crate::store::EventRecord {
+                    principal_id: None,
+                    action: "auth.failures".to_owned(),
+                    vault_id: None,
+                    item_id: None,
+                    outcome: sesame_core::ErrorCode::Unauthenticated.as_str().to_owned(),
+                    integration_name: source
+                        .map_or_else(|| "other sources".to_owned(), |s| format!("source {s}")),
+                    integration_version: format!(
+                        "{} failed, {} refused in the minute from {start}",
+                        c.failed, c.refused
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// Appends the finished minutes' events (every minute's with `all`) to the trail.
+    pub(crate) async fn flush<S: crate::store::Store>(&self, store: &S, now: u64, all: bool) {
+        for event in self.take(now, all) {
+            if let Err(err) = store.append_event(&event).await {
+                tracing::error!(%err, "could not record failed authentications in the audit trail");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

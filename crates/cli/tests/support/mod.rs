@@ -36,6 +36,12 @@ impl Server {
         let bin = env!("CARGO_BIN_EXE_sesame");
         let data_dir = std::env::temp_dir().join(format!("sesame-client-test-{}", Id::generate()));
         std::fs::create_dir_all(&data_dir).unwrap();
+        // The server refuses a data directory other users can reach.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
         let status = Command::new(bin)
             .args(["server", "init", "--data-dir"])
             .arg(&data_dir)

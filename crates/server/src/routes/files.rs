@@ -34,6 +34,10 @@ pub(crate) fn blob_path(config: &ServerConfig, key: &BlobKey) -> PathBuf {
 }
 
 fn io_error(what: &str, e: &io::Error) -> ApiError {
+    if crate::error::is_storage_full(e) {
+        tracing::error!(error = %e, "{what}: the data disk is full");
+        return ApiError::storage_full();
+    }
     ApiError::internal(format_args!("{what}: {e}"))
 }
 
@@ -129,7 +133,13 @@ impl Drop for TempFile {
 /// Writes exactly `length` body bytes to `path` and syncs them; any other outcome is an
 /// error and the caller deletes the file.
 async fn receive(path: &Path, body: Body, length: u64) -> Result<(), ApiError> {
-    let mut out = tokio::fs::File::create(path)
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // Blobs are ciphertext, but still only the server's to read (point 5).
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut out = options
+        .open(path)
         .await
         .map_err(|e| io_error("cannot create a temporary blob file", &e))?;
     let mut frames = body.into_data_stream();

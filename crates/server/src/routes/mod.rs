@@ -18,7 +18,7 @@ use sesame_core::ErrorCode;
 
 use crate::auth::{check_active, unix_now, SessionKey};
 use crate::error::{ApiError, Outcome};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimiter, Source};
 use crate::store::{EventRecord, Store};
 use crate::ServerConfig;
 
@@ -45,6 +45,63 @@ pub(crate) struct App<S> {
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     /// The key of the MACs of share codes and addresses.
     pub(crate) code_key: shares::CodeKey,
+    /// Requests without a valid credential, per source address (point 6).
+    pub(crate) sources: crate::rate_limit::SourceLimiter,
+    /// Failed authentications, audited per source and minute (point 6).
+    pub(crate) failures: Arc<crate::rate_limit::AuthFailures>,
+}
+
+/// The source address of a request (from the connection), as rate limits count it.
+pub(crate) fn source_of(request: &Request) -> Source {
+    let addr = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    Source::of(addr)
+}
+
+/// The answer to a source over its budget of requests without a valid credential.
+fn source_limited(retry: u64) -> Response {
+    ApiError::rate_limited(
+        format!(
+            "too many requests without a valid credential from this address; retry in {retry} \
+             seconds"
+        ),
+        retry,
+    )
+    .into_response()
+}
+
+/// A failed authentication from `source`: counted against its budget and in the audit
+/// aggregate, never written on its own. `err` is answered unless the budget is used up.
+pub(crate) fn auth_failed<S>(app: &App<S>, source: Source, err: ApiError, now: u64) -> Response {
+    match app.sources.check(source, now) {
+        Ok(()) => {
+            app.failures.record(source, false, now);
+            err.into_response()
+        }
+        Err(retry) => {
+            app.failures.record(source, true, now);
+            source_limited(retry)
+        }
+    }
+}
+
+/// Point 6: public routes that take a credential-less request (`POST /v1/auth`, share
+/// links) are charged to their source before any other work.
+async fn unauthenticated<S: Store>(
+    State(app): State<AppState<S>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let source = source_of(&request);
+    let now = unix_now();
+    if let Err(retry) = app.sources.check(source, now) {
+        app.failures.record(source, true, now);
+        return source_limited(retry);
+    }
+    request.extensions_mut().insert(source);
+    next.run(request).await
 }
 
 pub(crate) type AppState<S> = Arc<App<S>>;
@@ -237,6 +294,14 @@ fn parse_id(text: &str, what: &str) -> Result<Id, ApiError> {
 /// (the target still carries the action for the audit trail).
 fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // The router answers HEAD with the GET handler (the body is dropped), so HEAD is the
+    // same read: the same action, the same budget. Anything else that reaches here is
+    // matched by its own name and never falls into another method's action.
+    let method = if *method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     let get = *method == Method::GET;
     let mut target = Target {
         write: !get,
@@ -280,10 +345,10 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                 ("GET", ["access"]) => "vault.access.list",
                 (m, ["access", p]) => {
                     target.principal = id(p, "principal id");
-                    if m == "PUT" {
-                        "vault.access.grant"
-                    } else {
-                        "vault.access.revoke"
+                    match m {
+                        "PUT" => "vault.access.grant",
+                        "DELETE" => "vault.access.revoke",
+                        _ => "unknown",
                     }
                 }
                 ("POST", ["items"]) => "item.create",
@@ -297,7 +362,8 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                     match m {
                         "GET" => "item.get",
                         "PUT" => "item.update",
-                        _ => "item.delete",
+                        "DELETE" => "item.delete",
+                        _ => "unknown",
                     }
                 }
                 ("POST", ["items", i, "shares"]) => {
@@ -307,26 +373,26 @@ fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
                 (m, ["items", i, "files", f]) => {
                     target.item = id(i, "item id");
                     target.file = id(f, "file id");
-                    if m == "PUT" {
-                        "file.upload"
-                    } else {
-                        "file.download"
+                    match m {
+                        "PUT" => "file.upload",
+                        "GET" => "file.download",
+                        _ => "unknown",
                     }
                 }
                 _ => "unknown",
             }
         }
-        (_, ["v1", "sync"]) => {
+        ("POST", ["v1", "sync"]) => {
             target.write = false;
             "sync"
         }
-        (_, ["v1", "events"]) => "event.list",
+        ("GET", ["v1", "events"]) => "event.list",
         ("GET", ["v1", "events", "head"]) => "event.head",
-        (_, ["v1", "events", "checkpoints"]) => "event.checkpoint",
+        ("POST", ["v1", "events", "checkpoints"]) => "event.checkpoint",
         ("GET", ["v1", "share-policy"]) => "share.policy.get",
-        (_, ["v1", "share-policy"]) => "share.policy.set",
+        ("PUT", ["v1", "share-policy"]) => "share.policy.set",
         ("GET", ["v1", "shares"]) => "share.list",
-        (_, ["v1", "shares", s]) => {
+        ("DELETE", ["v1", "shares", s]) => {
             target.share = id(s, "share id");
             "share.revoke"
         }
@@ -353,15 +419,7 @@ async fn authenticated<S: Store>(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let mut failed = EventRecord {
-        principal_id: None,
-        action: target.action.to_owned(),
-        vault_id: target.vault,
-        item_id: target.item,
-        outcome: String::new(),
-        integration_name: String::new(),
-        integration_version: String::new(),
-    };
+    let source = source_of(&request);
     let caller = match bearer {
         None => Err(ApiError::unauthenticated(
             "this endpoint needs `Authorization: Bearer <session>`; get a session from POST \
@@ -369,45 +427,39 @@ async fn authenticated<S: Store>(
         )),
         Some(session) => match app.sessions.verify(&session, now) {
             Err(e) => Err(e),
-            Ok(claims) => {
-                failed.principal_id = Some(claims.p);
-                failed.integration_name = claims.n.clone();
-                failed.integration_version = claims.v.clone();
-                match app.store.principal(&claims.p).await {
-                    Err(e) => Err(e),
-                    Ok(None) => Err(ApiError::unauthenticated(
-                        "the session's principal no longer exists; authenticate again",
-                    )),
-                    Ok(Some(principal)) => {
-                        if claims.a != app.account {
-                            Err(ApiError::unauthenticated(
-                                "the session belongs to another account",
-                            ))
-                        } else if principal.key_generation != claims.g {
-                            Err(ApiError::unauthenticated(
-                                "the principal's keys were rotated, which ended this session; \
+            Ok(claims) => match app.store.principal(&claims.p).await {
+                Err(e) => Err(e),
+                Ok(None) => Err(ApiError::unauthenticated(
+                    "the session's principal no longer exists; authenticate again",
+                )),
+                Ok(Some(principal)) => {
+                    if claims.a != app.account {
+                        Err(ApiError::unauthenticated(
+                            "the session belongs to another account",
+                        ))
+                    } else if principal.key_generation != claims.g {
+                        Err(ApiError::unauthenticated(
+                            "the principal's keys were rotated, which ended this session; \
                                  authenticate with the new token",
-                            ))
-                        } else {
-                            check_active(&principal, now).map(|()| Caller {
-                                principal,
-                                integration_name: claims.n,
-                                integration_version: claims.v,
-                                target: target.clone(),
-                            })
-                        }
+                        ))
+                    } else {
+                        check_active(&principal, now).map(|()| Caller {
+                            principal,
+                            integration_name: claims.n,
+                            integration_version: claims.v,
+                            target: target.clone(),
+                        })
                     }
                 }
-            }
+            },
         },
     };
     let caller = match caller {
         Ok(caller) => caller,
-        Err(err) => {
-            failed.outcome = err.code().as_str().to_owned();
-            record_failure(&app, &failed).await;
-            return err.into_response();
+        Err(err) if err.code() == ErrorCode::Unauthenticated => {
+            return auth_failed(&app, source, err, now);
         }
+        Err(err) => return err.into_response(),
     };
     let decision = app.limiter.check(caller.id(), target.write, now);
     let mut response = if !decision.allowed {
@@ -572,21 +624,30 @@ fn authenticated_routes<S: Store>() -> Routes<S> {
     .add("DELETE", "/v1/shares/{share}", shares::revoke::<S>)
 }
 
-fn public_routes<S: Store>() -> Routes<S> {
+/// Public routes whose request is its own credential (a signed assertion, a share link):
+/// charged to their source address before any other work.
+fn credential_less_routes<S: Store>() -> Routes<S> {
     Routes {
         router: Router::new(),
         list: Vec::new(),
     }
     .add("POST", "/v1/auth", principals::authenticate::<S>)
-    .add("GET", "/v1/openapi.json", health::openapi)
-    .add("GET", "/healthz", health::healthz)
-    .add("GET", "/readyz", health::readyz::<S>)
     .add(
         "POST",
         "/v1/shares/{share}/challenge",
         shares::challenge::<S>,
     )
     .add("POST", "/v1/shares/{share}/open", shares::open::<S>)
+}
+
+fn public_routes<S: Store>() -> Routes<S> {
+    Routes {
+        router: Router::new(),
+        list: Vec::new(),
+    }
+    .add("GET", "/v1/openapi.json", health::openapi)
+    .add("GET", "/healthz", health::healthz)
+    .add("GET", "/readyz", health::readyz::<S>)
     .add("GET", "/s/{share}", shares::page)
     .add("GET", "/s/assets/share.js", shares::script)
     .add("GET", "/s/assets/share.css", shares::style)
@@ -599,7 +660,8 @@ fn public_routes<S: Store>() -> Routes<S> {
 /// assert!(routes.contains(&("POST", "/v1/auth")));
 /// ```
 pub fn routes() -> Vec<(&'static str, &'static str)> {
-    let mut list = public_routes::<crate::store::sqlite::SqliteStore>().list;
+    let mut list = credential_less_routes::<crate::store::sqlite::SqliteStore>().list;
+    list.extend(public_routes::<crate::store::sqlite::SqliteStore>().list);
     list.extend(authenticated_routes::<crate::store::sqlite::SqliteStore>().list);
     list
 }
@@ -621,8 +683,16 @@ pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
             app.clone(),
             authenticated::<S>,
         ));
+    let credential_less =
+        credential_less_routes::<S>()
+            .router
+            .route_layer(middleware::from_fn_with_state(
+                app.clone(),
+                unauthenticated::<S>,
+            ));
     public_routes::<S>()
         .router
+        .merge(credential_less)
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -32,7 +32,9 @@ pub type StoreResult<T> = Result<T, ApiError>;
 pub struct AccountRecord {
     /// Its id.
     pub id: Id,
-    /// The 32-byte HMAC key of sessions.
+    /// The 32-byte HMAC key of sessions as the database holds it: empty since it lives in
+    /// its own key file (see `SECURITY.md`, point 5); databases made before keep it here
+    /// until the next start moves it out.
     pub session_secret: Zeroizing<Vec<u8>>,
 }
 
@@ -604,4 +606,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         member: &Id,
     ) -> impl Future<Output = StoreResult<Vec<AccountVaultRecord>>> + Send;
+
+    // Point 5 (server-floods): the session key lives in its own file.
+    /// Blanks the session secret of the account row (after it was moved to the key file),
+    /// overwriting the freed bytes.
+    fn clear_session_secret(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }

@@ -54,11 +54,11 @@ impl SqliteStore {
     /// [`ServerError::Database`] when the file cannot be opened or migrated.
     pub async fn open(path: &Path) -> Result<Self, ServerError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| ServerError::Io {
-                what: format!("cannot create the data directory {}", parent.display()),
-                source,
-            })?;
+            crate::data_dir::create_private_dir(parent)?;
         }
+        // Point 5: the database and its -wal/-shm (which SQLite creates with the database
+        // file's mode) are 0600 whatever the umask.
+        crate::data_dir::create_private_file(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -76,6 +76,11 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            crate::data_dir::tighten_file(Path::new(&file))?;
+        }
         Ok(Self { writer, reader })
     }
 
@@ -1700,6 +1705,26 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    // Point 5 (server-floods): the session key leaves the database.
+    async fn clear_session_secret(&self) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        // Overwrite the freed page content too, and checkpoint, so the old key is not left
+        // in the file's free space or its WAL.
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE account SET session_secret = x''")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA secure_delete = OFF")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 }
 
