@@ -637,6 +637,7 @@ async fn deleting_the_newest_events_is_caught_by_server_verify_and_by_events() {
         caught.stderr.contains("checkpoints were deleted"),
         "{caught:?}"
     );
+}
 
 /// Issue 9, point 1: an item that does not decrypt and a vault whose grant does not verify
 /// are warned about once, on stderr only, with the command that removes each; both are

@@ -79,8 +79,8 @@ pub(super) async fn authenticate<S: Store>(
             "this signed assertion was already used: every POST /v1/auth needs a fresh nonce \
              and signature (Sesame clients make one per request); a replayed request is refused",
         );
-        event.outcome = err.code().as_str().to_owned();
-        record_failure(&app, &event).await;
+        // A replay is a failed authentication: counted per source and minute (point 6).
+        app.failures.record(source, false, now);
         return Err(err);
     }
     tracing::info!(principal = %principal.id, "authenticated");
