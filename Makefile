@@ -37,6 +37,7 @@ compat: $(PYENV)/.installed ## Check our reference validator against the officia
 
 lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff)
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	$(PYENV)/bin/ruff check bench tests
@@ -47,6 +48,7 @@ vectors: ## Rewrite the generated test vectors (crypto, tokens) after a delibera
 
 fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 	$(PYENV)/bin/ruff format bench tests
 
 bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale

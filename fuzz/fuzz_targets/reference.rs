@@ -13,6 +13,11 @@ fuzz_target!(|text: &str| {
         let printed = reference.to_string();
         let again = SecretReference::parse(&printed).expect("a printed reference parses");
         assert_eq!(again.to_string(), printed);
-        let _ = (reference.vault(), reference.item(), reference.section(), reference.field());
+        let _ = (
+            reference.vault(),
+            reference.item(),
+            reference.section(),
+            reference.field(),
+        );
     }
 });
