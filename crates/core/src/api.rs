@@ -14,7 +14,7 @@
 //!
 //! | method and path | request → response | who may call |
 //! |---|---|---|
-//! | `POST /v1/auth` | [`AuthRequest`] → [`AuthResponse`] | anyone holding a principal's signing key |
+//! | `POST /v1/auth` | [`AuthRequest`] → [`AuthResponse`]; an assertion already accepted once (same principal and nonce): `401` | anyone holding a principal's signing key |
 //! | `GET /v1/principals/me` | → [`Principal`] | any principal |
 //! | `GET /v1/principals` | → `[`[`Principal`]`]` | owner |
 //! | `GET /v1/principals/{id}` | → [`Principal`] (public keys, to grant to it) | any principal |

@@ -9,7 +9,8 @@ use std::io::{Read, Write};
 use data_encoding::HEXLOWER;
 use serde_json::{json, Value};
 use sesame_core::crypto::{
-    account_id_for, grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
+    account_id_for, audit_checkpoint_message, grant_message, principal_certificate_message,
+    verify_signature, WrappedVaultKey,
 };
 use sesame_core::crypto::{kat, EnvelopeContext, FileDecryptor, PrincipalKeys, VaultKey};
 use sesame_core::id::Id;
@@ -52,7 +53,11 @@ grants[]: {granter_secret, granter_ed25519_public_key, account_id, vault_id, gra
 grantee_key_generation, granter_id, encapsulated_key, ciphertext, message, signature}: message \
 = 'sesame/v1/grant' || account_id || vault_id || grantee_id || grantee_key_generation (u32 \
 big-endian) || granter_id || encapsulated_key || ciphertext; signature is Ed25519(message) by \
-the granter key derived from granter_secret.";
+the granter key derived from granter_secret. \
+audit_checkpoints[]: {owner_secret, owner_ed25519_public_key, account_id, seq, head_hash, \
+message, signature}: message = 'sesame/v1/audit-checkpoint' || account_id || seq (u64 \
+big-endian) || head_hash (32 bytes); signature is Ed25519(message) by the owner key derived \
+from owner_secret.";
 
 fn hex(bytes: &[u8]) -> String {
     HEXLOWER.encode(bytes)
@@ -277,6 +282,21 @@ fn grant_entry(
     })
 }
 
+fn checkpoint_entry(owner_secret: [u8; 32], seq: u64, head_hash: [u8; 32]) -> Value {
+    let owner = PrincipalKeys::derive(&TokenSecret::from_bytes(owner_secret));
+    let account = account_id_for(&owner.signing_public_key());
+    let message = audit_checkpoint_message(&account, seq, &head_hash);
+    json!({
+        "owner_secret": hex(&owner_secret),
+        "owner_ed25519_public_key": hex(&owner.signing_public_key()),
+        "account_id": account.as_str(),
+        "seq": seq,
+        "head_hash": hex(&head_hash),
+        "message": hex(&message),
+        "signature": hex(&owner.sign(&message)),
+    })
+}
+
 fn build_vectors() -> Value {
     let wraps = [
         wrap_entry(seq32(0), VAULT, PRINCIPAL, seq32(0x80), seq32(0x20)),
@@ -298,6 +318,10 @@ fn build_vectors() -> Value {
             grant_entry([0xff; 32], OTHER_PRINCIPAL, PRINCIPAL, 1, &wraps[0]),
             // A principal wraps to itself (second wrap) at a later key generation.
             grant_entry(seq32(0), OTHER_PRINCIPAL, OTHER_PRINCIPAL, 258, &wraps[1]),
+        ],
+        "audit_checkpoints": [
+            checkpoint_entry([0xff; 32], 1, seq32(0x30)),
+            checkpoint_entry(seq32(0), 9_007_199_254_740_991, [0xee; 32]),
         ],
         "vault_key_wraps": wraps,
         "envelopes": [
@@ -512,6 +536,28 @@ fn grants_match() {
         verify_signature(&granter, &message, &signature).unwrap();
         let keys =
             PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["granter_secret"])));
+        assert_eq!(hex(&keys.sign(&message)), entry["signature"]);
+    }
+}
+
+#[test]
+fn audit_checkpoints_match() {
+    let vectors = load();
+    let entries = vectors["audit_checkpoints"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        let owner = unhex32(&entry["owner_ed25519_public_key"]);
+        let account = id(&entry["account_id"]);
+        assert_eq!(account_id_for(&owner), account);
+        let message = audit_checkpoint_message(
+            &account,
+            entry["seq"].as_u64().unwrap(),
+            &unhex32(&entry["head_hash"]),
+        );
+        assert_eq!(hex(&message), entry["message"]);
+        let signature = unhex(&entry["signature"]);
+        verify_signature(&owner, &message, &signature).unwrap();
+        let keys = PrincipalKeys::derive(&TokenSecret::from_bytes(unhex32(&entry["owner_secret"])));
         assert_eq!(hex(&keys.sign(&message)), entry["signature"]);
     }
 }
