@@ -393,7 +393,7 @@ async fn vaults_create_update_share_and_delete() {
         .grant(
             &ops.id,
             &fx.sa_id,
-            (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+            permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD,
         )
         .await
         .unwrap();

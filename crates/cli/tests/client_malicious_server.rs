@@ -214,7 +214,7 @@ async fn a_substituted_public_key_gets_no_vault_key() {
             .grant(
                 &vault.id,
                 &fx.sa_id,
-                (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+                permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD,
             )
             .await
             .unwrap_err();
@@ -360,7 +360,7 @@ async fn a_grant_by_a_service_account_is_trusted_through_its_certificate() {
         .grant(
             &vault.id,
             reader_principal.id.as_str(),
-            (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+            permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD,
         )
         .await
         .unwrap();

@@ -160,7 +160,7 @@ fn bench(c: &mut Criterion) {
             "bench",
             &[(
                 &vault.id,
-                (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+                permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD,
             )],
             None,
         ))

@@ -283,7 +283,7 @@ impl Fixture {
                 "ci-reader",
                 &[(
                     &vault.id,
-                    (permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD),
+                    permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD,
                 )],
                 None,
             )
