@@ -284,7 +284,7 @@ async fn sharing_needs_send_items_and_only_creators_revoke() {
             &[(
                 &shared_vault,
                 &shared_key,
-                (READ_ITEMS | REVEAL_ITEM_PASSWORD),
+                READ_ITEMS | REVEAL_ITEM_PASSWORD,
             )],
         )
         .await;
