@@ -1,5 +1,5 @@
 //! The `sesame server` commands as a user runs them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};

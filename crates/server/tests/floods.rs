@@ -1,7 +1,7 @@
 //! Issue 9, points 5, 6, 9 and 10 against a real server and its SQLite database: the
 //! server's own files, requests without a valid credential, `HEAD`, and a full disk.
 //! (Points 7 and 8, which need the server in its own process, are in the CLI's tests.)
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -14,7 +14,7 @@ async fn serves_https_with_the_configured_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.path().join("data"),
         tls_cert: Some(fixture("test-only-cert.pem")),
         tls_key: Some(fixture("test-only-key.pem")),
         ..ServerConfig::default()
