@@ -516,6 +516,14 @@ async fn service_account_ratelimit_shows_sets_enforces_and_resets() {
     );
 
     // Two writes pass, the third is refused: the rate-limit exit code (1) and message.
+    let allowed = cli(&[
+        "service-account",
+        "rights",
+        "ci-reader",
+        "--can-create-vaults",
+        "true",
+    ]);
+    assert_eq!(allowed.code, Some(0), "{allowed:?}");
     assert_eq!(sa(&["vault", "create", "A"]).code, Some(0));
     assert_eq!(sa(&["vault", "create", "B"]).code, Some(0));
     let limited = sa(&["vault", "create", "C"]);
