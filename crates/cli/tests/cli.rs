@@ -68,7 +68,9 @@ fn init_writes_a_private_credential_once() {
 #[test]
 fn start_prints_its_address_serves_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
+    // Made by `init`, so 0700: the server refuses a data dir others can reach.
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
     assert!(sesame(&["server", "init", "--data-dir", data])
         .status
         .success());
