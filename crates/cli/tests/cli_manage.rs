@@ -669,7 +669,12 @@ async fn unreadable_records_are_warned_about_once_and_removed_by_id() {
         .id;
     f.owner
         .vaults()
-        .grant(&trap, &f.sa_id, sesame_core::model::permissions::READ_ITEMS)
+        .grant(
+            &trap,
+            &f.sa_id,
+            sesame_core::model::permissions::READ_ITEMS
+                | sesame_core::model::permissions::REVEAL_ITEM_PASSWORD,
+        )
         .await
         .unwrap();
     // 64 zero bytes: a well-formed signature that does not verify.

@@ -71,6 +71,7 @@ async fn an_item_of_random_bytes_fails_only_itself_and_can_be_deleted_by_id() {
     let fx = Fixture::new().await;
     let db = fx.server.database().await;
     let write = permissions::READ_ITEMS
+        | permissions::REVEAL_ITEM_PASSWORD
         | permissions::CREATE_ITEMS
         | permissions::UPDATE_ITEMS
         | permissions::DELETE_ITEMS;
@@ -242,7 +243,11 @@ async fn a_grant_the_owner_cannot_use_fails_only_its_vault_and_can_be_left_or_de
             .unwrap();
         fx.owner
             .vaults()
-            .grant(&vault.id, &fx.sa_id, permissions::READ_ITEMS)
+            .grant(
+                &vault.id,
+                &fx.sa_id,
+                permissions::READ_ITEMS | permissions::REVEAL_ITEM_PASSWORD,
+            )
             .await
             .unwrap();
         traps.push(vault.id);
