@@ -106,19 +106,19 @@ pub(crate) struct ServeArgs {
     session_ttl: Option<u64>,
     /// Requests without a valid credential (sign-ins, share links, bad sessions) per
     /// source address (IPv6: per /64) per minute [default: 600].
-    #[arg(long, env = "SESAME_RATE_LIMIT_UNAUTHENTICATED")]
+    #[arg(long, env = "SESAME_RATE_LIMIT_UNAUTHENTICATED", value_parser = crate::limits::number(1, sesame_core::api::MAX_RATE_LIMIT))]
     rate_limit_unauthenticated: Option<u64>,
     /// Seconds a client has to send a request's line and headers; also ends keep-alive
-    /// connections that send no next request [default: 10].
-    #[arg(long, env = "SESAME_HEADER_READ_TIMEOUT")]
+    /// connections that send no next request, 1 to 3600 [default: 10].
+    #[arg(long, env = "SESAME_HEADER_READ_TIMEOUT", value_parser = crate::limits::number(1_u64, 3_600))]
     header_read_timeout: Option<u64>,
-    /// Seconds a connection may pass with no bytes moving before it is closed [default: 60].
-    #[arg(long, env = "SESAME_IDLE_TIMEOUT")]
+    /// Seconds a connection may pass with no bytes moving before it is closed, 1 to 86400 [default: 60].
+    #[arg(long, env = "SESAME_IDLE_TIMEOUT", value_parser = crate::limits::number(1_u64, 86_400))]
     idle_timeout: Option<u64>,
     /// Open connections at most; over it, the quietest connection is closed to make room
-    /// [default: 1024]. Keep it below the open-file limit (ulimit -n).
-    #[arg(long, env = "SESAME_MAX_CONNECTIONS")]
-    max_connections: Option<usize>,
+    /// 1 to 1000000 [default: 1024]. Keep it below the open-file limit (ulimit -n).
+    #[arg(long, env = "SESAME_MAX_CONNECTIONS", value_parser = crate::limits::number(1_u32, 1_000_000))]
+    max_connections: Option<u32>,
     /// SMTP server that mails share recipients their one-time codes: smtps://HOST (TLS,
     /// port 465 by default), smtp+starttls://HOST (port 587 by default), or
     /// smtp://127.0.0.1:PORT (plain, loopback only).
@@ -187,7 +187,7 @@ impl ServeArgs {
             config.idle_timeout_seconds = n;
         }
         if let Some(n) = self.max_connections {
-            config.max_connections = n;
+            config.max_connections = n as usize;
         }
         if self.smtp_url.is_some() {
             config.smtp_url.clone_from(&self.smtp_url);

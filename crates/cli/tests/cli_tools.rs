@@ -369,6 +369,30 @@ const NUMERIC_ARGUMENTS: &[(&str, Reads, &str, i32)] = &[
         "from 1 to 604800",
         0,
     ),
+    (
+        "server start --data-dir {data} --listen 127.0.0.1:0 --rate-limit-unauthenticated={}",
+        Reads::Number,
+        "from 1 to 1000000000",
+        0,
+    ),
+    (
+        "server start --data-dir {data} --listen 127.0.0.1:0 --header-read-timeout={}",
+        Reads::Number,
+        "from 1 to 3600",
+        0,
+    ),
+    (
+        "server start --data-dir {data} --listen 127.0.0.1:0 --idle-timeout={}",
+        Reads::Number,
+        "from 1 to 86400",
+        0,
+    ),
+    (
+        "server start --data-dir {data} --listen 127.0.0.1:0 --max-connections={}",
+        Reads::Number,
+        "from 1 to 1000000",
+        0,
+    ),
 ];
 
 /// Values no argument may panic on: each is refused (exit 2) or in range.

@@ -244,7 +244,7 @@ async fn checkpoints_must_be_signed_by_the_owner_over_a_real_event() {
     let body = |seq: u64, hash: &str, signature: String| serde_json::json!({"seq": seq, "hash": hash, "signature": signature});
     // Signed by someone else.
     let (vault, key) = owner.create_vault(&server.owner).await;
-    let (sa, sa_session) = server.service_account(&owner, &[(&vault, &key, 32)]).await;
+    let (sa, sa_session) = server.service_account(&owner, &[(&vault, &key, 48)]).await;
     let forged = owner
         .post(
             "/v1/events/checkpoints",
