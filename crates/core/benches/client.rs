@@ -51,7 +51,10 @@ fn binary() -> Option<PathBuf> {
 
 fn start(bin: &PathBuf) -> Server {
     let dir = std::env::temp_dir().join(format!("sesame-bench-{}", Id::generate()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Private, as the server requires of its data directory.
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&dir)
+        .unwrap();
     let status = Command::new(bin)
         .args(["server", "init", "--data-dir"])
         .arg(&dir)
