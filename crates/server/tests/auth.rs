@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{auth_request, b64, now, send, start, start_with};
+use common::{auth_request, b64, now, send, start, start_with, TestServer};
 use reqwest::Method;
 use serde_json::json;
 use sesame_core::id::Id;
@@ -118,22 +118,7 @@ async fn bad_signatures_stale_timestamps_and_strangers_are_rejected() {
         .filter(|e| e["outcome"] != "ok")
         .count();
     assert_eq!(single, 0);
-    let path = server.config.database_path().unwrap();
-    let mut server = server;
-    server.server.take().unwrap().shutdown().await.unwrap();
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let counts: Vec<String> = sqlx::query_scalar(
-        "SELECT integration_version FROM audit_events WHERE action = 'auth.failures'",
-    )
-    .fetch_all(&db)
-    .await
-    .unwrap();
-    let failed: u64 = counts
-        .iter()
-        .map(|c| c.split_whitespace().next().unwrap().parse::<u64>().unwrap())
-        .sum();
+    let (failed, counts) = failures_after_shutdown(server).await;
     assert_eq!(failed, 8, "6 bad assertions and 2 bad sessions: {counts:?}");
 }
 
@@ -309,22 +294,7 @@ async fn a_replayed_assertion_is_refused_and_a_fresh_one_still_works() {
         .unwrap();
     assert_eq!(nonces, 3);
     db.close().await;
-    let path = server.config.database_path().unwrap();
-    let mut server = server;
-    server.server.take().unwrap().shutdown().await.unwrap();
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let counts: Vec<String> = sqlx::query_scalar(
-        "SELECT integration_version FROM audit_events WHERE action = 'auth.failures'",
-    )
-    .fetch_all(&db)
-    .await
-    .unwrap();
-    let failed: u64 = counts
-        .iter()
-        .map(|c| c.split_whitespace().next().unwrap().parse::<u64>().unwrap())
-        .sum();
+    let (failed, counts) = failures_after_shutdown(server).await;
     assert_eq!(failed, 2, "two replays: {counts:?}");
 }
 
@@ -351,4 +321,23 @@ async fn used_nonces_are_pruned_once_their_assertion_has_expired() {
     assert!(left.contains(&"live".to_owned()) && !left.contains(&"old".to_owned()));
     db.close().await;
     server.shutdown().await;
+}
+
+/// Stops `server`, which writes the failed authentications it counted per source and
+/// minute, and sums the `auth.failures` events ("N failed, M refused …"), with their texts.
+async fn failures_after_shutdown(mut server: TestServer) -> (u64, Vec<String>) {
+    server.server.take().unwrap().shutdown().await.unwrap();
+    let db = server.database().await;
+    let counts: Vec<String> = sqlx::query_scalar(
+        "SELECT integration_version FROM audit_events WHERE action = 'auth.failures'",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    let failed = counts
+        .iter()
+        .map(|c| c.split_whitespace().next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    (failed, counts)
 }

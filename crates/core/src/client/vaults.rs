@@ -295,11 +295,7 @@ impl Vaults<'_> {
                 "vault",
             )
             .await?;
-        inner.write_cache(|cache| {
-            cache.vaults.remove(&vault);
-            cache.unusable.remove(&vault);
-        })?;
-        Ok(())
+        self.forget(&vault)
     }
 
     /// Shares a vault with a principal: fetches its public keys, checks the account
@@ -379,22 +375,18 @@ impl Vaults<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn leave(&self, vault_id: &str) -> Result<()> {
-        let inner = &self.client.inner;
         let vault = parse_id("vault_id", vault_id)?;
-        inner
-            .call_empty(
-                Method::DELETE,
-                &format!("/v1/vaults/{vault}/access/{}", inner.principal_id()),
-                None::<&()>,
-                Retry::Idempotent,
-                "vault",
-            )
-            .await?;
-        inner.write_cache(|cache| {
-            cache.vaults.remove(&vault);
-            cache.unusable.remove(&vault);
-        })?;
-        Ok(())
+        let me = self.client.inner.principal_id().to_string();
+        self.revoke(vault_id, &me).await?;
+        self.forget(&vault)
+    }
+
+    /// Drops a vault this principal no longer has from the cache, usable or not.
+    fn forget(&self, vault: &Id) -> Result<()> {
+        self.client.inner.write_cache(|cache| {
+            cache.vaults.remove(vault);
+            cache.unusable.remove(vault);
+        })
     }
 
     async fn put_access(
