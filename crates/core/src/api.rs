@@ -121,6 +121,75 @@ use crate::ErrorCode;
 /// Most items a batch call takes, as in the 1Password SDK.
 pub const MAX_BATCH: usize = 50;
 
+/// Longest integration name, in characters.
+pub const MAX_INTEGRATION_NAME_LEN: usize = 40;
+/// Longest integration version, in characters.
+pub const MAX_INTEGRATION_VERSION_LEN: usize = 20;
+
+/// Checks an integration name and version, the one rule both the client (before it
+/// connects, as the 1Password SDK does) and the server (on every authentication) apply.
+///
+/// The name: 1 to [`MAX_INTEGRATION_NAME_LEN`] characters, ASCII letters, digits, spaces,
+/// `-`, `_` and `.`, starting with a letter or digit. The version: 1 to
+/// [`MAX_INTEGRATION_VERSION_LEN`] characters, ASCII letters, digits, `.`, `-`, `_` and
+/// `+`, starting with a letter or digit.
+pub fn validate_integration(name: &str, version: &str) -> crate::Result<()> {
+    check_integration(
+        "integration_name",
+        name,
+        MAX_INTEGRATION_NAME_LEN,
+        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'),
+        "ASCII letters, digits, spaces, '-', '_' and '.'",
+    )?;
+    check_integration(
+        "integration_version",
+        version,
+        MAX_INTEGRATION_VERSION_LEN,
+        |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'),
+        "ASCII letters, digits, '.', '-', '_' and '+'",
+    )
+}
+
+fn check_integration(
+    what: &str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+    allowed_text: &str,
+) -> crate::Result<()> {
+    use crate::Error;
+    if value.is_empty() {
+        return Err(Error::invalid_input(
+            what,
+            "is required: set it to the name and version of your program, e.g. \
+             \"my-app\" and \"1.0.0\"; it is recorded in the audit trail",
+        ));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(Error::invalid_input(
+            what,
+            format!("is {len} characters long; at most {max} are allowed"),
+        ));
+    }
+    if let Some((position, c)) = value.chars().enumerate().find(|(_, c)| !allowed(*c)) {
+        return Err(Error::invalid_input(
+            what,
+            format!(
+                "has {c:?} at character {}; only {allowed_text} are allowed",
+                position + 1
+            ),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(Error::invalid_input(
+            what,
+            "must start with a letter or a digit",
+        ));
+    }
+    Ok(())
+}
+
 /// Domain label that starts every authentication message.
 const AUTH_LABEL: &[u8] = b"sesame/v1/auth";
 

@@ -108,10 +108,7 @@ pub use vaults::Vaults;
 use cache::Cache;
 use transport::{Call, Reply, Retry, Transport};
 
-/// Longest integration name, in characters.
-pub const MAX_INTEGRATION_NAME_LEN: usize = 40;
-/// Longest integration version, in characters.
-pub const MAX_INTEGRATION_VERSION_LEN: usize = 20;
+pub use crate::api::{MAX_INTEGRATION_NAME_LEN, MAX_INTEGRATION_VERSION_LEN};
 /// A session is renewed this long (or a tenth of its lifetime, if less) before the server
 /// says it ends, so that a call never races its expiry.
 const SESSION_MARGIN: Duration = Duration::from_secs(30);
@@ -174,64 +171,12 @@ impl ClientConfig {
     /// assert!(err.to_string().contains("integration_name"));
     /// ```
     pub fn validate(&self) -> Result<()> {
-        check_integration(
-            "integration_name",
-            &self.integration_name,
-            MAX_INTEGRATION_NAME_LEN,
-            |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'),
-            "ASCII letters, digits, spaces, '-', '_' and '.'",
-        )?;
-        check_integration(
-            "integration_version",
-            &self.integration_version,
-            MAX_INTEGRATION_VERSION_LEN,
-            |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'),
-            "ASCII letters, digits, '.', '-', '_' and '+'",
-        )?;
+        crate::api::validate_integration(&self.integration_name, &self.integration_version)?;
         if self.timeout.is_zero() {
             return Err(Error::invalid_input("timeout", "must be longer than zero"));
         }
         Ok(())
     }
-}
-
-fn check_integration(
-    what: &str,
-    value: &str,
-    max: usize,
-    allowed: impl Fn(char) -> bool,
-    allowed_text: &str,
-) -> Result<()> {
-    if value.is_empty() {
-        return Err(Error::invalid_input(
-            what,
-            "is required: set it to the name and version of your program, e.g. \
-             ClientConfig::new(\"my-app\", \"1.0.0\"); it is recorded in the audit trail",
-        ));
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(Error::invalid_input(
-            what,
-            format!("is {len} characters long; at most {max} are allowed"),
-        ));
-    }
-    if let Some((position, c)) = value.chars().enumerate().find(|(_, c)| !allowed(*c)) {
-        return Err(Error::invalid_input(
-            what,
-            format!(
-                "has {c:?} at character {}; only {allowed_text} are allowed",
-                position + 1
-            ),
-        ));
-    }
-    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(Error::invalid_input(
-            what,
-            "must start with a letter or a digit",
-        ));
-    }
-    Ok(())
 }
 
 /// An authenticated connection to a Sesame server.
