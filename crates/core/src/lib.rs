@@ -14,6 +14,7 @@
 //! | [`crypto`] | principal keys, HPKE-wrapped vault keys, item envelopes, file streams |
 //! | [`token`] | service account tokens: generate, parse, precise errors |
 //! | [`model`] | items, fields, vaults and permissions, shaped as in the 1Password SDKs |
+//! | [`encoding`] | base64url, percent-decoding and durations (`90d`), parsed one way everywhere |
 //! | [`id`] | 26-character random identifiers |
 //! | [`client`] | the networked client: authenticate, resolve references, manage items, vaults and service accounts |
 //! | [`api`] | the wire protocol shared with the server |
@@ -32,6 +33,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod crypto;
+pub mod encoding;
 mod error;
 pub mod id;
 pub mod model;

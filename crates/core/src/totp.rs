@@ -39,6 +39,7 @@ use hmac::digest::{Digest, Key, KeyInit};
 use hmac::{Mac, SimpleHmac};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::encoding::percent_decode;
 use crate::{Error, Result};
 
 /// Default TOTP time step, in seconds.
@@ -707,50 +708,6 @@ fn echo(value: &str) -> String {
         shown.push('…');
     }
     shown
-}
-
-/// Decodes `%XX` escapes (and `+` as a space in query values) into a zeroizing string.
-fn percent_decode(input: &str, plus_is_space: bool, what: &str) -> Result<Zeroizing<String>> {
-    let bytes = input.as_bytes();
-    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| {
-                    let h = std::str::from_utf8(h).ok()?;
-                    u8::from_str_radix(h, 16).ok()
-                });
-                let Some(byte) = hex else {
-                    return Err(Error::invalid_input(
-                        what,
-                        format!(
-                            "'%' at position {} is not followed by two hex digits; \
-                             percent-encode it as %25",
-                            i + 1
-                        ),
-                    ));
-                };
-                out.push(byte);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    match std::str::from_utf8(&out) {
-        Ok(s) => Ok(Zeroizing::new(s.to_owned())),
-        Err(_) => Err(Error::invalid_input(
-            what,
-            "percent-encoded bytes do not form valid UTF-8",
-        )),
-    }
 }
 
 /// Base32 secret → bytes. Case-insensitive; whitespace ignored; trailing `=` optional.
