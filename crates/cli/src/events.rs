@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use sesame_core::api::AuditCheckpoint;
-use sesame_core::client::AuditVerification;
 use sesame_core::id::Id;
+use sesame_core::model::AuditCheckpoint;
+use sesame_core::model::AuditVerification;
 use time::format_description::well_known::Rfc3339;
 
 use crate::exit::{CliResult, Failure};

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn every_core_code_maps_to_a_documented_kind() {
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             let kind = kind_of(code) as u8;
             assert!((1..=8).contains(&kind), "{code}");
             assert!(HELP.contains(&format!("  {kind}  ")), "{code}");

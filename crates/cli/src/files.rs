@@ -335,7 +335,7 @@ fn find_file<'a>(
     wanted: &str,
 ) -> CliResult<(FileAttributes, Option<&'a ItemFile>)> {
     pick(
-        "file",
+        sesame_core::Resource::File,
         wanted,
         all_files(item),
         |(a, _)| a.id.clone(),
@@ -591,7 +591,7 @@ pub(crate) async fn document(command: DocumentCommand, ctx: &mut Ctx) -> CliResu
             let vault = vault_id(&client, &vault).await?;
             let item = document_item(&client, &vault, &document).await?;
             let attributes = item.document.clone().ok_or_else(|| Error::NotFound {
-                what: "file".into(),
+                what: sesame_core::Resource::File,
                 message: format!("Document item {:?} has no document", item.title),
             })?;
             download(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
-use sesame_core::client::ItemListFilters;
+use sesame_core::model::ItemListFilters;
 use sesame_core::model::{
     Item, ItemCategory, ItemCreateParams, ItemField, ItemFieldType, ItemListFilter,
     ItemListFilterByStateInner, ItemSection,

@@ -10,7 +10,7 @@ use sesame_core::api::{
     Principal, PrincipalRateLimit, RateLimitSettings, ServiceAccountRights, MAX_RATE_LIMIT,
 };
 use sesame_core::model::{permissions, VaultCreateParams, VaultGetParams, VaultUpdateParams};
-use sesame_core::{Client, Error};
+use sesame_core::{Client, Error, Resource};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -21,7 +21,7 @@ use crate::Ctx;
 /// Picks the one candidate whose id is `wanted` or whose name matches it (exactly, else
 /// ignoring case).
 pub(crate) fn pick<T>(
-    what: &str,
+    what: Resource,
     wanted: &str,
     candidates: Vec<T>,
     id: impl Fn(&T) -> String,
@@ -44,12 +44,12 @@ pub(crate) fn pick<T>(
     match matches.as_slice() {
         [one] => Ok(candidates.swap_remove(*one)),
         [] => Err(Error::NotFound {
-            what: what.to_owned(),
+            what,
             message: format!("no {what} named {wanted:?} or with that id is visible"),
         }
         .into()),
         many => Err(Error::Ambiguous {
-            what: what.to_owned(),
+            what,
             name: wanted.to_owned(),
             candidates: many.iter().map(|&i| id(&candidates[i])).collect(),
         }
@@ -69,7 +69,7 @@ pub(crate) async fn vault_id(client: &Client, wanted: &str) -> CliResult<String>
         return Ok(wanted.to_owned());
     }
     Ok(pick(
-        "vault",
+        Resource::Vault,
         wanted,
         vaults,
         |v| v.id.clone(),
@@ -83,14 +83,20 @@ pub(crate) fn pick_item(
     wanted: &str,
     items: Vec<sesame_core::model::ItemOverview>,
 ) -> CliResult<sesame_core::model::ItemOverview> {
-    pick("item", wanted, items, |i| i.id.clone(), |i| i.title.clone())
+    pick(
+        Resource::Item,
+        wanted,
+        items,
+        |i| i.id.clone(),
+        |i| i.title.clone(),
+    )
 }
 
 /// The service account named or identified by `wanted`.
 async fn principal(client: &Client, wanted: &str) -> CliResult<Principal> {
     let principals = client.service_accounts().list().await?;
     pick(
-        "service account",
+        Resource::Principal,
         wanted,
         principals,
         |p| p.id.to_string(),
@@ -719,20 +725,26 @@ mod tests {
         let id = |t: &(&str, &str)| t.0.to_owned();
         let name = |t: &(&str, &str)| t.1.to_owned();
         assert_eq!(
-            pick("vault", "b2", items.clone(), id, name).unwrap().0,
+            pick(Resource::Vault, "b2", items.clone(), id, name)
+                .unwrap()
+                .0,
             "b2"
         );
         assert_eq!(
-            pick("vault", "Infra", items.clone(), id, name).unwrap().0,
+            pick(Resource::Vault, "Infra", items.clone(), id, name)
+                .unwrap()
+                .0,
             "a1"
         );
         assert_eq!(
-            pick("vault", "other", items.clone(), id, name).unwrap().0,
+            pick(Resource::Vault, "other", items.clone(), id, name)
+                .unwrap()
+                .0,
             "c3"
         );
-        let err = pick("vault", "INFRA", items.clone(), id, name).unwrap_err();
+        let err = pick(Resource::Vault, "INFRA", items.clone(), id, name).unwrap_err();
         assert_eq!(err.kind, crate::exit::Kind::Usage, "ambiguous");
-        let err = pick("vault", "nope", items, id, name).unwrap_err();
+        let err = pick(Resource::Vault, "nope", items, id, name).unwrap_err();
         assert_eq!(err.kind, crate::exit::Kind::NotFound);
     }
 }

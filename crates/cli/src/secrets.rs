@@ -167,8 +167,8 @@ pub(crate) async fn resolve_all(
     let mut kind = None;
     for reference in references {
         match response.individual_responses.remove(*reference) {
-            Some(Ok(value)) => {
-                values.insert((*reference).to_owned(), value);
+            Some(Ok(resolved)) => {
+                values.insert((*reference).to_owned(), resolved.secret);
             }
             Some(Err(e)) => {
                 kind.get_or_insert(kind_of(e.code()));

@@ -524,7 +524,8 @@ async fn references_name_files() {
         all.get("op://Infra/TLS/cert.pem")
             .unwrap()
             .as_ref()
-            .unwrap(),
+            .unwrap()
+            .secret,
         "-----BEGIN-----\n"
     );
     assert!(all.get("op://Infra/TLS/keystore.p12").unwrap().is_err());

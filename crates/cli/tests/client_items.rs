@@ -3,7 +3,7 @@
 
 mod support;
 
-use sesame_core::client::ItemListFilters;
+use sesame_core::model::ItemListFilters;
 use sesame_core::model::{
     permissions, AutofillBehavior, ItemCategory, ItemCreateParams, ItemFieldDetails, ItemFieldType,
     ItemListFilter, ItemListFilterByStateInner, VaultCreateParams, VaultGetParams,
@@ -326,7 +326,7 @@ async fn archive_batches_and_list_filters() {
         .delete_all(&fx.vault_id, &[&ids[1], &ids[2]])
         .await
         .unwrap();
-    assert!(deleted.individual_responses.iter().all(Result::is_ok));
+    assert!(deleted.individual_responses.values().all(Result::is_ok));
     assert_eq!(
         items
             .list(&fx.vault_id, &ItemListFilters::default())

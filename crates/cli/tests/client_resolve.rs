@@ -13,7 +13,7 @@ use support::{login, Fixture, OPENSSH_KEY, TOTP_SECRET};
 
 fn not_found_what(err: &Error) -> &str {
     match err {
-        Error::NotFound { what, .. } => what,
+        Error::NotFound { what, .. } => what.as_str(),
         other => panic!("expected not found, got {other:?}"),
     }
 }
@@ -319,7 +319,8 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
         all.get("op://Infra/svc-1-49/password")
             .unwrap()
             .as_ref()
-            .unwrap(),
+            .unwrap()
+            .secret,
         "pw-1-49"
     );
     assert!(all.individual_responses.values().all(Result::is_ok));

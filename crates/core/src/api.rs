@@ -118,6 +118,11 @@ use crate::id::Id;
 use crate::model::ItemState;
 use crate::ErrorCode;
 
+pub use crate::model::{
+    AuditCheckpoint, AuditEvent, AuditHead, EventsPage, Principal, PrincipalKind,
+    PrincipalRateLimit, RateLimitSettings, ServiceAccountRights, MAX_RATE_LIMIT,
+};
+
 /// Most items a batch call takes, as in the 1Password SDK.
 pub const MAX_BATCH: usize = 50;
 
@@ -251,11 +256,6 @@ impl ErrorCode {
             Self::Server => 500,
         }
     }
-
-    /// The code of a wire string, if this version knows it.
-    pub fn from_wire(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == code)
-    }
 }
 
 /// Proof of a principal's signing key, exchanged for a short-lived session.
@@ -350,75 +350,6 @@ impl fmt::Debug for AuthResponse {
     }
 }
 
-/// The kind of a principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub enum PrincipalKind {
-    /// The account owner: manages service accounts and reads the audit trail.
-    Owner,
-    /// A service account: what automation and agents use.
-    ServiceAccount,
-    /// A kind this version does not know.
-    #[serde(other)]
-    Unsupported,
-}
-
-/// A principal as the server knows it: public keys only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Principal {
-    /// Its id.
-    pub id: Id,
-    /// A name for people, e.g. `ci-deploy`. Not secret.
-    pub name: String,
-    /// Owner or service account.
-    pub kind: PrincipalKind,
-    /// Ed25519 public key, base64url.
-    pub signing_public_key: String,
-    /// X25519 public key, base64url: vault keys are wrapped to it.
-    pub encryption_public_key: String,
-    /// Incremented by every key rotation; sessions of older generations are rejected.
-    pub key_generation: u32,
-    /// When it was created.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// When its token stops working, if it expires.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub expires_at: Option<OffsetDateTime>,
-    /// When it was revoked, if it was.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub revoked_at: Option<OffsetDateTime>,
-    /// The owner's Ed25519 signature (64 bytes, base64url) over
-    /// [`principal_certificate_message`](crate::crypto::principal_certificate_message) of
-    /// the account, this id, `key_generation` and both public keys. The owner's own is
-    /// self-signed at account creation. Clients wrap vault keys only to principals whose
-    /// certificate verifies; absent only for data made before certificates existed.
-    #[serde(default)]
-    pub certificate: Option<String>,
-    /// Whether it may create vaults: always for the owner; for a service account only
-    /// when the owner gave it the right ([`ServiceAccountRights`]).
-    #[serde(default)]
-    pub can_create_vaults: bool,
-}
-
-/// What a service account may do beyond its vault grants, set by the owner at creation
-/// ([`ServiceAccountCreateRequest::can_create_vaults`]) or later with
-/// `PUT /v1/principals/{id}/rights`.
-///
-/// ```
-/// let rights: sesame_core::api::ServiceAccountRights =
-///     serde_json::from_str(r#"{"canCreateVaults": true}"#).unwrap();
-/// assert!(rights.can_create_vaults);
-/// assert!(serde_json::from_str::<sesame_core::api::ServiceAccountRights>("{}").is_err());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServiceAccountRights {
-    /// May it create vaults (of which it is then the manager)?
-    pub can_create_vaults: bool,
-}
-
 /// One vault a new or rotated principal is granted, with the vault key wrapped to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -477,60 +408,6 @@ pub struct KeyRotationRequest {
     pub certificate: String,
     /// Every vault it keeps, re-wrapped; grants left out are revoked.
     pub grants: Vec<VaultGrant>,
-}
-
-/// The largest read or write budget per window a principal can be given.
-///
-/// ```
-/// assert_eq!(sesame_core::api::MAX_RATE_LIMIT, 1_000_000_000);
-/// ```
-pub const MAX_RATE_LIMIT: u64 = 1_000_000_000;
-
-/// A principal's own rate limits, set by the owner (`PUT /v1/principals/{id}/rate-limit`).
-///
-/// `null` (or a missing key) means the server's default budget. A request replaces both
-/// budgets: `{"reads": null, "writes": null}` removes the override.
-///
-/// ```
-/// let settings: sesame_core::api::RateLimitSettings =
-///     serde_json::from_str(r#"{"reads": null, "writes": 100}"#).unwrap();
-/// assert_eq!((settings.reads, settings.writes), (None, Some(100)));
-/// assert!(serde_json::from_str::<sesame_core::api::RateLimitSettings>(r#"{"write": 1}"#).is_err());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RateLimitSettings {
-    /// Read requests per window, 1 to [`MAX_RATE_LIMIT`]; `None`: the server default.
-    #[serde(default)]
-    pub reads: Option<u64>,
-    /// Write requests per window, 1 to [`MAX_RATE_LIMIT`]; `None`: the server default.
-    #[serde(default)]
-    pub writes: Option<u64>,
-}
-
-/// A principal's rate limits: its own settings and the budgets that apply to it.
-///
-/// ```
-/// let json = r#"{"principalId": "aaaaaaaaaaaaaaaaaaaaaaaaaa", "reads": null, "writes": 5,
-///     "effectiveReads": 100000, "effectiveWrites": 5, "windowSeconds": 3600}"#;
-/// let limits: sesame_core::api::PrincipalRateLimit = serde_json::from_str(json).unwrap();
-/// assert_eq!(limits.effective_writes, 5);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrincipalRateLimit {
-    /// The principal.
-    pub principal_id: Id,
-    /// Its own read budget, if the owner set one.
-    pub reads: Option<u64>,
-    /// Its own write budget, if the owner set one.
-    pub writes: Option<u64>,
-    /// Read requests it may make per window: `reads` or the server default.
-    pub effective_reads: u64,
-    /// Write requests it may make per window: `writes` or the server default.
-    pub effective_writes: u64,
-    /// The length of a window, in seconds (fixed windows).
-    pub window_seconds: u64,
 }
 
 /// A new vault: its id and key are made by the client.
@@ -801,35 +678,6 @@ pub struct SyncResponse {
     pub changes: Vec<ItemChanges>,
 }
 
-/// One entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEvent {
-    /// Position in the trail, from 1, without gaps.
-    pub seq: u64,
-    /// When it happened.
-    #[serde(with = "time::serde::rfc3339")]
-    pub time: OffsetDateTime,
-    /// Who acted (absent for failed authentications of unknown principals).
-    pub principal_id: Option<Id>,
-    /// What was done, e.g. `item.update`.
-    pub action: String,
-    /// The vault concerned.
-    pub vault_id: Option<Id>,
-    /// The item concerned.
-    pub item_id: Option<Id>,
-    /// `ok`, or the [`ErrorCode`] string of the failure.
-    pub outcome: String,
-    /// The caller's integration name.
-    pub integration_name: String,
-    /// The caller's integration version.
-    pub integration_version: String,
-    /// Hash of the previous event (hex SHA-256; 64 zeros for the first).
-    pub prev_hash: String,
-    /// Hash of this event (hex SHA-256), chaining it to `prev_hash`.
-    pub hash: String,
-}
-
 /// A new share link of an item: its snapshot sealed with the link's secret (see
 /// [`crate::crypto`], "Share links"), and the options the server enforces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -923,52 +771,17 @@ pub struct ShareOpenResponse {
     pub views_left: Option<u32>,
 }
 
-/// A page of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EventsPage {
-    /// Events in order.
-    pub events: Vec<AuditEvent>,
-    /// The `after=` of the next page, if there may be more.
-    pub next_cursor: Option<u64>,
-}
-
-/// The owner's signature over the audit trail's head at event `seq`: Ed25519 by the
-/// owner key over [`audit_checkpoint_message`](crate::crypto::audit_checkpoint_message).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AuditCheckpoint {
-    /// The event signed for (the head when it was signed).
-    pub seq: u64,
-    /// That event's `hash` (64 hex digits).
-    pub hash: String,
-    /// Ed25519 signature, base64url (64 bytes).
-    pub signature: String,
-}
-
-/// Where the server says the audit trail ends, and the newest checkpoint it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditHead {
-    /// The `seq` of the newest event, as persisted beside the trail (0 when empty).
-    pub seq: u64,
-    /// Its `hash` ([`GENESIS_HASH`](crate::audit::GENESIS_HASH) when empty).
-    pub hash: String,
-    /// The checkpoint with the highest `seq`, if the owner signed any.
-    pub checkpoint: Option<AuditCheckpoint>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_code_round_trips_and_has_an_error_status() {
-        for code in ErrorCode::ALL {
-            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(code));
+        for &code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
             assert!(code.http_status() >= 400);
         }
-        assert_eq!(ErrorCode::from_wire("teapot"), None);
+        assert_eq!(ErrorCode::from_name("teapot"), None);
     }
 
     #[test]

@@ -152,9 +152,18 @@ mod tests {
     fn percent_errors_name_the_position_not_the_value() {
         let err = percent_decode("secret%zz", false, "label").err();
         let text = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(text.contains("position 7") && !text.contains("secret"), "{text}");
+        assert!(
+            text.contains("position 7") && !text.contains("secret"),
+            "{text}"
+        );
         assert!(percent_decode("%ff", false, "label").is_err());
-        assert_eq!(percent_decode("a+b", false, "l").ok().as_deref().map(|s| s.as_str()), Some("a+b"));
+        assert_eq!(
+            percent_decode("a+b", false, "l")
+                .ok()
+                .as_deref()
+                .map(|s| s.as_str()),
+            Some("a+b")
+        );
     }
 
     #[test]

@@ -7,87 +7,229 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::reference::ReferenceError;
 use crate::token::TokenError;
 
 /// A `Result` whose error is [`sesame_core::Error`](Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The stable code of an [`Error`], shared by every language binding.
-///
-/// ```
-/// use sesame_core::ErrorCode;
-/// assert_eq!(ErrorCode::InvalidReference.as_str(), "invalid_reference");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// A secret reference is malformed.
-    InvalidReference,
-    /// A service account token is malformed.
-    InvalidToken,
-    /// An argument is out of range or malformed (recipes, TOTP secrets, ids, …).
-    InvalidInput,
-    /// The vault, item, section, field or file does not exist (or is not visible).
-    NotFound,
-    /// A name matched more than one vault, item, section or field.
-    Ambiguous,
-    /// The caller is authenticated but not allowed to do this.
-    PermissionDenied,
-    /// The token was rejected, revoked or has expired.
-    Unauthenticated,
-    /// Too many requests; retry later.
-    RateLimited,
-    /// A write lost an optimistic-concurrency race.
-    Conflict,
-    /// The server could not be reached or the connection failed.
-    Network,
-    /// The server failed.
-    Server,
-    /// Ciphertext failed authentication or decoded to something impossible.
-    Integrity,
+/// Declares [`ErrorCode`] once: each code's variant, stable number and string, so the
+/// three can never disagree. Numbers are for the C ABI and are never reused: a retired
+/// code keeps its number reserved, and a new code takes the next free one.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $number:literal, $text:literal;)*) => {
+        /// The stable code of an [`Error`], shared by every language binding.
+        ///
+        /// ```
+        /// use sesame_core::ErrorCode;
+        /// assert_eq!(ErrorCode::InvalidReference.as_str(), "invalid_reference");
+        /// assert_eq!(ErrorCode::InvalidReference.number(), 1);
+        /// assert_eq!(ErrorCode::from_name("not_found"), Some(ErrorCode::NotFound));
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        #[repr(u32)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant = $number,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (for bindings that generate their error
+            /// classes).
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant),*];
+
+            /// The code as the lowercase snake-case string every binding exposes.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)*
+                }
+            }
+
+            /// The code's stable number (the C ABI's status; 0 is success there).
+            pub const fn number(self) -> u32 {
+                self as u32
+            }
+
+            /// The code named `text` (as [`as_str`](Self::as_str) writes it), if any.
+            pub fn from_name(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// What the code means, for generated documentation.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!($($doc),*).trim_ascii(),)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// The code as the lowercase snake-case string every binding exposes.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidReference => "invalid_reference",
-            Self::InvalidToken => "invalid_token",
-            Self::InvalidInput => "invalid_input",
-            Self::NotFound => "not_found",
-            Self::Ambiguous => "ambiguous",
-            Self::PermissionDenied => "permission_denied",
-            Self::Unauthenticated => "unauthenticated",
-            Self::RateLimited => "rate_limited",
-            Self::Conflict => "conflict",
-            Self::Network => "network",
-            Self::Server => "server",
-            Self::Integrity => "integrity",
-        }
-    }
-
-    /// Every code, in declaration order (for bindings that generate their error classes).
-    pub const ALL: [ErrorCode; 12] = [
-        Self::InvalidReference,
-        Self::InvalidToken,
-        Self::InvalidInput,
-        Self::NotFound,
-        Self::Ambiguous,
-        Self::PermissionDenied,
-        Self::Unauthenticated,
-        Self::RateLimited,
-        Self::Conflict,
-        Self::Network,
-        Self::Server,
-        Self::Integrity,
-    ];
+error_codes! {
+    /// A secret reference is malformed.
+    InvalidReference = 1, "invalid_reference";
+    /// A service account token is malformed.
+    InvalidToken = 2, "invalid_token";
+    /// An argument is out of range or malformed (recipes, TOTP secrets, ids, …).
+    InvalidInput = 3, "invalid_input";
+    /// The vault, item, section, field or file does not exist (or is not visible).
+    NotFound = 4, "not_found";
+    /// A name matched more than one vault, item, section or field.
+    Ambiguous = 5, "ambiguous";
+    /// The caller is authenticated but not allowed to do this.
+    PermissionDenied = 6, "permission_denied";
+    /// The token was rejected, revoked or has expired.
+    Unauthenticated = 7, "unauthenticated";
+    /// Too many requests; retry later.
+    RateLimited = 8, "rate_limited";
+    /// A write lost an optimistic-concurrency race.
+    Conflict = 9, "conflict";
+    /// The server could not be reached or the connection failed.
+    Network = 10, "network";
+    /// The server failed.
+    Server = 11, "server";
+    /// Ciphertext failed authentication or decoded to something impossible.
+    Integrity = 12, "integrity";
 }
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The kind of thing an error is about: what was not found, or what a name matched more
+/// than one of.
+///
+/// ```
+/// use sesame_core::error::Resource;
+/// assert_eq!(Resource::Vault.as_str(), "vault");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum Resource {
+    /// A vault.
+    Vault,
+    /// An item.
+    Item,
+    /// A section of an item.
+    Section,
+    /// A field of an item.
+    Field,
+    /// A file attached to an item, or a document's content.
+    File,
+    /// A principal: the owner or a service account.
+    Principal,
+    /// An item share (a link).
+    Share,
+    /// The account's share policy.
+    SharePolicy,
+    /// Audit events.
+    Events,
+    /// A server endpoint (a server too old or misconfigured for a call).
+    Endpoint,
+}
+
+impl Resource {
+    /// The kind as the lowercase word messages and bindings use.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Vault => "vault",
+            Self::Item => "item",
+            Self::Section => "section",
+            Self::Field => "field",
+            Self::File => "file",
+            Self::Principal => "principal",
+            Self::Share => "share",
+            Self::SharePolicy => "share policy",
+            Self::Events => "events",
+            Self::Endpoint => "endpoint",
+        }
+    }
+}
+
+impl PartialEq<str> for Resource {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Resource {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The machine-readable facts of an [`Error`], beside its code and message: what every
+/// binding puts on its exception, and what the call envelope carries. Fields that do not
+/// apply are absent (`None`, empty).
+///
+/// ```
+/// use sesame_core::reference::validate;
+/// let err = sesame_core::Error::from(validate("op://Infra//password").unwrap_err());
+/// let details = err.details();
+/// let reference = details.reference.unwrap();
+/// assert_eq!((reference.kind, reference.segment, reference.offset), ("empty_segment", "item", 11));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ErrorDetails {
+    /// What kind of thing was not found or is ambiguous.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Resource>,
+    /// The name that matched more than one candidate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The ids of every candidate an ambiguous name matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+    /// The argument that was malformed or out of range (`recipe.length`, `timeout`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argument: Option<String>,
+    /// How long the server asked the caller to wait before retrying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// Where and why a secret reference is malformed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceErrorDetails>,
+    /// Why a service account token is malformed (its stable kind, e.g. `bad_checksum`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<&'static str>,
+}
+
+/// Where and why a secret reference is malformed (see
+/// [`ReferenceError`](crate::reference::ReferenceError)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ReferenceErrorDetails {
+    /// The stable kind, e.g. `empty_segment`.
+    pub kind: &'static str,
+    /// The byte offset in the reference at fault.
+    pub offset: usize,
+    /// The segment at fault: `scheme`, `vault`, `item`, `section`, `field` or `query`.
+    pub segment: &'static str,
+    /// What to write instead.
+    pub hint: &'static str,
 }
 
 /// Everything that can go wrong in `sesame-core`.
@@ -123,8 +265,8 @@ pub enum Error {
     /// Something named by the caller does not exist or is not visible to them.
     #[error("{what} not found: {message}")]
     NotFound {
-        /// The kind of thing: `vault`, `item`, `section`, `field`, `file`.
-        what: String,
+        /// The kind of thing.
+        what: Resource,
         /// Which name or id, and where it was looked for.
         message: String,
     },
@@ -132,8 +274,8 @@ pub enum Error {
     /// A name matched several candidates; reference one of them by id instead.
     #[error("{what} {name:?} is ambiguous: it matches {} candidates ({}); reference it by id", candidates.len(), candidates.join(", "))]
     Ambiguous {
-        /// The kind of thing: `vault`, `item`, `section`, `field`, `file`.
-        what: String,
+        /// The kind of thing.
+        what: Resource,
         /// The name that matched more than once.
         name: String,
         /// The ids of every match.
@@ -199,9 +341,69 @@ impl Error {
         }
     }
 
+    /// An [`Error::NotFound`] for a `what`, with a message saying which and where.
+    pub fn not_found(what: Resource, message: impl Into<String>) -> Self {
+        Self::NotFound {
+            what,
+            message: message.into(),
+        }
+    }
+
+    /// The facts of this error as data, for bindings and the call envelope.
+    pub fn details(&self) -> ErrorDetails {
+        let mut details = ErrorDetails::default();
+        match self {
+            Self::InvalidReference(e) => {
+                details.reference = Some(ReferenceErrorDetails {
+                    kind: e.kind().code(),
+                    offset: e.offset(),
+                    segment: e.segment().as_str(),
+                    hint: e.hint(),
+                });
+            }
+            Self::InvalidToken(e) => details.token = Some(e.kind().code()),
+            Self::InvalidInput { what, .. } => details.argument = Some(what.clone()),
+            Self::NotFound { what, .. } => details.resource = Some(*what),
+            Self::Ambiguous {
+                what,
+                name,
+                candidates,
+            } => {
+                details.resource = Some(*what);
+                details.name = Some(name.clone());
+                details.candidates = candidates.clone();
+            }
+            Self::RateLimited { retry_after } => {
+                details.retry_after_seconds = retry_after.map(|d| d.as_secs());
+            }
+            _ => {}
+        }
+        details
+    }
+
     /// An [`Error::Integrity`] failure.
     pub fn integrity(message: impl Into<String>) -> Self {
         Self::Integrity(message.into())
+    }
+}
+
+/// An error as data: `{"code", "message", …details}` (see [`ErrorDetails`]), the shape of
+/// every binding's error envelope. The message never contains a secret.
+impl Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            code: ErrorCode,
+            message: String,
+            #[serde(flatten)]
+            details: &'a ErrorDetails,
+        }
+        Envelope {
+            code: self.code(),
+            message: self.to_string(),
+            details: &self.details(),
+        }
+        .serialize(s)
     }
 }
 
@@ -212,9 +414,13 @@ mod tests {
     #[test]
     fn codes_are_unique_snake_case() {
         let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
+        let mut numbers = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate code {s}");
+            assert!(numbers.insert(code.number()) && code.number() > 0, "{s}");
+            assert_eq!(ErrorCode::from_name(s), Some(code));
+            assert!(!code.description().is_empty());
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
         }
     }
@@ -222,7 +428,7 @@ mod tests {
     #[test]
     fn ambiguous_lists_candidates() {
         let err = Error::Ambiguous {
-            what: "item".into(),
+            what: Resource::Item,
             name: "db".into(),
             candidates: vec!["a".repeat(26), "b".repeat(26)],
         };
@@ -233,5 +439,35 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("by id"), "{text}");
+        let details = serde_json::to_value(err.details()).unwrap_or_default();
+        assert_eq!(details["resource"], "item");
+        assert_eq!(details["name"], "db");
+        assert_eq!(details["candidates"][1], "b".repeat(26));
+    }
+
+    #[test]
+    fn numbers_are_stable() {
+        // Published in the C header: changing one breaks every compiled Go program.
+        let numbers: Vec<(&str, u32)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.number()))
+            .collect();
+        assert_eq!(
+            numbers[..3],
+            [
+                ("invalid_reference", 1),
+                ("invalid_token", 2),
+                ("invalid_input", 3)
+            ]
+        );
+        assert_eq!(ErrorCode::Integrity.number(), 12);
+    }
+
+    #[test]
+    fn rate_limits_carry_the_wait() {
+        let err = Error::RateLimited {
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        assert_eq!(err.details().retry_after_seconds, Some(7));
     }
 }

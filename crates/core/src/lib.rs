@@ -17,7 +17,6 @@
 //! | [`encoding`] | base64url, percent-decoding and durations (`90d`), parsed one way everywhere |
 //! | [`id`] | 26-character random identifiers |
 //! | [`client`] | the networked client: authenticate, resolve references, manage items, vaults and service accounts |
-//! | [`api`] | the wire protocol shared with the server |
 //!
 //! Every fallible call returns [`Error`], whose [`code`](Error::code) is stable across
 //! releases and languages.
@@ -29,12 +28,13 @@
 //! # Ok::<(), sesame_core::Error>(())
 //! ```
 
+#[doc(hidden)]
 pub mod api;
 pub mod audit;
 pub mod client;
 pub mod crypto;
 pub mod encoding;
-mod error;
+pub mod error;
 pub mod id;
 pub mod model;
 pub mod password;
@@ -43,4 +43,4 @@ pub mod token;
 pub mod totp;
 
 pub use client::{Client, ClientConfig};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ErrorDetails, Resource, Result};

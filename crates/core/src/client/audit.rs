@@ -10,6 +10,8 @@ use reqwest::Method;
 use crate::api::{AuditCheckpoint, AuditHead, EventsPage};
 use crate::audit::{hash_bytes, ChainWalk};
 use crate::crypto::{account_id_for, audit_checkpoint_message, verify_signature};
+use crate::model::AuditVerification;
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::transport::Retry;
@@ -17,22 +19,6 @@ use super::{Client, Inner};
 
 /// Events per page while walking the trail (the server's largest page).
 const PAGE: u32 = 1000;
-
-/// What [`Client::verify_events`] established about the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditVerification {
-    /// How many events were checked: the chain from the first event to event `events`
-    /// is intact.
-    pub events: u64,
-    /// The `hash` of event `events` (the head that was checked).
-    pub head_hash: String,
-    /// The newest checkpoint whose owner signature verified and that the chain matches:
-    /// every event up to its `seq` is the one the owner signed for.
-    pub checkpoint: Option<AuditCheckpoint>,
-    /// Events after `checkpoint` (all of them when there is none): chained, but not yet
-    /// vouched for by a signature, so a server could still drop or rewrite them unnoticed.
-    pub unsigned: u64,
-}
 
 impl Client {
     /// Checks the whole audit trail (the account owner only): reads every event from the
@@ -60,7 +46,7 @@ impl Client {
                 "/v1/events/head",
                 None::<&()>,
                 Retry::Idempotent,
-                "events",
+                Resource::Events,
             )
             .await?;
         let mut checkpoints = Vec::new();
@@ -182,7 +168,7 @@ impl Client {
                 "/v1/events/checkpoints",
                 Some(&checkpoint),
                 Retry::Idempotent,
-                "events",
+                Resource::Events,
             )
             .await
     }

@@ -15,6 +15,7 @@ use crate::model::{
     permissions, Item, ItemOverview, ItemState, UnreadableKind, UnreadableRecord, VaultOverview,
     VaultType,
 };
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::sealed::{self, DetailsPlain, OverviewPlain, VaultAttributes};
@@ -93,7 +94,7 @@ impl Cache {
         Err(match self.unusable.get(vault) {
             Some(why) => unusable_vault(vault, why),
             None => Error::NotFound {
-                what: "vault".into(),
+                what: crate::Resource::Vault,
                 message: format!("no vault {vault} is visible to this principal"),
             },
         })
@@ -262,7 +263,7 @@ impl Inner {
                 "/v1/sync",
                 Some(&request),
                 Retry::Idempotent,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         let untrusted = self.learn_granters(&response.vaults).await?;

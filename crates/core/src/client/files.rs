@@ -20,6 +20,7 @@ use crate::id::Id;
 use crate::model::{
     DocumentCreateParams, FileAttributes, FileCreateParams, Item, ItemCreateParams, ItemFile,
 };
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::sealed::{DetailsPlain, SealedFileKey};
@@ -188,7 +189,7 @@ impl Files<'_> {
             .retain(|f| !(f.section_id == section_id && f.field_id == field_id));
         if updated.files.len() == before {
             return Err(Error::NotFound {
-                what: "file".into(),
+                what: crate::Resource::File,
                 message: format!(
                     "item {:?} has no file in section {section_id:?} as field {field_id:?}",
                     item.title
@@ -556,7 +557,7 @@ impl Inner {
                 &bearer,
                 Some((body, length)),
                 transfer_timeout(self.config.timeout, length),
-                "vault",
+                Resource::Vault,
             )
             .await;
         let produced = producer
@@ -599,7 +600,7 @@ impl Inner {
             .file_attributes()
             .find(|f| f.id == file_id)
             .ok_or_else(|| Error::NotFound {
-                what: "file".into(),
+                what: crate::Resource::File,
                 message: format!("item {item} has no file with id {file_id:?}"),
             })?;
         let sealed = details.file_key(file_id).ok_or_else(|| {
@@ -623,7 +624,7 @@ impl Inner {
                 &bearer,
                 None,
                 transfer_timeout(self.config.timeout, ciphertext_len(size)),
-                "file",
+                Resource::File,
             )
             .await?;
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(CHANNEL_CHUNKS);

@@ -13,9 +13,11 @@ use crate::crypto::VaultKey;
 use crate::id::Id;
 use crate::model::{
     Item, ItemCategory, ItemCreateParams, ItemFieldDetails, ItemFieldType, ItemFile,
-    ItemListFilter, ItemOverview, ItemState, OtpFieldDetails,
+    ItemListFilters, ItemOverview, ItemState, ItemsDeleteAllResponse, ItemsGetAllResponse,
+    ItemsUpdateAllResponse, OtpFieldDetails,
 };
 use crate::totp::Totp;
+use crate::Resource;
 use crate::{Error, ErrorCode, Result};
 
 use super::cache::{item_from_parts, item_overview};
@@ -38,63 +40,6 @@ const ARCHIVE_ATTEMPTS: usize = 3;
 #[derive(Debug, Clone, Copy)]
 pub struct Items<'a> {
     pub(super) client: &'a Client,
-}
-
-/// Per-item results of a batch call, in request order (like the 1Password
-/// `individualResponses`).
-#[derive(Debug)]
-pub struct BatchResponse<T> {
-    /// One result per requested item.
-    pub individual_responses: Vec<Result<T>>,
-}
-
-/// Which items [`Items::list`] returns. Every filter but the state runs in the client:
-/// the server cannot read tags, categories or titles.
-///
-/// ```
-/// use sesame_core::client::ItemListFilters;
-/// use sesame_core::model::ItemCategory;
-/// let filters = ItemListFilters {
-///     category: Some(ItemCategory::Login),
-///     title_contains: Some("github".into()),
-///     ..ItemListFilters::default()
-/// };
-/// assert!(filters.state.is_none()); // active items only
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemListFilters {
-    /// The 1Password state filter; `None` keeps active items only.
-    pub state: Option<ItemListFilter>,
-    /// Keep items with this tag (case-insensitive).
-    pub tag: Option<String>,
-    /// Keep items of this category.
-    pub category: Option<ItemCategory>,
-    /// Keep items whose title contains this text (case-insensitive).
-    pub title_contains: Option<String>,
-}
-
-impl ItemListFilters {
-    fn keeps(&self, item: &ItemOverview) -> bool {
-        let state_ok = match &self.state {
-            Some(ItemListFilter::ByState(by)) => match item.state {
-                ItemState::Active => by.active,
-                ItemState::Archived => by.archived,
-                _ => false,
-            },
-            _ => item.state == ItemState::Active,
-        };
-        state_ok
-            && self.tag.as_ref().is_none_or(|tag| {
-                item.tags
-                    .iter()
-                    .any(|t| t.to_lowercase() == tag.to_lowercase())
-            })
-            && self.category.is_none_or(|c| c == item.category)
-            && self
-                .title_contains
-                .as_ref()
-                .is_none_or(|text| item.title.to_lowercase().contains(&text.to_lowercase()))
-    }
 }
 
 impl<'a> Items<'a> {
@@ -244,7 +189,7 @@ impl<'a> Items<'a> {
                 &format!("/v1/vaults/{vault}/items"),
                 Some(&request),
                 Retry::Once,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         Ok(item_from_parts(
@@ -265,7 +210,7 @@ impl<'a> Items<'a> {
         &self,
         vault_id: &str,
         params: Vec<ItemCreateParams>,
-    ) -> Result<BatchResponse<Item>> {
+    ) -> Result<ItemsUpdateAllResponse> {
         check_batch(params.len())?;
         let mut individual_responses = Vec::with_capacity(params.len());
         for p in params {
@@ -282,7 +227,7 @@ impl<'a> Items<'a> {
             };
             individual_responses.push(result);
         }
-        Ok(BatchResponse {
+        Ok(ItemsUpdateAllResponse {
             individual_responses,
         })
     }
@@ -307,7 +252,7 @@ impl<'a> Items<'a> {
     }
 
     /// Up to 50 items of one vault in one round trip; each gets its own result.
-    pub async fn get_all(&self, vault_id: &str, item_ids: &[&str]) -> Result<BatchResponse<Item>> {
+    pub async fn get_all(&self, vault_id: &str, item_ids: &[&str]) -> Result<ItemsGetAllResponse> {
         check_batch(item_ids.len())?;
         let inner = &self.client.inner;
         let vault = parse_id("vault_id", vault_id)?;
@@ -333,7 +278,7 @@ impl<'a> Items<'a> {
                     &format!("/v1/vaults/{vault}/items/batch-get"),
                     Some(&ItemBatchGetRequest { ids }),
                     Retry::Idempotent,
-                    "vault",
+                    Resource::Vault,
                 )
                 .await?
         };
@@ -349,11 +294,11 @@ impl<'a> Items<'a> {
                     ..
                 }) => {
                     let status =
-                        ErrorCode::from_wire(&body.code).map_or(500, ErrorCode::http_status);
+                        ErrorCode::from_name(&body.code).map_or(500, ErrorCode::http_status);
                     let status = reqwest::StatusCode::from_u16(status)
                         .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR);
                     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                    Err(match map_error(status, &bytes, None, "item") {
+                    Err(match map_error(status, &bytes, None, Resource::Item) {
                         Error::NotFound { what, message } => Error::NotFound {
                             what,
                             message: format!("item {id}: {message}"),
@@ -367,7 +312,7 @@ impl<'a> Items<'a> {
             };
             *slot = Some(result);
         }
-        Ok(BatchResponse {
+        Ok(ItemsGetAllResponse {
             individual_responses: individual_responses.into_iter().flatten().collect(),
         })
     }
@@ -474,19 +419,24 @@ impl<'a> Items<'a> {
                 &format!("/v1/vaults/{vault}/items/{item}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "item",
+                Resource::Item,
             )
             .await
     }
 
-    /// Deletes up to 50 items of one vault; each gets its own result.
-    pub async fn delete_all(&self, vault_id: &str, item_ids: &[&str]) -> Result<BatchResponse<()>> {
+    /// Deletes up to 50 items of one vault; each id gets its own result.
+    pub async fn delete_all(
+        &self,
+        vault_id: &str,
+        item_ids: &[&str],
+    ) -> Result<ItemsDeleteAllResponse> {
         check_batch(item_ids.len())?;
-        let mut individual_responses = Vec::with_capacity(item_ids.len());
+        let mut individual_responses = std::collections::HashMap::with_capacity(item_ids.len());
         for id in item_ids {
-            individual_responses.push(self.delete(vault_id, id).await);
+            let result = self.delete(vault_id, id).await;
+            individual_responses.insert((*id).to_owned(), result);
         }
-        Ok(BatchResponse {
+        Ok(ItemsDeleteAllResponse {
             individual_responses,
         })
     }
@@ -561,7 +511,7 @@ impl Inner {
                 &format!("/v1/vaults/{vault}/items/{item}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "item",
+                Resource::Item,
             )
             .await?;
         self.open_parts(vault, key, &record)
@@ -642,7 +592,7 @@ impl Inner {
             &format!("/v1/vaults/{vault}/items/{id}"),
             Some(&request),
             Retry::Idempotent,
-            "item",
+            Resource::Item,
         )
         .await
     }
@@ -779,7 +729,7 @@ fn check_fields(details: &DetailsPlain) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ItemField, ItemListFilterByStateInner, ItemSection};
+    use crate::model::{ItemField, ItemListFilter, ItemListFilterByStateInner, ItemSection};
 
     fn overview(
         title: &str,

@@ -89,20 +89,18 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::api::{self, AuthRequest, AuthResponse, Principal};
+use crate::api::{self, AuthRequest, AuthResponse};
 use crate::crypto::PrincipalKeys;
+use crate::model::{EventsPage, Principal, RateLimitState};
 use crate::token::ServiceAccountToken;
+use crate::Resource;
 use crate::{Error, Result};
 
-pub use audit::AuditVerification;
 pub use files::Files;
-pub use items::{BatchResponse, ItemListFilters, Items};
-pub use secrets::{ResolveAllResponse, ResolvedKind, Secrets};
+pub use items::Items;
+pub use secrets::{ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;
-pub use shares::{
-    open_share_link, open_share_link_with_code, request_share_code, SharedFile, SharedItem, Shares,
-};
-pub use transport::RateLimitState;
+pub use shares::{open_share_link, open_share_link_with_code, request_share_code, Shares};
 pub use vaults::Vaults;
 
 use cache::Cache;
@@ -360,10 +358,16 @@ impl Client {
 
     /// A page of the audit trail: up to `limit` events after sequence number `after`
     /// (0 for the start). The account owner only; others get `PermissionDenied`.
-    pub async fn events(&self, after: u64, limit: u32) -> Result<crate::api::EventsPage> {
+    pub async fn events(&self, after: u64, limit: u32) -> Result<EventsPage> {
         let path = format!("/v1/events?after={after}&limit={limit}");
         self.inner
-            .call_json(Method::GET, &path, None::<&()>, Retry::Idempotent, "events")
+            .call_json(
+                Method::GET,
+                &path,
+                None::<&()>,
+                Retry::Idempotent,
+                Resource::Events,
+            )
             .await
     }
 
@@ -371,7 +375,13 @@ impl Client {
     /// liveness check.
     pub async fn ping(&self) -> Result<()> {
         self.inner
-            .call(Method::GET, "/healthz", None, Retry::Idempotent, "server")
+            .call(
+                Method::GET,
+                "/healthz",
+                None,
+                Retry::Idempotent,
+                Resource::Endpoint,
+            )
             .await
             .map(|_| ())
     }
@@ -437,7 +447,7 @@ impl Inner {
             // The server accepts each assertion once, so every attempt signs a new one
             // (fresh nonce and timestamp): a retry after a lost answer is not a replay.
             retry: Retry::Idempotent,
-            not_found: "principal",
+            not_found: Resource::Principal,
         };
         self.transport
             .send_fresh(&call, &|| to_json(&self.auth_request()))
@@ -481,7 +491,7 @@ impl Inner {
         path: &str,
         body: Option<Vec<u8>>,
         retry: Retry,
-        not_found: &str,
+        not_found: Resource,
     ) -> Result<Reply> {
         let (bearer, generation) = self.session(None).await?;
         let mut call = Call {
@@ -508,7 +518,7 @@ impl Inner {
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
         retry: Retry,
-        not_found: &str,
+        not_found: Resource,
     ) -> Result<T> {
         let body = body.map(to_json).transpose()?;
         self.call(method, path, body, retry, not_found)
@@ -522,7 +532,7 @@ impl Inner {
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
         retry: Retry,
-        not_found: &str,
+        not_found: Resource,
     ) -> Result<()> {
         let body = body.map(to_json).transpose()?;
         self.call(method, path, body, retry, not_found)

@@ -5,6 +5,7 @@
 use crate::model::{FileAttributes, ItemField, ItemFieldType};
 use crate::reference::{Attribute, ReferenceQuery, SecretReference, SshFormat};
 use crate::totp::Totp;
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::sealed::DetailsPlain;
@@ -19,7 +20,7 @@ const NOTES_NAMES: [&str; 2] = ["notesPlain", "notes"];
 /// case-insensitively. An id match wins over name matches (ids are unique); several name
 /// matches are [`Error::Ambiguous`] listing their ids. `Ok(None)`: nothing matched.
 pub(crate) fn pick<'a, T>(
-    what: &str,
+    what: Resource,
     segment: &str,
     candidates: impl IntoIterator<Item = &'a T>,
     id_of: impl Fn(&T) -> &str,
@@ -38,7 +39,7 @@ pub(crate) fn pick<'a, T>(
         0 => Ok(None),
         1 => Ok(by_name.pop()),
         _ => Err(Error::Ambiguous {
-            what: what.to_owned(),
+            what,
             name: segment.to_owned(),
             candidates: by_name.iter().map(|c| id_of(c).to_owned()).collect(),
         }),
@@ -77,7 +78,7 @@ pub(crate) fn resolve_in_item(
     }
     match find_field(details, reference, item) {
         Ok(target) => value_of(&target, details, reference, now).map(Resolved::Text),
-        Err(Error::NotFound { what, message }) if what == "field" => {
+        Err(Error::NotFound { what, message }) if what == Resource::Field => {
             match find_file(details, reference, item)? {
                 Some(file) => file_value(file, reference),
                 None => Err(Error::NotFound {
@@ -106,24 +107,24 @@ fn find_field<'a>(
     let wanted = reference.field();
     if let Some(section_segment) = reference.section() {
         let section = pick(
-            "section",
+            Resource::Section,
             section_segment,
             &details.sections,
             |s| s.id.as_str(),
             |s| s.title.as_str(),
         )?
         .ok_or_else(|| Error::NotFound {
-            what: "section".into(),
+            what: crate::Resource::Section,
             message: format!("no section {section_segment:?} in item {item}"),
         })?;
         let in_section = details
             .fields
             .iter()
             .filter(|f| f.section_id.as_deref() == Some(section.id.as_str()));
-        return pick("field", wanted, in_section, field_id, field_title)?
+        return pick(Resource::Field, wanted, in_section, field_id, field_title)?
             .map(Target::Field)
             .ok_or_else(|| Error::NotFound {
-                what: "field".into(),
+                what: crate::Resource::Field,
                 message: format!(
                     "no field {wanted:?} in section {section_segment:?} of item {item}"
                 ),
@@ -131,17 +132,23 @@ fn find_field<'a>(
     }
     // Three segments: the unnamed section first, then every section.
     let unnamed = details.fields.iter().filter(|f| f.section_id.is_none());
-    if let Some(field) = pick("field", wanted, unnamed, field_id, field_title)? {
+    if let Some(field) = pick(Resource::Field, wanted, unnamed, field_id, field_title)? {
         return Ok(Target::Field(field));
     }
-    if let Some(field) = pick("field", wanted, &details.fields, field_id, field_title)? {
+    if let Some(field) = pick(
+        Resource::Field,
+        wanted,
+        &details.fields,
+        field_id,
+        field_title,
+    )? {
         return Ok(Target::Field(field));
     }
     if NOTES_NAMES.iter().any(|n| eq_name(n, wanted)) {
         return Ok(Target::Notes);
     }
     Err(Error::NotFound {
-        what: "field".into(),
+        what: crate::Resource::Field,
         message: format!("no field {wanted:?} in item {item}"),
     })
 }
@@ -284,7 +291,7 @@ fn file_attribute(
 ) -> Result<Resolved> {
     let wanted = reference.field();
     let file = find_file(details, reference, item)?.ok_or_else(|| Error::NotFound {
-        what: "file".into(),
+        what: crate::Resource::File,
         message: format!("no file named {wanted:?} in item {item}"),
     })?;
     file_value(file, reference)
@@ -301,14 +308,14 @@ fn find_file<'a>(
     let candidates: Vec<&FileAttributes> = match reference.section() {
         Some(section_segment) => {
             let section = pick(
-                "section",
+                Resource::Section,
                 section_segment,
                 &details.sections,
                 |s| s.id.as_str(),
                 |s| s.title.as_str(),
             )?
             .ok_or_else(|| Error::NotFound {
-                what: "section".into(),
+                what: crate::Resource::Section,
                 message: format!("no section {section_segment:?} in item {item}"),
             })?;
             details
@@ -321,7 +328,7 @@ fn find_file<'a>(
         None => details.file_attributes().collect(),
     };
     pick(
-        "file",
+        Resource::File,
         wanted,
         candidates.iter().copied(),
         |f| f.id.as_str(),
@@ -446,15 +453,18 @@ mod tests {
             c.1
         }
         assert_eq!(
-            pick("item", "STAGE", &items, id, name).unwrap(),
+            pick(Resource::Item, "STAGE", &items, id, name).unwrap(),
             Some(&items[2])
         );
         assert_eq!(
-            pick("item", "bbb", &items, id, name).unwrap(),
+            pick(Resource::Item, "bbb", &items, id, name).unwrap(),
             Some(&items[1])
         );
-        assert_eq!(pick("item", "nope", &items, id, name).unwrap(), None);
-        match pick("item", "PROD db", &items, id, name) {
+        assert_eq!(
+            pick(Resource::Item, "nope", &items, id, name).unwrap(),
+            None
+        );
+        match pick(Resource::Item, "PROD db", &items, id, name) {
             Err(Error::Ambiguous {
                 what,
                 name,
@@ -466,7 +476,7 @@ mod tests {
             other => panic!("expected ambiguity, got {other:?}"),
         }
         let unicode = [("x", "Ölfeld")];
-        assert!(pick("vault", "öLFELD", &unicode, id, name)
+        assert!(pick(Resource::Vault, "öLFELD", &unicode, id, name)
             .unwrap()
             .is_some());
     }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::crypto::VaultKey;
 use crate::id::Id;
-use crate::model::{permissions, ItemState};
+use crate::model::{permissions, ItemState, ResolveAllResponse, ResolvedReference};
 use crate::password::{GeneratedPassword, PasswordRecipe};
 use crate::reference::SecretReference;
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::cache::{unusable_vault, Cache};
@@ -20,21 +21,6 @@ use super::{unix_now, Client, Inner};
 #[derive(Debug, Clone, Copy)]
 pub struct Secrets<'a> {
     pub(super) client: &'a Client,
-}
-
-/// The answer to [`Secrets::resolve_all`]: one result per distinct reference, like the
-/// 1Password `resolveAll`.
-#[derive(Debug)]
-pub struct ResolveAllResponse {
-    /// The secret or the error of each reference, keyed by the reference as given.
-    pub individual_responses: HashMap<String, Result<String>>,
-}
-
-impl ResolveAllResponse {
-    /// The result for `reference`, if it was asked for.
-    pub fn get(&self, reference: &str) -> Option<&Result<String>> {
-        self.individual_responses.get(reference)
-    }
 }
 
 /// What [`Secrets::resolve_to_writer`] wrote.
@@ -59,7 +45,11 @@ pub enum ResolvedKind {
 
 /// Where a reference's item lives in the cache, found under the read lock.
 enum Located {
-    Value(String),
+    Value {
+        value: String,
+        vault: Id,
+        item: Id,
+    },
     /// A file's content: download it.
     File {
         vault: Id,
@@ -74,6 +64,26 @@ enum Located {
         item: Id,
         key: Arc<VaultKey>,
     },
+}
+
+impl Located {
+    /// The vault and item the reference was found in.
+    fn ids(&self) -> (Id, Id) {
+        match self {
+            Self::Value { vault, item, .. }
+            | Self::File { vault, item, .. }
+            | Self::Fetch { vault, item, .. } => (*vault, *item),
+        }
+    }
+}
+
+/// What [`Secrets::resolve_all`] answers for one reference found in `ids`.
+fn resolved(secret: String, (vault, item): (Id, Id)) -> ResolvedReference {
+    ResolvedReference {
+        secret,
+        item_id: item.to_string(),
+        vault_id: vault.to_string(),
+    }
 }
 
 impl Secrets<'_> {
@@ -160,7 +170,7 @@ impl Secrets<'_> {
     /// let response = client.secrets().resolve_all(&refs).await?;
     /// for reference in refs {
     ///     match response.get(reference) {
-    ///         Some(Ok(_secret)) => println!("{reference}: resolved"),
+    ///         Some(Ok(resolved)) => println!("{reference}: resolved from item {}", resolved.item_id),
     ///         Some(Err(e)) => println!("{reference}: {e}"),
     ///         None => unreachable!(),
     ///     }
@@ -187,7 +197,9 @@ impl Secrets<'_> {
                     .map_err(Error::from)
                     .and_then(|reference| Ok((locate(inner, cache, &reference)?, reference)));
                 let result = match result {
-                    Ok((Located::Value(value), _)) => Ok(value),
+                    Ok((Located::Value { value, vault, item }, _)) => {
+                        Ok(resolved(value, (vault, item)))
+                    }
                     Ok((located, reference)) => {
                         fetches.push((text.to_owned(), located, reference));
                         continue;
@@ -199,8 +211,9 @@ impl Secrets<'_> {
         })?;
         // File contents, and details missing from the cache: one fetch each.
         for (text, located, reference) in fetches {
+            let ids = located.ids();
             let result = match inner.finish(located, &reference).await {
-                Ok(bytes) => text_of(&text, bytes),
+                Ok(bytes) => text_of(&text, bytes).map(|secret| resolved(secret, ids)),
                 Err(e) => Err(e),
             };
             individual_responses.insert(text, result);
@@ -241,7 +254,7 @@ impl Secrets<'_> {
 fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<Located> {
     let vaults: Vec<_> = cache.vaults.iter().collect();
     let (vault_id, vault) = *pick(
-        "vault",
+        Resource::Vault,
         reference.vault(),
         &vaults,
         |(id, _)| id.as_str(),
@@ -268,7 +281,7 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
         .filter(|(_, item)| item.overview.state == ItemState::Active)
         .collect();
     let (item_id, item) = *pick(
-        "item",
+        Resource::Item,
         reference.item(),
         &active,
         |(id, _)| id.as_str(),
@@ -281,7 +294,7 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
             .ok()
             .and_then(|id| cache.unreadable_item(vault_id, &id));
         unreadable.unwrap_or_else(|| Error::NotFound {
-            what: "item".into(),
+            what: crate::Resource::Item,
             message: format!(
                 "no active item {:?} in vault {}",
                 reference.item(),
@@ -301,7 +314,11 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
     let details = inner.open_details(&vault.key, vault_id, item_id, item.version, details)?;
     Ok(
         match resolve_in_item(&details, reference, &item.overview.title, unix_now())? {
-            Resolved::Text(value) => Located::Value(value),
+            Resolved::Text(value) => Located::Value {
+                value,
+                vault: *vault_id,
+                item: *item_id,
+            },
             Resolved::FileContent(file_id) => Located::File {
                 vault: *vault_id,
                 item: *item_id,
@@ -315,7 +332,7 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
 
 fn not_found_vault(reference: &SecretReference, cache: &Cache) -> Error {
     Error::NotFound {
-        what: "vault".into(),
+        what: crate::Resource::Vault,
         message: format!(
             "no vault {:?} among the {} vaults this principal can see",
             reference.vault(),
@@ -362,7 +379,7 @@ impl Inner {
                 .map_err(|e| Error::invalid_input("writer", format!("could not be written: {e}")))
         };
         match located {
-            Located::Value(value) => {
+            Located::Value { value, .. } => {
                 text(value)?;
                 Ok((writer, ResolvedKind::Value))
             }
@@ -382,7 +399,7 @@ impl Inner {
                 let (overview, details, _) = self.fetch_item(&vault, &item, &key).await?;
                 if overview.state != ItemState::Active {
                     return Err(Error::NotFound {
-                        what: "item".into(),
+                        what: crate::Resource::Item,
                         message: format!("item {:?} is archived", overview.title),
                     });
                 }

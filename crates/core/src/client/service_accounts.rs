@@ -16,6 +16,7 @@ use crate::api::{
 use crate::id::Id;
 use crate::model::permissions;
 use crate::token::ServiceAccountToken;
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::transport::Retry;
@@ -108,7 +109,7 @@ impl ServiceAccounts<'_> {
                 "/v1/principals",
                 Some(&request),
                 Retry::Once,
-                "principal",
+                Resource::Principal,
             )
             .await?;
         Ok((principal, token.to_secret_string()))
@@ -123,7 +124,7 @@ impl ServiceAccounts<'_> {
                 "/v1/principals",
                 None::<&()>,
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await
     }
@@ -157,7 +158,7 @@ impl ServiceAccounts<'_> {
                 &format!("/v1/principals/{id}/rights"),
                 Some(&rights),
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await
     }
@@ -174,7 +175,7 @@ impl ServiceAccounts<'_> {
                 &format!("/v1/principals/{id}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await
     }
@@ -202,7 +203,7 @@ impl ServiceAccounts<'_> {
                 &format!("/v1/principals/{id}/rate-limit"),
                 None::<&()>,
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await
     }
@@ -254,7 +255,7 @@ impl ServiceAccounts<'_> {
                 &format!("/v1/principals/{id}/rate-limit"),
                 Some(&settings),
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await
     }
@@ -282,7 +283,7 @@ impl ServiceAccounts<'_> {
                     &format!("/v1/vaults/{vault}/access"),
                     None::<&()>,
                     Retry::Idempotent,
-                    "vault",
+                    Resource::Vault,
                 )
                 .await?;
             if let Some(member) = members.iter().find(|m| m.principal_id == id) {
@@ -295,7 +296,7 @@ impl ServiceAccounts<'_> {
                 &format!("/v1/principals/{id}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await?;
         // A server that lies about the generation only makes the certificate and grants
@@ -321,7 +322,7 @@ impl ServiceAccounts<'_> {
                 &format!("/v1/principals/{id}/rotate"),
                 Some(&request),
                 Retry::Once,
-                "principal",
+                Resource::Principal,
             )
             .await?;
         Ok(token.to_secret_string())

@@ -9,7 +9,6 @@
 //! with a one-time code the server mails to it ([`request_share_code`], then
 //! [`open_share_link_with_code`]).
 
-use std::fmt;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,8 +25,10 @@ use crate::crypto::{SharePart, ShareSecret};
 use crate::id::Id;
 use crate::model::{
     AllowedRecipientType, AllowedType, FileAttributes, Item, ItemCategory, ItemField, ItemSection,
-    ItemShare, ItemShareAccountPolicy, ItemShareParams, ValidRecipient, Website,
+    ItemShare, ItemShareAccountPolicy, ItemShareParams, SharedFile, SharedItem, ValidRecipient,
+    Website,
 };
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::transport::{Call, Retry, Transport};
@@ -99,7 +100,7 @@ impl Shares<'_> {
                 "/v1/share-policy",
                 None::<&()>,
                 Retry::Idempotent,
-                "share policy",
+                Resource::SharePolicy,
             )
             .await
     }
@@ -123,7 +124,7 @@ impl Shares<'_> {
                 "/v1/share-policy",
                 Some(policy),
                 Retry::Idempotent,
-                "share policy",
+                Resource::SharePolicy,
             )
             .await
     }
@@ -246,7 +247,13 @@ impl Shares<'_> {
         let _: ItemShare = self
             .client
             .inner
-            .call_json(Method::POST, &path, Some(&request), Retry::Once, "item")
+            .call_json(
+                Method::POST,
+                &path,
+                Some(&request),
+                Retry::Once,
+                Resource::Item,
+            )
             .await?;
         Ok(format!(
             "{}/s/{share}#{}",
@@ -322,7 +329,7 @@ impl Shares<'_> {
                 "/v1/shares",
                 None::<&()>,
                 Retry::Idempotent,
-                "shares",
+                Resource::Share,
             )
             .await
     }
@@ -342,7 +349,7 @@ impl Shares<'_> {
                 &format!("/v1/shares/{id}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "share",
+                Resource::Share,
             )
             .await
     }
@@ -465,66 +472,6 @@ fn validate_recipients(
     Ok(valid.into_iter().map(|(_, _, r)| r).collect())
 }
 
-/// A shared item as its link shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SharedItem {
-    /// The item's title.
-    pub title: String,
-    /// Its category.
-    pub category: ItemCategory,
-    /// Its fields (values included).
-    pub fields: Vec<ItemField>,
-    /// Its sections.
-    pub sections: Vec<ItemSection>,
-    /// Its notes.
-    pub notes: String,
-    /// Its websites.
-    pub websites: Vec<Website>,
-    /// Its tags.
-    pub tags: Vec<String>,
-    /// Its files, when the share carries them.
-    pub files: Vec<SharedFile>,
-    /// When the link stops working.
-    pub expires_at: OffsetDateTime,
-    /// Views left after this one (`None`: unlimited).
-    pub views_left: Option<u32>,
-}
-
-impl fmt::Debug for SharedItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedItem")
-            .field("title", &self.title)
-            .field("category", &self.category)
-            .field("fields", &self.fields)
-            .field("notes", &crate::model::Redacted(self.notes.len()))
-            .field("files", &self.files)
-            .field("expires_at", &self.expires_at)
-            .field("views_left", &self.views_left)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A file of a shared item, with its content.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SharedFile {
-    /// Its name.
-    pub name: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Its content.
-    pub content: Vec<u8>,
-}
-
-impl fmt::Debug for SharedFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedFile")
-            .field("name", &self.name)
-            .field("size", &self.size)
-            .field("content", &crate::model::Redacted(self.content.len()))
-            .finish()
-    }
-}
-
 /// A parsed share link: where its server is, its id and its secret.
 struct Link {
     transport: Transport,
@@ -626,7 +573,7 @@ pub async fn request_share_code(link: &str, email: &str, timeout: Duration) -> R
         session: None,
         // Each request may send a mail and voids the previous code: never sent twice.
         retry: Retry::Once,
-        not_found: "share",
+        not_found: Resource::Share,
     };
     let response: ShareChallengeResponse = link.transport.send(&call).await?.json()?;
     Ok(Duration::from_secs(response.expires_in))
@@ -678,7 +625,7 @@ async fn open(
         session: None,
         // Every answer counts a view: never sent twice.
         retry: Retry::Once,
-        not_found: "share",
+        not_found: Resource::Share,
     };
     let response: ShareOpenResponse = transport.send(&call).await?.json()?;
     let plain = secret.open(share, SharePart::Item, &response.item.0)?;

@@ -11,6 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use crate::api::ErrorBody;
+use crate::model::RateLimitState;
+use crate::Resource;
 use crate::{Error, ErrorCode, Result};
 
 /// First backoff ceiling; doubles with every attempt.
@@ -20,22 +22,6 @@ const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// A `Retry-After` longer than this is not waited for: the call fails with
 /// [`Error::RateLimited`] and the caller decides (an hourly budget can ask for an hour).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
-
-/// The server's rate-limit budget for this token, from the last response that carried it.
-///
-/// ```
-/// let state = sesame_core::client::RateLimitState::default();
-/// assert_eq!(state.remaining, 0);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RateLimitState {
-    /// Requests allowed per window (`X-RateLimit-Limit`).
-    pub limit: u64,
-    /// Requests left in this window (`X-RateLimit-Remaining`).
-    pub remaining: u64,
-    /// Time until the window resets, as of that response (`X-RateLimit-Reset`).
-    pub reset: Duration,
-}
 
 /// Whether a call may be sent again after a failure that may or may not have reached
 /// the server.
@@ -55,7 +41,7 @@ pub(crate) struct Call<'a> {
     pub session: Option<&'a SecretString>,
     pub retry: Retry,
     /// What a `404` is about (`vault`, `item`, `principal`), for the error.
-    pub not_found: &'a str,
+    pub not_found: Resource,
 }
 
 /// The raw outcome of a successful call.
@@ -211,7 +197,7 @@ impl Transport {
         session: &SecretString,
         body: Option<(reqwest::Body, u64)>,
         timeout: Duration,
-        not_found: &str,
+        not_found: Resource,
     ) -> Result<reqwest::Response> {
         let url = format!("{}{}", self.base_url, path);
         let mut request = self
@@ -315,7 +301,7 @@ pub(crate) fn map_error(
     status: StatusCode,
     body: &[u8],
     retry_after: Option<Duration>,
-    not_found: &str,
+    not_found: Resource,
 ) -> Error {
     let Ok(ErrorBody { code, message }) = serde_json::from_slice::<ErrorBody>(body) else {
         return match status {
@@ -328,9 +314,9 @@ pub(crate) fn map_error(
             )),
         };
     };
-    match ErrorCode::from_wire(&code) {
+    match ErrorCode::from_name(&code) {
         Some(ErrorCode::NotFound) => Error::NotFound {
-            what: not_found.to_owned(),
+            what: not_found,
             message,
         },
         Some(ErrorCode::PermissionDenied) => Error::PermissionDenied(message),
@@ -404,30 +390,45 @@ mod tests {
     #[test]
     fn error_bodies_map_by_code_and_unknown_codes_are_server_errors() {
         let body = |code: &str| format!(r#"{{"code":"{code}","message":"m"}}"#).into_bytes();
-        let e = map_error(StatusCode::NOT_FOUND, &body("not_found"), None, "item");
+        let e = map_error(
+            StatusCode::NOT_FOUND,
+            &body("not_found"),
+            None,
+            Resource::Item,
+        );
         assert!(
             matches!(e, Error::NotFound { ref what, .. } if what == "item"),
             "{e}"
         );
-        let e = map_error(StatusCode::CONFLICT, &body("conflict"), None, "item");
+        let e = map_error(
+            StatusCode::CONFLICT,
+            &body("conflict"),
+            None,
+            Resource::Item,
+        );
         assert_eq!(e.code(), ErrorCode::Conflict);
         let e = map_error(
             StatusCode::TOO_MANY_REQUESTS,
             &body("rate_limited"),
             Some(Duration::from_secs(9)),
-            "item",
+            Resource::Item,
         );
         assert!(matches!(e, Error::RateLimited { retry_after: Some(d) } if d.as_secs() == 9));
-        let e = map_error(StatusCode::IM_A_TEAPOT, &body("teapot"), None, "item");
+        let e = map_error(
+            StatusCode::IM_A_TEAPOT,
+            &body("teapot"),
+            None,
+            Resource::Item,
+        );
         assert_eq!(e.code(), ErrorCode::Server);
         assert!(e.to_string().contains("teapot"));
-        let e = map_error(StatusCode::BAD_GATEWAY, b"<html>", None, "item");
+        let e = map_error(StatusCode::BAD_GATEWAY, b"<html>", None, Resource::Item);
         assert_eq!(e.code(), ErrorCode::Server);
         let e = map_error(
             StatusCode::FORBIDDEN,
             &body("permission_denied"),
             None,
-            "vault",
+            Resource::Vault,
         );
         assert_eq!(e.code(), ErrorCode::PermissionDenied);
     }

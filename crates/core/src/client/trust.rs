@@ -13,6 +13,7 @@ use crate::crypto::{
     account_id_for, grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
 };
 use crate::id::Id;
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::transport::Retry;
@@ -183,7 +184,7 @@ impl Inner {
                 &format!("/v1/principals/{id}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "principal",
+                Resource::Principal,
             )
             .await?;
         if principal.id != *id {

@@ -12,6 +12,7 @@ use crate::model::{
     Vault, VaultAccess, VaultAccessorType, VaultCreateParams, VaultGetParams, VaultOverview,
     VaultType, VaultUpdateParams,
 };
+use crate::Resource;
 use crate::{Error, Result};
 
 use super::sealed::{self, VaultAttributes};
@@ -108,7 +109,7 @@ impl Vaults<'_> {
                     "/v1/account/vaults",
                     None::<&()>,
                     Retry::Idempotent,
-                    "vault",
+                    Resource::Vault,
                 )
                 .await?;
             for record in all.into_iter().filter(|r| !r.member) {
@@ -157,7 +158,7 @@ impl Vaults<'_> {
                     &format!("/v1/vaults/{}/access", vault.id),
                     None::<&()>,
                     Retry::Idempotent,
-                    "vault",
+                    Resource::Vault,
                 )
                 .await?;
             vault.access = Some(records.into_iter().map(access_from_record).collect());
@@ -213,7 +214,7 @@ impl Vaults<'_> {
                 "/v1/vaults",
                 Some(&request),
                 Retry::Once,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         Ok(vault_from_record(&record, attributes))
@@ -231,7 +232,7 @@ impl Vaults<'_> {
                 &format!("/v1/vaults/{vault}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         let mut attributes: VaultAttributes = match (&params.title, &params.description) {
@@ -275,7 +276,7 @@ impl Vaults<'_> {
                 &format!("/v1/vaults/{vault}"),
                 Some(&request),
                 Retry::Idempotent,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         Ok(vault_from_record(&record, attributes))
@@ -292,7 +293,7 @@ impl Vaults<'_> {
                 &format!("/v1/vaults/{vault}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         self.forget(&vault)
@@ -359,7 +360,7 @@ impl Vaults<'_> {
                 &format!("/v1/vaults/{vault}/access/{principal}"),
                 None::<&()>,
                 Retry::Idempotent,
-                "vault",
+                Resource::Vault,
             )
             .await
     }
@@ -409,7 +410,7 @@ impl Vaults<'_> {
                     signature,
                 }),
                 Retry::Idempotent,
-                "vault",
+                Resource::Vault,
             )
             .await?;
         Ok(access_from_record(record))

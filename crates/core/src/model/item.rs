@@ -603,6 +603,56 @@ pub struct ItemListFilterByStateInner {
     pub archived: bool,
 }
 
+/// Which items [`Items::list`] returns. Every filter but the state runs in the client:
+/// the server cannot read tags, categories or titles.
+///
+/// ```
+/// use sesame_core::model::ItemListFilters;
+/// use sesame_core::model::ItemCategory;
+/// let filters = ItemListFilters {
+///     category: Some(ItemCategory::Login),
+///     title_contains: Some("github".into()),
+///     ..ItemListFilters::default()
+/// };
+/// assert!(filters.state.is_none()); // active items only
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ItemListFilters {
+    /// The 1Password state filter; `None` keeps active items only.
+    pub state: Option<ItemListFilter>,
+    /// Keep items with this tag (case-insensitive).
+    pub tag: Option<String>,
+    /// Keep items of this category.
+    pub category: Option<ItemCategory>,
+    /// Keep items whose title contains this text (case-insensitive).
+    pub title_contains: Option<String>,
+}
+
+impl ItemListFilters {
+    pub(crate) fn keeps(&self, item: &ItemOverview) -> bool {
+        let state_ok = match &self.state {
+            Some(ItemListFilter::ByState(by)) => match item.state {
+                ItemState::Active => by.active,
+                ItemState::Archived => by.archived,
+                _ => false,
+            },
+            _ => item.state == ItemState::Active,
+        };
+        state_ok
+            && self.tag.as_ref().is_none_or(|tag| {
+                item.tags
+                    .iter()
+                    .any(|t| t.to_lowercase() == tag.to_lowercase())
+            })
+            && self.category.is_none_or(|c| c == item.category)
+            && self
+                .title_contains
+                .as_ref()
+                .is_none_or(|text| item.title.to_lowercase().contains(&text.to_lowercase()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

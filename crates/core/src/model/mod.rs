@@ -7,21 +7,37 @@
 //!
 //! `Debug` never shows field values, notes, OTP codes or file contents.
 
+mod audit;
 mod item;
 pub mod permissions;
+mod principal;
+mod responses;
 mod share;
 mod unreadable;
 mod vault;
 
+pub use crate::password::{
+    GeneratedPassword, PasswordRecipe, PasswordRecipeMemorableInner, PasswordRecipePinInner,
+    PasswordRecipeRandomInner, SeparatorType, WordListType,
+};
+pub use audit::{AuditCheckpoint, AuditEvent, AuditHead, AuditVerification, EventsPage};
 pub use item::{
     AddressFieldDetails, AutofillBehavior, DocumentCreateParams, FileAttributes, FileCreateParams,
     Item, ItemCategory, ItemCreateParams, ItemField, ItemFieldDetails, ItemFieldType, ItemFile,
-    ItemListFilter, ItemListFilterByStateInner, ItemOverview, ItemSection, ItemState,
-    OtpFieldDetails, SshKeyAttributes, Website,
+    ItemListFilter, ItemListFilterByStateInner, ItemListFilters, ItemOverview, ItemSection,
+    ItemState, OtpFieldDetails, SshKeyAttributes, Website,
+};
+pub use principal::{
+    Principal, PrincipalKind, PrincipalRateLimit, RateLimitSettings, RateLimitState,
+    ServiceAccountRights, MAX_RATE_LIMIT,
+};
+pub use responses::{
+    ItemsDeleteAllResponse, ItemsGetAllResponse, ItemsUpdateAllResponse, ResolveAllResponse,
+    ResolvedReference,
 };
 pub use share::{
     AllowedRecipientType, AllowedType, InvalidRecipient, ItemShare, ItemShareAccountPolicy,
-    ItemShareDuration, ItemShareFiles, ItemShareParams, ValidRecipient,
+    ItemShareDuration, ItemShareFiles, ItemShareParams, SharedFile, SharedItem, ValidRecipient,
 };
 pub use unreadable::{UnreadableKind, UnreadableRecord};
 pub use vault::{
@@ -37,6 +53,20 @@ pub(crate) struct Redacted(pub(crate) usize);
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<redacted {} bytes>", self.0)
+    }
+}
+
+/// A [`Duration`](std::time::Duration) as whole seconds in JSON.
+mod seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
     }
 }
 

@@ -2,10 +2,13 @@
 //! and shaped as in the 1Password SDKs, plus [`ItemShare`] (the shares a caller created,
 //! which the official SDK cannot list).
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::id::Id;
+use crate::model::{ItemCategory, ItemField, ItemSection, Website};
 
 /// How long a share link works, as in the 1Password SDK.
 ///
@@ -380,6 +383,70 @@ fn check_domain(domain: &str) -> std::result::Result<(), String> {
         return Err("ends in a number: give a domain name, not an IP address".into());
     }
     Ok(())
+}
+
+/// A shared item as its link shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedItem {
+    /// The item's title.
+    pub title: String,
+    /// Its category.
+    pub category: ItemCategory,
+    /// Its fields (values included).
+    pub fields: Vec<ItemField>,
+    /// Its sections.
+    pub sections: Vec<ItemSection>,
+    /// Its notes.
+    pub notes: String,
+    /// Its websites.
+    pub websites: Vec<Website>,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Its files, when the share carries them.
+    pub files: Vec<SharedFile>,
+    /// When the link stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Views left after this one (`None`: unlimited).
+    pub views_left: Option<u32>,
+}
+
+impl fmt::Debug for SharedItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedItem")
+            .field("title", &self.title)
+            .field("category", &self.category)
+            .field("fields", &self.fields)
+            .field("notes", &super::Redacted(self.notes.len()))
+            .field("files", &self.files)
+            .field("expires_at", &self.expires_at)
+            .field("views_left", &self.views_left)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A file of a shared item, with its content.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedFile {
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its content (standard base64 in JSON).
+    #[serde(with = "super::base64_bytes")]
+    pub content: Vec<u8>,
+}
+
+impl fmt::Debug for SharedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedFile")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .field("content", &super::Redacted(self.content.len()))
+            .finish()
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ mod words;
 
 use std::fmt;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use zeroize::Zeroize;
 
 pub use recipe::{
@@ -76,6 +76,18 @@ impl GeneratedPassword {
     /// Exact entropy in bits: `log2` of the number of equally likely outcomes.
     pub fn entropy_bits(&self) -> f64 {
         self.entropy_bits
+    }
+}
+
+/// `{"password", "entropyBits"}`: the 1Password `GeneratePasswordResponse`, plus the
+/// entropy. Serializing is how a binding hands the password to its caller.
+impl serde::Serialize for GeneratedPassword {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = s.serialize_struct("GeneratedPassword", 2)?;
+        out.serialize_field("password", self.password.expose_secret())?;
+        out.serialize_field("entropyBits", &self.entropy_bits)?;
+        out.end()
     }
 }
 
