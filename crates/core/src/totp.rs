@@ -165,7 +165,8 @@ pub struct Hotp {
 /// assert_eq!(code.expires_in_seconds(), 1);
 /// # Ok::<(), sesame_core::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TotpCode {
     code: String,
     valid_from: u64,

@@ -423,8 +423,9 @@ impl fmt::Debug for Item {
 pub struct FileCreateParams {
     /// The file's name.
     pub name: String,
-    /// Its bytes (base64 in JSON).
-    #[serde(with = "base64_bytes")]
+    /// Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
+    /// the JSON).
+    #[serde(with = "base64_bytes", default)]
     pub content: Vec<u8>,
     /// The section to show it in.
     pub section_id: String,
@@ -448,8 +449,9 @@ impl fmt::Debug for FileCreateParams {
 pub struct DocumentCreateParams {
     /// The file's name.
     pub name: String,
-    /// Its bytes (base64 in JSON).
-    #[serde(with = "base64_bytes")]
+    /// Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
+    /// the JSON).
+    #[serde(with = "base64_bytes", default)]
     pub content: Vec<u8>,
 }
 

@@ -8,6 +8,7 @@
 //! `Debug` never shows field values, notes, OTP codes or file contents.
 
 mod audit;
+mod client_options;
 mod item;
 pub mod permissions;
 mod principal;
@@ -20,7 +21,9 @@ pub use crate::password::{
     GeneratedPassword, PasswordRecipe, PasswordRecipeMemorableInner, PasswordRecipePinInner,
     PasswordRecipeRandomInner, SeparatorType, WordListType,
 };
+pub use crate::totp::TotpCode;
 pub use audit::{AuditCheckpoint, AuditEvent, AuditHead, AuditVerification, EventsPage};
+pub use client_options::ClientOptions;
 pub use item::{
     AddressFieldDetails, AutofillBehavior, DocumentCreateParams, FileAttributes, FileCreateParams,
     Item, ItemCategory, ItemCreateParams, ItemField, ItemFieldDetails, ItemFieldType, ItemFile,
