@@ -44,3 +44,8 @@ pub mod totp;
 
 pub use client::{Client, ClientConfig};
 pub use error::{Error, ErrorCode, ErrorDetails, Resource, Result};
+
+/// The README's Rust section, compiled as a doc test so that it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
