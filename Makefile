@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt bench compat vectors fuzz fuzz-smoke
+.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
@@ -35,13 +35,17 @@ compat: $(PYENV)/.installed ## Check our reference validator against the officia
 	$(CARGO) build --quiet -p sesame-core --example validate_references
 	$(PYENV)/bin/python tests/compat/references_vs_1password.py target/debug/examples/validate_references
 
-lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff)
+lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff, generated files fresh)
+	@$(CARGO) xtask codegen --check || { echo "generated binding files are stale: run \`make gen\` and commit them" >&2; exit 1; }
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	$(PYENV)/bin/ruff check bench tests
 	$(PYENV)/bin/ruff format --check bench tests
+
+gen: ## Rewrite the generated binding files (Python, TypeScript, Go) from the model and the call table
+	$(CARGO) xtask codegen
 
 vectors: ## Rewrite the generated test vectors (crypto, tokens) after a deliberate format change
 	SESAME_REGENERATE_VECTORS=1 $(CARGO) test -q -p sesame-core --test crypto_vectors --test token_vectors committed_file_matches_generator

@@ -1,0 +1,517 @@
+//! Python: `types.py` (dataclasses and enums, no pydantic: import stays fast),
+//! `errors.py` (the exception hierarchy, from `ErrorCode`) and `_calls.py` (async and sync
+//! wrappers of every call over an invoker the package provides).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::ir::{error_class, snake, Call, Def, Field, Ty};
+use crate::PREAMBLE;
+
+/// The built-in exception each error class also inherits, so `except LookupError` works.
+fn builtin_base(code: &str) -> Option<&'static str> {
+    match code {
+        "invalid_reference" | "invalid_token" | "invalid_input" => Some("ValueError"),
+        "not_found" | "ambiguous" => Some("LookupError"),
+        "permission_denied" => Some("PermissionError"),
+        "network" => Some("ConnectionError"),
+        _ => None,
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+    "try", "while", "with", "yield",
+];
+
+/// A Python identifier for a JSON name.
+fn ident(wire: &str) -> String {
+    let name = snake(wire);
+    if KEYWORDS.contains(&name.as_str()) {
+        format!("{name}_")
+    } else {
+        name
+    }
+}
+
+/// `SECURE_NOTE` for `SecureNote`, `DIGITS_AND_SYMBOLS` for `digitsAndSymbols`.
+fn member(wire: &str) -> String {
+    let name = snake(wire).to_ascii_uppercase();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("V{name}")
+    } else {
+        name
+    }
+}
+
+fn docstring(out: &mut String, indent: &str, doc: &str) {
+    let doc = doc.trim();
+    if doc.is_empty() {
+        return;
+    }
+    let doc = doc.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
+    if doc.contains('\n') {
+        let _ = writeln!(out, "{indent}\"\"\"");
+        for line in doc.lines() {
+            if line.is_empty() {
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "{indent}{line}");
+            }
+        }
+        let _ = writeln!(out, "{indent}\"\"\"");
+    } else {
+        let _ = writeln!(out, "{indent}\"\"\"{doc}\"\"\"");
+    }
+}
+
+/// How the renderer sees each model type.
+struct Model<'a> {
+    defs: &'a BTreeMap<String, Def>,
+}
+
+impl Model<'_> {
+    fn annotation(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::String => "str".into(),
+            Ty::Integer => "int".into(),
+            Ty::Number => "float".into(),
+            Ty::Boolean => "bool".into(),
+            Ty::Bytes => "bytes".into(),
+            Ty::Timestamp => "datetime.datetime".into(),
+            Ty::Any => "Any".into(),
+            Ty::Unit => "None".into(),
+            Ty::List(t) => format!("List[{}]", self.annotation(t)),
+            Ty::Map(t) => format!("Dict[str, {}]", self.annotation(t)),
+            Ty::Optional(t) => format!("Optional[{}]", self.annotation(t)),
+            Ty::Named(n) => match self.defs.get(n) {
+                Some(Def::Alias { ty, .. }) => self.annotation(ty),
+                _ => n.clone(),
+            },
+        }
+    }
+
+    /// The expression turning `expr` (of type `ty`) into JSON-ready data.
+    fn to_wire(&self, expr: &str, ty: &Ty) -> String {
+        match ty {
+            Ty::Timestamp => format!("_timestamp_out({expr})"),
+            Ty::Bytes => format!("base64.b64encode({expr}).decode(\"ascii\")"),
+            Ty::List(t) => format!("[{} for x in {expr}]", self.to_wire("x", t)),
+            Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.to_wire("v", t)),
+            Ty::Optional(t) => format!("None if {expr} is None else {}", self.to_wire(expr, t)),
+            Ty::Named(n) => match self.defs.get(n) {
+                Some(Def::Alias { ty, .. }) => self.to_wire(expr, ty),
+                Some(Def::Enum { .. }) => format!("_enum_out({expr})"),
+                Some(_) => format!("{expr}._to_wire()"),
+                None => expr.to_owned(),
+            },
+            _ => expr.to_owned(),
+        }
+    }
+
+    /// The expression turning JSON data `expr` into a value of type `ty`.
+    fn from_wire(&self, expr: &str, ty: &Ty) -> String {
+        match ty {
+            Ty::Timestamp => format!("_timestamp_in({expr})"),
+            Ty::Bytes => format!("base64.b64decode({expr})"),
+            Ty::List(t) => format!("[{} for x in {expr}]", self.from_wire("x", t)),
+            Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.from_wire("v", t)),
+            Ty::Optional(t) => format!("None if {expr} is None else {}", self.from_wire(expr, t)),
+            Ty::Named(n) => match self.defs.get(n) {
+                Some(Def::Alias { ty, .. }) => self.from_wire(expr, ty),
+                Some(Def::Enum { .. }) => format!("{n}({expr})"),
+                Some(Def::Union { .. }) => format!("_{n}_from_wire({expr})"),
+                Some(Def::Struct { .. }) => format!("{n}._from_wire({expr})"),
+                None => expr.to_owned(),
+            },
+            _ => expr.to_owned(),
+        }
+    }
+
+    fn field_annotation(&self, field: &Field) -> String {
+        let ty = self.annotation(&field.ty);
+        if field.optional {
+            format!("Optional[{ty}]")
+        } else {
+            ty
+        }
+    }
+
+    fn render_struct(&self, out: &mut String, name: &str, doc: &str, fields: &[Field]) {
+        let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {name}:");
+        docstring(out, "    ", doc);
+        let (required, optional): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.optional);
+        for field in required.iter().chain(&optional) {
+            let default = if field.optional { " = None" } else { "" };
+            let _ = writeln!(out, "    {}: {}{default}", ident(&field.wire), self.field_annotation(field));
+            docstring(out, "    ", &field.doc);
+        }
+        if fields.is_empty() {
+            out.push_str("    pass\n");
+        }
+        let _ = writeln!(out, "\n    def _to_wire(self) -> Dict[str, Any]:");
+        let _ = writeln!(out, "        out: Dict[str, Any] = {{}}");
+        for field in fields {
+            let attr = format!("self.{}", ident(&field.wire));
+            let value = self.to_wire(&attr, &field.ty);
+            if field.optional {
+                let _ = writeln!(out, "        if {attr} is not None:\n            out[\"{}\"] = {value}", field.wire);
+            } else {
+                let _ = writeln!(out, "        out[\"{}\"] = {value}", field.wire);
+            }
+        }
+        let _ = writeln!(out, "        return out");
+        let _ = writeln!(out, "\n    @classmethod\n    def _from_wire(cls, data: Dict[str, Any]) -> \"{name}\":");
+        let _ = writeln!(out, "        return cls(");
+        for field in fields {
+            let value = if field.optional {
+                let got = format!("data.get(\"{}\")", field.wire);
+                format!("None if {got} is None else {}", self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty))
+            } else {
+                self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty)
+            };
+            let _ = writeln!(out, "            {}={value},", ident(&field.wire));
+        }
+        let _ = writeln!(out, "        )");
+    }
+
+    fn render_types(&self) -> String {
+        let mut out = format!("# {PREAMBLE}\n");
+        out.push_str(
+            "\"\"\"The Sesame model: every type that crosses the language boundary, as plain\n\
+             dataclasses and enums named and shaped like the 1Password SDK's.\"\"\"\n\n\
+             from __future__ import annotations\n\n\
+             import base64\nimport dataclasses\nimport datetime\nimport enum\n\
+             from typing import Any, ClassVar, Dict, List, Optional, Union\n\n\n\
+             def _timestamp_out(value: Union[datetime.datetime, str]) -> str:\n\
+             \x20   if isinstance(value, datetime.datetime):\n\
+             \x20       if value.tzinfo is None:\n\
+             \x20           value = value.replace(tzinfo=datetime.timezone.utc)\n\
+             \x20       return value.isoformat().replace(\"+00:00\", \"Z\")\n\
+             \x20   return value\n\n\n\
+             def _timestamp_in(value: str) -> datetime.datetime:\n\
+             \x20   # fromisoformat reads a trailing Z only from Python 3.11 on.\n\
+             \x20   return datetime.datetime.fromisoformat(value.replace(\"Z\", \"+00:00\"))\n\n\n\
+             def _enum_out(value: Any) -> Any:\n\
+             \x20   return value.value if isinstance(value, enum.Enum) else value\n",
+        );
+        let mut unions = String::new();
+        for def in self.defs.values() {
+            match def {
+                Def::Enum { name, doc, values } => {
+                    let _ = writeln!(out, "\n\nclass {name}(str, enum.Enum):");
+                    docstring(&mut out, "    ", doc);
+                    for (wire, doc) in values {
+                        let _ = writeln!(out, "    {} = \"{wire}\"", member(wire));
+                        docstring(&mut out, "    ", doc);
+                    }
+                    if values.iter().any(|(w, _)| w == "Unsupported") {
+                        let _ = writeln!(
+                            out,
+                            "\n    @classmethod\n    def _missing_(cls, value: object) -> \"{name}\":\n        \
+                             # A value a newer server knows and this version does not.\n        \
+                             return cls.UNSUPPORTED"
+                        );
+                    }
+                }
+                Def::Struct { name, doc, fields } => self.render_struct(&mut out, name, doc, fields),
+                Def::Alias { name, doc, ty } => {
+                    let _ = writeln!(out, "\n\n{name} = {}", self.annotation(ty));
+                    docstring(&mut out, "", doc);
+                }
+                Def::Union { name, doc, tag, content, variants } => {
+                    let mut names = Vec::new();
+                    for variant in variants {
+                        let class = format!("{name}{}", variant.wire);
+                        let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {class}:");
+                        docstring(&mut out, "    ", &variant.doc);
+                        let _ = writeln!(out, "    {}: ClassVar[str] = \"{}\"", ident(tag), variant.wire);
+                        let content_attr = ident(content);
+                        if let Some(payload) = &variant.payload {
+                            let _ = writeln!(out, "    {content_attr}: {}", self.annotation(payload));
+                        }
+                        let _ = writeln!(out, "\n    def _to_wire(self) -> Dict[str, Any]:");
+                        match &variant.payload {
+                            Some(payload) => {
+                                let value = self.to_wire(&format!("self.{content_attr}"), payload);
+                                let _ = writeln!(out, "        return {{\"{tag}\": \"{}\", \"{content}\": {value}}}", variant.wire);
+                            }
+                            None => {
+                                let _ = writeln!(out, "        return {{\"{tag}\": \"{}\"}}", variant.wire);
+                            }
+                        }
+                        names.push((variant, class));
+                    }
+                    let _ = writeln!(
+                        unions,
+                        "\n\n{name} = Union[{}]",
+                        names.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join(", ")
+                    );
+                    docstring(&mut unions, "", doc);
+                    let _ = writeln!(unions, "\n\ndef _{name}_from_wire(data: Dict[str, Any]) -> {name}:");
+                    let _ = writeln!(unions, "    kind = data.get(\"{tag}\")");
+                    for (variant, class) in &names {
+                        match &variant.payload {
+                            Some(payload) => {
+                                let value = self.from_wire(&format!("data.get(\"{content}\")"), payload);
+                                let _ = writeln!(unions, "    if kind == \"{}\":\n        return {class}({value})", variant.wire);
+                            }
+                            None => {
+                                let _ = writeln!(unions, "    if kind == \"{}\":\n        return {class}()", variant.wire);
+                            }
+                        }
+                    }
+                    let fallback = names
+                        .iter()
+                        .find(|(v, _)| v.wire == "Unsupported" && v.payload.is_none())
+                        .map(|(_, c)| format!("    return {c}()\n"))
+                        .unwrap_or_else(|| format!("    raise ValueError(f\"unknown {name} type {{kind!r}}\")\n"));
+                    unions.push_str(&fallback);
+                }
+            }
+        }
+        out.push_str(&unions);
+        out
+    }
+}
+
+fn render_errors(codes: &[(&str, u32, &str)]) -> String {
+    let mut out = format!("# {PREAMBLE}\n");
+    out.push_str(
+        "\"\"\"Sesame's exceptions: one class per stable error code, each also the matching\n\
+         built-in (`NotFoundError` is a `LookupError`, `InvalidInputError` a `ValueError`, …).\n\
+         Every exception carries `.code`, `.message` and `.details` (the error's facts as\n\
+         data), and pickles.\"\"\"\n\n\
+         from __future__ import annotations\n\n\
+         from typing import Any, Dict, Optional, Type\n\n\n\
+         class SesameError(Exception):\n\
+         \x20   \"\"\"A Sesame failure; `code` is stable across releases and languages.\"\"\"\n\n\
+         \x20   code: str = \"unknown\"\n\
+         \x20   number: int = 0\n\n\
+         \x20   def __init__(\n\
+         \x20       self,\n\
+         \x20       message: str,\n\
+         \x20       *,\n\
+         \x20       details: Optional[Dict[str, Any]] = None,\n\
+         \x20       status_code: Optional[int] = None,\n\
+         \x20       request_id: Optional[str] = None,\n\
+         \x20   ) -> None:\n\
+         \x20       super().__init__(message)\n\
+         \x20       self.message = message\n\
+         \x20       self.details: Dict[str, Any] = dict(details or {})\n\
+         \x20       self.status_code = status_code\n\
+         \x20       self.request_id = request_id\n\n\
+         \x20   def __str__(self) -> str:\n\
+         \x20       return self.message\n\n\
+         \x20   def __reduce__(self) -> Any:\n\
+         \x20       return (_rebuild, (type(self), self.message, self.details, self.status_code, self.request_id))\n\n\n\
+         def _rebuild(\n\
+         \x20   cls: Type[SesameError],\n\
+         \x20   message: str,\n\
+         \x20   details: Dict[str, Any],\n\
+         \x20   status_code: Optional[int],\n\
+         \x20   request_id: Optional[str],\n\
+         ) -> SesameError:\n\
+         \x20   return cls(message, details=details, status_code=status_code, request_id=request_id)\n",
+    );
+    for (code, number, description) in codes {
+        let class = error_class(code);
+        let bases = match builtin_base(code) {
+            Some(base) => format!("SesameError, {base}"),
+            None => "SesameError".to_owned(),
+        };
+        let _ = writeln!(out, "\n\nclass {class}({bases}):");
+        docstring(&mut out, "    ", description);
+        let _ = writeln!(out, "\n    code = \"{code}\"\n    number = {number}");
+        if *code == "rate_limited" {
+            out.push_str(
+                "\n    @property\n    def retry_after(self) -> Optional[float]:\n        \
+                 \"\"\"Seconds the server asked to wait before retrying, when it said.\"\"\"\n        \
+                 seconds = self.details.get(\"retryAfterSeconds\")\n        \
+                 return None if seconds is None else float(seconds)\n",
+            );
+        }
+    }
+    out.push_str("\n\nERRORS_BY_CODE: Dict[str, Type[SesameError]] = {\n");
+    for (code, _, _) in codes {
+        let _ = writeln!(out, "    \"{code}\": {},", error_class(code));
+    }
+    out.push_str(
+        "}\n\n\n\
+         def error_from_envelope(error: Dict[str, Any]) -> SesameError:\n\
+         \x20   \"\"\"The exception for an `{\"code\", \"message\", …details}` error envelope.\"\"\"\n\
+         \x20   details = {k: v for k, v in error.items() if k not in (\"code\", \"message\")}\n\
+         \x20   cls = ERRORS_BY_CODE.get(str(error.get(\"code\")), SesameError)\n\
+         \x20   return cls(str(error.get(\"message\", \"\")), details=details)\n",
+    );
+    out
+}
+
+/// Each group's class name (`items.files` → `ItemsFiles`).
+fn group_class(group: &str) -> String {
+    crate::ir::pascal(group)
+}
+
+fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
+    let mut out = format!("# {PREAMBLE}\n");
+    out.push_str(
+        "\"\"\"Every Sesame call as a method, over an invoker the package provides: async\n\
+         classes (`Secrets`, `Items`, …) and their synchronous twins (`SyncSecrets`, …).\"\"\"\n\n\
+         from __future__ import annotations\n\n\
+         import base64  # noqa: F401\n\
+         import datetime  # noqa: F401\n\
+         from typing import Any, Dict, List, Optional, Protocol, Tuple\n\n\
+         from .types import *  # noqa: F403\n\
+         from .types import _timestamp_out, _enum_out  # noqa: F401\n",
+    );
+    // Union helpers are module-private in types.py; import the ones results need.
+    let mut helpers: Vec<String> = model
+        .defs
+        .values()
+        .filter_map(|d| match d {
+            Def::Union { name, .. } => Some(format!("_{name}_from_wire")),
+            _ => None,
+        })
+        .collect();
+    helpers.sort();
+    if !helpers.is_empty() {
+        let _ = writeln!(out, "from .types import {}  # noqa: F401", helpers.join(", "));
+    }
+    out.push_str(
+        "\n\nclass AsyncInvoker(Protocol):\n\
+         \x20   async def invoke(\n\
+         \x20       self, name: str, parameters: Dict[str, Any], data: Optional[bytes] = None\n\
+         \x20   ) -> Tuple[Any, Optional[bytes]]: ...\n\n\n\
+         class SyncInvoker(Protocol):\n\
+         \x20   def invoke(\n\
+         \x20       self, name: str, parameters: Dict[str, Any], data: Optional[bytes] = None\n\
+         \x20   ) -> Tuple[Any, Optional[bytes]]: ...\n\n\n\
+         def _offline() -> SyncInvoker:\n\
+         \x20   # Calls that need no client run on the native module's process-level invoker.\n\
+         \x20   from ._native import offline_invoker  # type: ignore[import-not-found]\n\n\
+         \x20   return offline_invoker()  # type: ignore[no-any-return]\n",
+    );
+    let mut groups: BTreeMap<&str, Vec<&Call>> = BTreeMap::new();
+    for call in calls {
+        groups.entry(call.group.as_str()).or_default().push(call);
+    }
+    for sync in [false, true] {
+        let prefix = if sync { "Sync" } else { "" };
+        for (group, members) in &groups {
+            let class = if *group == "client" {
+                format!("{prefix}ClientCalls")
+            } else {
+                format!("{prefix}{}", group_class(group))
+            };
+            let _ = writeln!(out, "\n\nclass {class}:");
+            docstring(&mut out, "    ", &format!("The `{group}` calls."));
+            let invoker = if sync { "SyncInvoker" } else { "AsyncInvoker" };
+            let _ = writeln!(out, "\n    def __init__(self, invoker: {invoker}) -> None:");
+            let _ = writeln!(out, "        self._invoker = invoker");
+            let children: Vec<&&str> = groups
+                .keys()
+                .filter(|g| {
+                    if *group == "client" {
+                        !g.contains('.') && **g != "client"
+                    } else {
+                        g.strip_prefix(group).and_then(|r| r.strip_prefix('.')).is_some_and(|r| !r.contains('.'))
+                    }
+                })
+                .collect();
+            for child in children {
+                let attr = child.rsplit('.').next().unwrap_or(child);
+                let _ = writeln!(out, "        self.{attr} = {prefix}{}(invoker)", group_class(child));
+            }
+            for call in members {
+                render_method(model, &mut out, call, sync);
+            }
+        }
+    }
+    out
+}
+
+fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
+    let mut args = Vec::new();
+    for (name, ty, optional) in &call.params {
+        let annotation = model.annotation(ty);
+        if *optional {
+            args.push(format!("{}: Optional[{annotation}] = None", ident(name)));
+        } else {
+            args.push(format!("{}: {annotation}", ident(name)));
+        }
+    }
+    let result = model.annotation(&call.result);
+    let static_call = !call.needs_client;
+    let (def, receiver) = match (static_call, sync) {
+        (true, _) => ("    @staticmethod\n    def", String::new()),
+        (false, true) => ("    def", "self".to_owned()),
+        (false, false) => ("    async def", "self".to_owned()),
+    };
+    let mut all_args = Vec::new();
+    if !receiver.is_empty() {
+        all_args.push(receiver);
+    }
+    all_args.extend(args);
+    let _ = writeln!(out, "\n{def} {}({}) -> {result}:", ident(&call.method), all_args.join(", "));
+    docstring(out, "        ", &call.doc);
+    // File content in a parameter travels beside the JSON as raw bytes.
+    let mut data = None;
+    let _ = writeln!(out, "        parameters: Dict[str, Any] = {{}}");
+    for (name, ty, optional) in &call.params {
+        let var = ident(name);
+        let value = model.to_wire(&var, ty);
+        if let Ty::Named(type_name) = ty {
+            if let Some(Def::Struct { fields, .. }) = model.defs.get(type_name) {
+                if let Some(bytes) = fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional) {
+                    data = Some(format!("{var}.{}", ident(&bytes.wire)));
+                    let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
+                    let _ = writeln!(out, "        parameters[\"{name}\"].pop(\"{}\", None)", bytes.wire);
+                    continue;
+                }
+            }
+        }
+        if *optional {
+            let _ = writeln!(out, "        if {var} is not None:\n            parameters[\"{name}\"] = {value}");
+        } else {
+            let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
+        }
+    }
+    let data_arg = data.map(|d| format!(", {d}")).unwrap_or_default();
+    let invoke = if static_call {
+        format!("_offline().invoke(\"{}\", parameters{data_arg})", call.name)
+    } else if sync {
+        format!("self._invoker.invoke(\"{}\", parameters{data_arg})", call.name)
+    } else {
+        format!("await self._invoker.invoke(\"{}\", parameters{data_arg})", call.name)
+    };
+    match &call.result {
+        Ty::Unit => {
+            let _ = writeln!(out, "        {invoke}");
+        }
+        Ty::Bytes => {
+            let _ = writeln!(out, "        _, content = {invoke}");
+            let _ = writeln!(out, "        return content or b\"\"");
+        }
+        result => {
+            let _ = writeln!(out, "        result, _ = {invoke}");
+            let _ = writeln!(out, "        return {}  # type: ignore[no-any-return]", model.from_wire("result", result));
+        }
+    }
+}
+
+/// The Python files.
+pub fn render(
+    defs: &BTreeMap<String, Def>,
+    calls: &[Call],
+    codes: &[(&str, u32, &str)],
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let model = Model { defs };
+    Ok(vec![
+        (PathBuf::from("python/sesame/types.py"), model.render_types()),
+        (PathBuf::from("python/sesame/errors.py"), render_errors(codes)),
+        (PathBuf::from("python/sesame/_calls.py"), render_calls(&model, calls)),
+    ])
+}
