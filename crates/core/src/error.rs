@@ -109,6 +109,36 @@ impl Serialize for ErrorCode {
     }
 }
 
+/// The [`as_str`](ErrorCode::as_str) strings that `Serialize` writes, each a `const` with
+/// its [`description`](ErrorCode::description).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ErrorCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::ErrorCode").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<serde_json::Value> = ErrorCode::ALL
+            .iter()
+            .map(|code| {
+                serde_json::json!({
+                    "type": "string",
+                    "const": code.as_str(),
+                    "description": code.description(),
+                })
+            })
+            .collect();
+        schemars::json_schema!({
+            "description": "The stable code of an error, shared by every language binding.",
+            "oneOf": codes,
+        })
+    }
+}
+
 /// The kind of thing an error is about: what was not found, or what a name matched more
 /// than one of.
 ///
@@ -117,6 +147,7 @@ impl Serialize for ErrorCode {
 /// assert_eq!(Resource::Vault.as_str(), "vault");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum Resource {
@@ -190,6 +221,7 @@ impl fmt::Display for Resource {
 /// assert_eq!((reference.kind, reference.segment, reference.offset), ("empty_segment", "item", 11));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ErrorDetails {
@@ -219,6 +251,7 @@ pub struct ErrorDetails {
 /// Where and why a secret reference is malformed (see
 /// [`ReferenceError`](crate::reference::ReferenceError)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ReferenceErrorDetails {
@@ -404,6 +437,35 @@ impl Serialize for Error {
             details: &self.details(),
         }
         .serialize(s)
+    }
+}
+
+/// The envelope `Serialize` writes: `code` and `message`, and beside them the
+/// [`ErrorDetails`] fields that apply.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Error {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Error".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Error").into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        /// An error as data: its stable code, a message for people (never a secret) and
+        /// the machine-readable details that apply.
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Envelope {
+            /// The stable code.
+            code: ErrorCode,
+            /// What went wrong, for people.
+            message: String,
+            #[serde(flatten)]
+            details: ErrorDetails,
+        }
+        Envelope::json_schema(generator)
     }
 }
 

@@ -119,6 +119,28 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
+/// A string of [`ID_LEN`] lowercase letters or digits, as `Deserialize` accepts.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Id {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Id".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Id").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An identifier: 26 lowercase letters or digits.",
+            "type": "string",
+            "minLength": ID_LEN,
+            "maxLength": ID_LEN,
+            "pattern": "^[a-z0-9]{26}$",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

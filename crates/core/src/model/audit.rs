@@ -7,12 +7,14 @@ use crate::id::Id;
 
 /// One entry of the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     /// Position in the trail, from 1, without gaps.
     pub seq: u64,
     /// When it happened.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub time: OffsetDateTime,
     /// Who acted (absent for failed authentications of unknown principals).
     pub principal_id: Option<Id>,
@@ -22,7 +24,7 @@ pub struct AuditEvent {
     pub vault_id: Option<Id>,
     /// The item concerned.
     pub item_id: Option<Id>,
-    /// `ok`, or the [`ErrorCode`] string of the failure.
+    /// `ok`, or the [`ErrorCode`](crate::ErrorCode) string of the failure.
     pub outcome: String,
     /// The caller's integration name.
     pub integration_name: String,
@@ -36,6 +38,7 @@ pub struct AuditEvent {
 
 /// A page of the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventsPage {
     /// Events in order.
@@ -47,6 +50,7 @@ pub struct EventsPage {
 /// The owner's signature over the audit trail's head at event `seq`: Ed25519 by the
 /// owner key over [`audit_checkpoint_message`](crate::crypto::audit_checkpoint_message).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditCheckpoint {
     /// The event signed for (the head when it was signed).
@@ -59,6 +63,7 @@ pub struct AuditCheckpoint {
 
 /// Where the server says the audit trail ends, and the newest checkpoint it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditHead {
     /// The `seq` of the newest event, as persisted beside the trail (0 when empty).
@@ -71,6 +76,7 @@ pub struct AuditHead {
 
 /// What [`Client::verify_events`](crate::Client::verify_events) established about the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditVerification {
     /// How many events were checked: the chain from the first event to event `events`

@@ -9,7 +9,9 @@ use super::{base64_bytes, Redacted};
 
 /// The kind of an item, which decides its built-in fields and how apps show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "Unsupported")))]
 pub enum ItemCategory {
     /// A username and password for a website or app.
     Login,
@@ -94,7 +96,9 @@ impl ItemCategory {
 
 /// The type of a field, which decides how its value is shown and validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "Unsupported")))]
 pub enum ItemFieldType {
     /// Plain text.
     Text,
@@ -131,6 +135,7 @@ pub enum ItemFieldType {
 
 /// Attributes of a one-time password field.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OtpFieldDetails {
     /// The current code, if it could be computed.
@@ -152,6 +157,7 @@ impl fmt::Debug for OtpFieldDetails {
 
 /// Public attributes of an SSH key field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SshKeyAttributes {
     /// The public key in OpenSSH format.
@@ -164,6 +170,7 @@ pub struct SshKeyAttributes {
 
 /// The parts of an address field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AddressFieldDetails {
     /// Street and number.
     pub street: String,
@@ -214,6 +221,88 @@ impl<'de> Deserialize<'de> for ItemFieldDetails {
     }
 }
 
+/// Described by hand to match the hand-written `Deserialize`: written as one of the known
+/// variants or `{"type": "Unsupported"}`; read with any other `type` (and any `content`)
+/// as `Unsupported`, and with the `content` of `SshKey` and `Address` optional.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ItemFieldDetails {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ItemFieldDetails".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::ItemFieldDetails").into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let reads = generator.contract().is_deserialize();
+        let variant = |name: &str, description: &str, content: Option<(schemars::Schema, bool)>| {
+            let mut properties = serde_json::Map::new();
+            properties.insert(
+                "type".into(),
+                serde_json::json!({"type": "string", "const": name}),
+            );
+            let mut required = vec!["type"];
+            if let Some((schema, content_required)) = content {
+                properties.insert("content".into(), schema.to_value());
+                if content_required {
+                    required.push("content");
+                }
+            }
+            serde_json::json!({
+                "type": "object",
+                "description": description,
+                "properties": properties,
+                "required": required,
+            })
+        };
+        let mut variants = vec![
+            variant(
+                "Otp",
+                "A one-time password's current code.",
+                Some((generator.subschema_for::<OtpFieldDetails>(), true)),
+            ),
+            variant(
+                "SshKey",
+                "An SSH key's public attributes.",
+                Some((
+                    generator.subschema_for::<Option<SshKeyAttributes>>(),
+                    !reads,
+                )),
+            ),
+            variant(
+                "Address",
+                "An address's parts.",
+                Some((
+                    generator.subschema_for::<Option<AddressFieldDetails>>(),
+                    !reads,
+                )),
+            ),
+        ];
+        variants.push(if reads {
+            serde_json::json!({
+                "type": "object",
+                "description": "Details of a kind this version does not know (any other `type`, \
+                    with any `content`): read as `Unsupported`.",
+                "properties": {
+                    "type": {"type": "string", "not": {"enum": ["Otp", "SshKey", "Address"]}}
+                },
+                "required": ["type"],
+            })
+        } else {
+            variant(
+                "Unsupported",
+                "Details of a kind this version does not know (written without content).",
+                None,
+            )
+        });
+        schemars::json_schema!({
+            "description": "Attributes specific to a field's type: `{\"type\": kind, \"content\": attributes}`.",
+            "oneOf": variants,
+        })
+    }
+}
+
 /// A field of an item.
 ///
 /// `Debug` shows the field's id, title and type, never its value.
@@ -226,6 +315,7 @@ impl<'de> Deserialize<'de> for ItemFieldDetails {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemField {
     /// The field's id, unique within the item.
@@ -278,6 +368,7 @@ impl fmt::Debug for ItemField {
 
 /// A titled group of fields within an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemSection {
     /// The section's id, unique within the item.
     pub id: String,
@@ -287,7 +378,9 @@ pub struct ItemSection {
 
 /// When a browser extension may fill an item in on a website.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "Unsupported")))]
 pub enum AutofillBehavior {
     /// On any page of the website's domain and its subdomains.
     #[default]
@@ -303,6 +396,7 @@ pub enum AutofillBehavior {
 
 /// A website an item belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Website {
     /// The URL.
@@ -315,6 +409,7 @@ pub struct Website {
 
 /// Metadata of a stored file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileAttributes {
     /// The file's name.
     pub name: String,
@@ -326,6 +421,7 @@ pub struct FileAttributes {
 
 /// A file attached to an item, in a section, as a field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemFile {
     /// The file's metadata.
@@ -338,8 +434,10 @@ pub struct ItemFile {
 
 /// Whether an item is in use or archived.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "unsupported")))]
 pub enum ItemState {
     /// In use.
     #[default]
@@ -355,6 +453,7 @@ pub enum ItemState {
 ///
 /// `Debug` redacts field values and notes.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Item {
     /// The item's id.
@@ -390,9 +489,11 @@ pub struct Item {
     pub document: Option<FileAttributes>,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub updated_at: OffsetDateTime,
 }
 
@@ -419,6 +520,7 @@ impl fmt::Debug for Item {
 
 /// A file to attach when creating an item or with `files().attach`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FileCreateParams {
     /// The file's name.
@@ -426,6 +528,7 @@ pub struct FileCreateParams {
     /// Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
     /// the JSON).
     #[serde(with = "base64_bytes", default)]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Base64Bytes"))]
     pub content: Vec<u8>,
     /// The section to show it in.
     pub section_id: String,
@@ -446,12 +549,14 @@ impl fmt::Debug for FileCreateParams {
 
 /// The document of a Document item.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DocumentCreateParams {
     /// The file's name.
     pub name: String,
     /// Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
     /// the JSON).
     #[serde(with = "base64_bytes", default)]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Base64Bytes"))]
     pub content: Vec<u8>,
 }
 
@@ -479,6 +584,7 @@ impl fmt::Debug for DocumentCreateParams {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemCreateParams {
     /// The item's category.
@@ -551,6 +657,7 @@ impl fmt::Debug for ItemCreateParams {
 
 /// An item's metadata, as listed: no field values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemOverview {
     /// The item's id.
@@ -569,9 +676,11 @@ pub struct ItemOverview {
     pub tags: Vec<String>,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub updated_at: OffsetDateTime,
     /// Active or archived.
     pub state: ItemState,
@@ -589,6 +698,7 @@ pub struct ItemOverview {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "content")]
 #[non_exhaustive]
 pub enum ItemListFilter {
@@ -598,6 +708,7 @@ pub enum ItemListFilter {
 
 /// The states an [`ItemListFilter::ByState`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemListFilterByStateInner {
     /// Keep active items.
     pub active: bool,
@@ -605,7 +716,7 @@ pub struct ItemListFilterByStateInner {
     pub archived: bool,
 }
 
-/// Which items [`Items::list`] returns. Every filter but the state runs in the client:
+/// Which items [`Items::list`](crate::client::Items::list) returns. Every filter but the state runs in the client:
 /// the server cannot read tags, categories or titles.
 ///
 /// ```
@@ -619,6 +730,7 @@ pub struct ItemListFilterByStateInner {
 /// assert!(filters.state.is_none()); // active items only
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ItemListFilters {
     /// The 1Password state filter; `None` keeps active items only.

@@ -13,6 +13,8 @@ mod item;
 pub mod permissions;
 mod principal;
 mod responses;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod share;
 mod unreadable;
 mod vault;

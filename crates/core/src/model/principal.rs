@@ -9,8 +9,10 @@ use crate::id::Id;
 
 /// The kind of a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "unsupported")))]
 pub enum PrincipalKind {
     /// The account owner: manages service accounts and reads the audit trail.
     Owner,
@@ -23,6 +25,7 @@ pub enum PrincipalKind {
 
 /// A principal as the server knows it: public keys only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Principal {
     /// Its id.
@@ -39,12 +42,15 @@ pub struct Principal {
     pub key_generation: u32,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When its token stops working, if it expires.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<super::schema::Rfc3339>"))]
     pub expires_at: Option<OffsetDateTime>,
     /// When it was revoked, if it was.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<super::schema::Rfc3339>"))]
     pub revoked_at: Option<OffsetDateTime>,
     /// The owner's Ed25519 signature (64 bytes, base64url) over
     /// [`principal_certificate_message`](crate::crypto::principal_certificate_message) of
@@ -60,7 +66,7 @@ pub struct Principal {
 }
 
 /// What a service account may do beyond its vault grants, set by the owner at creation
-/// ([`ServiceAccountCreateRequest::can_create_vaults`]) or later with
+/// (`ServiceAccountCreateRequest::can_create_vaults`) or later with
 /// `PUT /v1/principals/{id}/rights`.
 ///
 /// ```
@@ -70,6 +76,7 @@ pub struct Principal {
 /// assert!(serde_json::from_str::<sesame_core::model::ServiceAccountRights>("{}").is_err());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountRights {
     /// May it create vaults (of which it is then the manager)?
@@ -95,6 +102,7 @@ pub const MAX_RATE_LIMIT: u64 = 1_000_000_000;
 /// assert!(serde_json::from_str::<sesame_core::model::RateLimitSettings>(r#"{"write": 1}"#).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RateLimitSettings {
     /// Read requests per window, 1 to [`MAX_RATE_LIMIT`]; `None`: the server default.
@@ -114,6 +122,7 @@ pub struct RateLimitSettings {
 /// assert_eq!(limits.effective_writes, 5);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PrincipalRateLimit {
     /// The principal.
@@ -137,6 +146,7 @@ pub struct PrincipalRateLimit {
 /// assert_eq!(state.remaining, 0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimitState {
     /// Requests allowed per window (`X-RateLimit-Limit`).
@@ -146,5 +156,6 @@ pub struct RateLimitState {
     /// Time until the window resets, as of that response (`X-RateLimit-Reset`); whole
     /// seconds in JSON, as `resetSeconds`.
     #[serde(rename = "resetSeconds", with = "super::seconds")]
+    #[cfg_attr(feature = "schema", schemars(with = "u64"))]
     pub reset: Duration,
 }

@@ -15,6 +15,7 @@ use crate::Result;
 /// A resolved secret and where it came from, like the 1Password `ResolvedReference`.
 /// `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedReference {
     /// The value the reference points to.
@@ -47,10 +48,15 @@ impl fmt::Debug for ResolvedReference {
 /// assert_eq!(json["individualResponses"]["op://a/b/c"]["error"]["code"], "not_found");
 /// ```
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResolveAllResponse {
     /// The secret or the error of each reference.
     #[serde(serialize_with = "results_by_key")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "HashMap<String, super::schema::ResponseEntry<ResolvedReference>>")
+    )]
     pub individual_responses: HashMap<String, Result<ResolvedReference>>,
 }
 
@@ -64,30 +70,45 @@ impl ResolveAllResponse {
 /// The answer to [`Items::get_all`](crate::client::Items::get_all): one result per
 /// requested id, in request order.
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemsGetAllResponse {
     /// One result per requested item.
     #[serde(serialize_with = "results_in_order")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Vec<super::schema::ResponseEntry<Item>>")
+    )]
     pub individual_responses: Vec<Result<Item>>,
 }
 
 /// The answer to [`Items::create_all`](crate::client::Items::create_all): one result per
 /// item to create, in request order.
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemsUpdateAllResponse {
     /// One result per item.
     #[serde(serialize_with = "results_in_order")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Vec<super::schema::ResponseEntry<Item>>")
+    )]
     pub individual_responses: Vec<Result<Item>>,
 }
 
 /// The answer to [`Items::delete_all`](crate::client::Items::delete_all): one result per
 /// requested id, keyed by the id as given.
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemsDeleteAllResponse {
     /// `Ok(())` or the error of each id.
     #[serde(serialize_with = "results_by_key")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "HashMap<String, super::schema::ResponseEntry<()>>")
+    )]
     pub individual_responses: HashMap<String, Result<()>>,
 }
 

@@ -18,6 +18,7 @@ use crate::model::{ItemCategory, ItemField, ItemSection, Website};
 /// assert!(ItemShareDuration::OneHour < ItemShareDuration::ThirtyDays);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ItemShareDuration {
     /// One hour.
     OneHour,
@@ -56,6 +57,7 @@ impl ItemShareDuration {
 
 /// Who a share link may be for, as allowed by the account policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AllowedType {
     /// Links restricted to named recipients, who must prove who they are.
     Authenticated,
@@ -65,6 +67,7 @@ pub enum AllowedType {
 
 /// The kinds of recipient a restricted share may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AllowedRecipientType {
     /// One email address.
     Email,
@@ -74,6 +77,7 @@ pub enum AllowedRecipientType {
 
 /// The file part of the share policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemShareFiles {
     /// Whether a share may carry the item's files.
@@ -107,6 +111,7 @@ pub struct ItemShareFiles {
 /// assert!(!policy.files.allowed);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemShareAccountPolicy {
     /// The longest a share may last.
@@ -175,6 +180,7 @@ impl ItemShareAccountPolicy {
 ///
 /// JSON as in the 1Password SDK: `{"type": "Email", "parameters": {"email": "…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "parameters")]
 pub enum ValidRecipient {
     /// This exact address.
@@ -249,6 +255,7 @@ impl std::error::Error for InvalidRecipient {}
 
 /// The options of a new share, as in the 1Password SDK.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemShareParams {
     /// Who may open the link (`None` or empty: anyone holding it).
@@ -265,6 +272,7 @@ pub struct ItemShareParams {
 /// A share link as its creator sees it later: everything but the link's secret, which
 /// only the link itself holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemShare {
     /// The share's id (the last segment of the link's path).
@@ -277,9 +285,11 @@ pub struct ItemShare {
     pub created_by: Id,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When it stops working.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub expires_at: OffsetDateTime,
     /// How many views it allows (`None`: unlimited).
     pub max_views: Option<u32>,
@@ -289,6 +299,7 @@ pub struct ItemShare {
     pub has_files: bool,
     /// When its creator (or the owner) revoked it.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<super::schema::Rfc3339>"))]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
@@ -387,6 +398,7 @@ fn check_domain(domain: &str) -> std::result::Result<(), String> {
 
 /// A shared item as its link shows it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SharedItem {
     /// The item's title.
@@ -407,6 +419,7 @@ pub struct SharedItem {
     pub files: Vec<SharedFile>,
     /// When the link stops working.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub expires_at: OffsetDateTime,
     /// Views left after this one (`None`: unlimited).
     pub views_left: Option<u32>,
@@ -428,6 +441,7 @@ impl fmt::Debug for SharedItem {
 
 /// A file of a shared item, with its content.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SharedFile {
     /// Its name.
@@ -436,6 +450,7 @@ pub struct SharedFile {
     pub size: u64,
     /// Its content (standard base64 in JSON).
     #[serde(with = "super::base64_bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Base64Bytes"))]
     pub content: Vec<u8>,
 }
 

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 /// What part of a record could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "unsupported")))]
 pub enum UnreadableKind {
     /// The vault's grant to this principal: the signature is missing, from a principal
     /// this client does not trust, or does not verify, or the wrapped key does not
@@ -38,6 +40,7 @@ pub enum UnreadableKind {
 /// assert_eq!(json["kind"], "vaultKey");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UnreadableRecord {
     /// The vault the record belongs to.

@@ -5,8 +5,10 @@ use time::OffsetDateTime;
 
 /// What kind of vault it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "unsupported")))]
 pub enum VaultType {
     /// A person's private vault.
     Personal,
@@ -24,8 +26,10 @@ pub enum VaultType {
 
 /// Who a [`VaultAccess`] grant is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
+#[cfg_attr(feature = "schema", schemars(extend("x-unknown-as" = "unsupported")))]
 pub enum VaultAccessorType {
     /// A single principal (a person or a service account).
     User,
@@ -38,6 +42,7 @@ pub enum VaultAccessorType {
 
 /// One principal's or group's permissions on a vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultAccess {
     /// The vault.
@@ -52,6 +57,7 @@ pub struct VaultAccess {
 
 /// A vault's metadata, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultOverview {
     /// The vault's id.
@@ -71,9 +77,11 @@ pub struct VaultOverview {
     pub attribute_version: u64,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "super::schema::Rfc3339"))]
     pub updated_at: OffsetDateTime,
     /// Set when this client cannot read the vault, saying why (its `title` and
     /// `description` are then empty). The account owner is shown every vault of the
@@ -85,6 +93,7 @@ pub struct VaultOverview {
 
 /// A vault with, on request, its access list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Vault {
     /// The vault's id.
@@ -116,6 +125,7 @@ pub struct Vault {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultCreateParams {
     /// The vault's name.
@@ -141,6 +151,7 @@ impl VaultCreateParams {
 
 /// Changes to a vault's name or description; `None` leaves a value as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VaultUpdateParams {
     /// A new name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,6 +163,7 @@ pub struct VaultUpdateParams {
 
 /// Options of a vault `get`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VaultGetParams {
     /// Include the vault's access list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,6 +172,7 @@ pub struct VaultGetParams {
 
 /// Options of a vault `list`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultListParams {
     /// Decrypt descriptions as well as names.

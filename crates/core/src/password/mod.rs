@@ -91,6 +91,34 @@ impl serde::Serialize for GeneratedPassword {
     }
 }
 
+/// `{"password", "entropyBits"}`, as the hand-written `Serialize` writes it.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for GeneratedPassword {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GeneratedPassword".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::GeneratedPassword").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A generated password and its entropy.",
+            "type": "object",
+            "properties": {
+                "password": {"type": "string", "description": "The password."},
+                "entropyBits": {
+                    "type": "number",
+                    "format": "double",
+                    "description": "Exact entropy in bits: log2 of the number of equally likely outcomes.",
+                },
+            },
+            "required": ["password", "entropyBits"],
+        })
+    }
+}
+
 impl fmt::Debug for GeneratedPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GeneratedPassword")

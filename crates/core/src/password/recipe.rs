@@ -30,6 +30,7 @@ pub(crate) const WORD_COUNT: std::ops::RangeInclusive<u32> = 3..=15;
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "parameters")]
 pub enum PasswordRecipe {
     /// Words (or syllables) joined by separators, e.g. `fossil-Crumb-unwind`.
@@ -56,6 +57,7 @@ pub enum PasswordRecipe {
 /// );
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordRecipeMemorableInner {
     /// What goes between two words.
@@ -75,6 +77,7 @@ pub struct PasswordRecipeMemorableInner {
 /// assert_eq!(serde_json::to_string(&inner).unwrap(), r#"{"length":6}"#);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordRecipePinInner {
     /// How many digits, 4 to 12.
@@ -95,6 +98,7 @@ pub struct PasswordRecipePinInner {
 /// );
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordRecipeRandomInner {
     /// Include digits; the password then holds at least one.
@@ -112,6 +116,7 @@ pub struct PasswordRecipeRandomInner {
 /// assert_eq!(serde_json::to_string(&SeparatorType::DigitsAndSymbols).unwrap(), r#""digitsAndSymbols""#);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum SeparatorType {
     /// A random digit `0`–`9` in each gap, chosen independently.
@@ -137,6 +142,7 @@ pub enum SeparatorType {
 /// assert_eq!(serde_json::to_string(&WordListType::ThreeLetters).unwrap(), r#""threeLetters""#);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum WordListType {
     /// The EFF large word list (7,772 words of letters only: 12.92 bits each).
