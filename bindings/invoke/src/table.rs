@@ -227,7 +227,7 @@ calls! {
         |c, _p| Ok::<_, Error>(c.client()?.unreadable_records());
 
     /// A page of the audit trail (the account owner only).
-    EventsList: "events" . "list" (#[serde(default)] after: u64, limit: u32) -> EventsPage,
+    EventsList: "events" . "list" (limit: u32, #[serde(default)] after: u64) -> EventsPage,
         needs: Client,
         |c, p| c.client()?.events(p.after, p.limit).await;
 

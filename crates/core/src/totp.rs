@@ -166,6 +166,7 @@ pub struct Hotp {
 /// # Ok::<(), sesame_core::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TotpCode {
     code: String,

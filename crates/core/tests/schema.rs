@@ -718,6 +718,8 @@ fn every_type(checks: &Checks) {
             PasswordRecipe::Memorable(inner) => checks.read(inner),
         };
     }
+    let totp = sesame_core::totp::Totp::parse("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+    checks.written(&totp.code_at(1_111_111_109));
     for separator in [
         SeparatorType::Digits,
         SeparatorType::DigitsAndSymbols,

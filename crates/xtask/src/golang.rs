@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::ir::{camel, error_class, pascal, snake, Call, Def, Ty};
+use crate::ir::{camel, pascal, snake, Call, Def, Ty};
 use crate::PREAMBLE;
 
 /// Go's initialisms, upper-cased in exported names (`VaultID`, `URL`).
-const INITIALISMS: &[&str] = &["id", "url", "uri", "ssh", "otp", "totp", "api", "json", "http", "ttl"];
+const INITIALISMS: &[&str] = &[
+    "id", "url", "uri", "ssh", "otp", "totp", "api", "json", "http", "ttl",
+];
 
 /// An exported Go name for a JSON or snake_case name.
 fn exported(name: &str) -> String {
@@ -70,7 +72,12 @@ impl Model<'_> {
              // Keep the imports used whatever the model holds.\n\
              var (\n\t_ = time.Time{}\n\t_ = fmt.Errorf\n\t_ json.RawMessage\n)\n",
         );
-        for def in self.defs.values() {
+        // ErrorCode is declared with the errors (errors.go).
+        for def in self
+            .defs
+            .values()
+            .filter(|d| !matches!(d, Def::Enum { name, .. } if name == "ErrorCode"))
+        {
             out.push('\n');
             match def {
                 Def::Enum { name, doc, values } => {
@@ -87,9 +94,19 @@ impl Model<'_> {
                     let _ = writeln!(out, "type {name} struct {{");
                     for field in fields {
                         comment(&mut out, "\t", &field.doc);
-                        let ty = if field.optional { Ty::Optional(Box::new(field.ty.clone())) } else { field.ty.clone() };
+                        let ty = if field.optional {
+                            Ty::Optional(Box::new(field.ty.clone()))
+                        } else {
+                            field.ty.clone()
+                        };
                         let omit = if field.optional { ",omitempty" } else { "" };
-                        let _ = writeln!(out, "\t{} {} `json:\"{}{omit}\"`", exported(&field.wire), self.go_type(&ty), field.wire);
+                        let _ = writeln!(
+                            out,
+                            "\t{} {} `json:\"{}{omit}\"`",
+                            exported(&field.wire),
+                            self.go_type(&ty),
+                            field.wire
+                        );
                     }
                     out.push_str("}\n");
                 }
@@ -97,25 +114,59 @@ impl Model<'_> {
                     comment(&mut out, "", &format!("{name}: {doc}"));
                     let _ = writeln!(out, "type {name} = {}", self.go_type(ty));
                 }
-                Def::Union { name, doc, tag, content, variants } => self.render_union(&mut out, name, doc, tag, content, variants),
+                Def::Union {
+                    name,
+                    doc,
+                    tag,
+                    content,
+                    variants,
+                } => self.render_union(&mut out, name, doc, tag, content, variants),
             }
         }
         out
     }
 
-    fn render_union(&self, out: &mut String, name: &str, doc: &str, tag: &str, content: &str, variants: &[crate::ir::Variant]) {
+    fn render_union(
+        &self,
+        out: &mut String,
+        name: &str,
+        doc: &str,
+        tag: &str,
+        content: &str,
+        variants: &[crate::ir::Variant],
+    ) {
         let kinds = format!("{name}Types");
-        let _ = writeln!(out, "// {kinds} names the variants of {name}.\ntype {kinds} string\n\nconst (");
+        let _ = writeln!(
+            out,
+            "// {kinds} names the variants of {name}.\ntype {kinds} string\n\nconst ("
+        );
         for v in variants {
-            let _ = writeln!(out, "\t{name}Type{} {kinds} = {:?}", exported(&v.wire), v.wire);
+            let _ = writeln!(
+                out,
+                "\t{name}Type{} {kinds} = {:?}",
+                exported(&v.wire),
+                v.wire
+            );
         }
         out.push_str(")\n\n");
         comment(out, "", &format!("{name}: {doc}"));
-        comment(out, "", &format!("Exactly one variant is set, as {}; build one with the New{name}… functions.", exported(tag)));
+        comment(
+            out,
+            "",
+            &format!(
+                "Exactly one variant is set, as {}; build one with the New{name}… functions.",
+                exported(tag)
+            ),
+        );
         let _ = writeln!(out, "type {name} struct {{\n\t{} {kinds}", exported(tag));
         for v in variants {
             if let Some(p) = &v.payload {
-                let _ = writeln!(out, "\t{} *{}", exported(&v.wire), self.go_type(&strip_optional(p)));
+                let _ = writeln!(
+                    out,
+                    "\t{} *{}",
+                    exported(&v.wire),
+                    self.go_type(&strip_optional(p))
+                );
             }
         }
         out.push_str("}\n");
@@ -154,7 +205,11 @@ impl Model<'_> {
                 }
             }
         }
-        let _ = writeln!(out, "\t}}\n\treturn nil, fmt.Errorf(\"{name}: unknown variant %q\", u.{})\n}}\n", exported(tag));
+        let _ = writeln!(
+            out,
+            "\t}}\n\treturn nil, fmt.Errorf(\"{name}: unknown variant %q\", u.{})\n}}\n",
+            exported(tag)
+        );
         let _ = writeln!(out, "// UnmarshalJSON reads {{{tag:?}, {content:?}}}.\nfunc (u *{name}) UnmarshalJSON(data []byte) error {{");
         let _ = writeln!(
             out,
@@ -226,17 +281,24 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          var (\n",
     );
     for (code, _, _) in codes {
-        let _ = writeln!(out, "\tErr{} error = &sentinel{{Code{}}}", pascal(code), pascal(code));
+        let _ = writeln!(
+            out,
+            "\tErr{} error = &sentinel{{Code{}}}",
+            pascal(code),
+            pascal(code)
+        );
     }
     out.push_str(
         ")\n\n\
          // RateLimitedError is the error of code rate_limited, with the wait the server asked for.\n\
          type RateLimitedError struct {\n\
-         \t*Error\n\
+         \t// Err is the error itself (errors.Is(err, ErrRateLimited) holds).\n\
+         \tErr *Error\n\
          \t// RetryAfter is how long to wait before retrying (zero when the server did not say).\n\
          \tRetryAfter time.Duration\n\
          }\n\n\
-         func (e *RateLimitedError) Unwrap() error { return e.Error }\n\n\
+         func (e *RateLimitedError) Error() string { return e.Err.Message }\n\n\
+         func (e *RateLimitedError) Unwrap() error { return e.Err }\n\n\
          // errorFromEnvelope is the error of an {\"code\", \"message\", …details} envelope.\n\
          func errorFromEnvelope(envelope map[string]any) error {\n\
          \tcode, _ := envelope[\"code\"].(string)\n\
@@ -246,7 +308,7 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \terr := &Error{Code: ErrorCode(code), Message: message, Details: details}\n\
          \tif err.Code == CodeRateLimited {\n\
          \t\tseconds, _ := details[\"retryAfterSeconds\"].(float64)\n\
-         \t\treturn &RateLimitedError{Error: err, RetryAfter: time.Duration(seconds * float64(time.Second))}\n\
+         \t\treturn &RateLimitedError{Err: err, RetryAfter: time.Duration(seconds * float64(time.Second))}\n\
          \t}\n\
          \treturn err\n\
          }\n",
@@ -277,7 +339,14 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
         groups.entry(call.group.as_str()).or_default().push(call);
     }
     for (group, members) in &groups {
-        let type_name = format!("{}API", if *group == "client" { "Client".to_owned() } else { exported(&group.replace('.', "_")) });
+        let type_name = format!(
+            "{}API",
+            if *group == "client" {
+                "Client".to_owned()
+            } else {
+                exported(&group.replace('.', "_"))
+            }
+        );
         let offline_name = format!("{}Offline", exported(&group.replace('.', "_")));
         if members.iter().any(|c| c.needs_client) {
             let _ = writeln!(out, "\n// {type_name} holds the {group} calls.\ntype {type_name} struct{{ inv invoker }}");
@@ -291,10 +360,18 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             );
         }
         for call in members {
-            let receiver = if call.needs_client { format!("a *{type_name}") } else { format!("{offline_name}") };
+            let receiver = if call.needs_client {
+                format!("a *{type_name}")
+            } else {
+                format!("{offline_name}")
+            };
             let mut args = vec!["ctx context.Context".to_owned()];
             for (name, ty, optional) in &call.params {
-                let t = if *optional { Ty::Optional(Box::new(ty.clone())) } else { ty.clone() };
+                let t = if *optional {
+                    Ty::Optional(Box::new(ty.clone()))
+                } else {
+                    ty.clone()
+                };
                 args.push(format!("{} {}", go_param(name), model.go_type(&t)));
             }
             let result = match &call.result {
@@ -302,9 +379,22 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
                 other => format!("({}, error)", model.go_type(other)),
             };
             out.push('\n');
-            comment(&mut out, "", &format!("{} {}", exported(&call.method), lower_first(&call.doc)));
-            let _ = writeln!(out, "func ({receiver}) {}({}) {result} {{", exported(&call.method), args.join(", "));
-            let inv = if call.needs_client { "a.inv" } else { "offlineInvoker" };
+            comment(
+                &mut out,
+                "",
+                &format!("{} {}", exported(&call.method), lower_first(&call.doc)),
+            );
+            let _ = writeln!(
+                out,
+                "func ({receiver}) {}({}) {result} {{",
+                exported(&call.method),
+                args.join(", ")
+            );
+            let inv = if call.needs_client {
+                "a.inv"
+            } else {
+                "offlineInvoker"
+            };
             let mut data = "nil".to_owned();
             out.push_str("\tparameters := map[string]any{\n");
             for (name, _, _) in &call.params {
@@ -314,7 +404,9 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             for (name, ty, _) in &call.params {
                 if let Ty::Named(type_name) = ty {
                     if let Some(Def::Struct { fields, .. }) = model.defs.get(type_name) {
-                        if let Some(bytes) = fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional) {
+                        if let Some(bytes) =
+                            fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional)
+                        {
                             // The content goes beside the JSON as raw bytes.
                             let var = go_param(name);
                             let _ = writeln!(out, "\tdata := {var}.{}\n\t{var}.{} = nil\n\tparameters[{name:?}] = {var}", exported(&bytes.wire), exported(&bytes.wire));
@@ -329,10 +421,17 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
                     let _ = writeln!(out, "\t_, _, err := {invoke}\n\treturn err\n}}");
                 }
                 Ty::Bytes => {
-                    let _ = writeln!(out, "\t_, content, err := {invoke}\n\treturn content, err\n}}");
+                    let _ = writeln!(
+                        out,
+                        "\t_, content, err := {invoke}\n\treturn content, err\n}}"
+                    );
                 }
                 other => {
-                    let _ = writeln!(out, "\traw, _, err := {invoke}\n\treturn decode[{}](raw, err)\n}}", model.go_type(other));
+                    let _ = writeln!(
+                        out,
+                        "\traw, _, err := {invoke}\n\treturn decode[{}](raw, err)\n}}",
+                        model.go_type(other)
+                    );
                 }
             }
         }
@@ -350,7 +449,38 @@ fn go_param(name: &str) -> String {
 
 fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_lowercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// `source` as gofmt writes it (the Go toolchain's formatter is the only correct one).
+fn gofmt(path: &str, source: String) -> Result<String, String> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("gofmt")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot run gofmt ({e}): the Go toolchain is needed to generate {path}")
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(source.as_bytes())
+            .map_err(|e| format!("gofmt: {e}"))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("gofmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "gofmt rejected the generated {path}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("gofmt: {e}"))
 }
 
 /// The Go files.
@@ -361,8 +491,17 @@ pub fn render(
 ) -> Result<Vec<(PathBuf, String)>, String> {
     let model = Model { defs };
     Ok(vec![
-        (PathBuf::from("go/types.go"), model.render_types()),
-        (PathBuf::from("go/errors.go"), render_errors(codes)),
-        (PathBuf::from("go/calls.go"), render_calls(&model, calls)),
+        (
+            PathBuf::from("go/types.go"),
+            gofmt("go/types.go", model.render_types())?,
+        ),
+        (
+            PathBuf::from("go/errors.go"),
+            gofmt("go/errors.go", render_errors(codes))?,
+        ),
+        (
+            PathBuf::from("go/calls.go"),
+            gofmt("go/calls.go", render_calls(&model, calls))?,
+        ),
     ])
 }

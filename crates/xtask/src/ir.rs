@@ -75,7 +75,9 @@ impl Ty {
 }
 
 fn generic<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    text.strip_prefix(name)?.strip_prefix('<')?.strip_suffix('>')
+    text.strip_prefix(name)?
+        .strip_prefix('<')?
+        .strip_suffix('>')
 }
 
 /// A field of a struct.
@@ -147,18 +149,6 @@ pub enum Def {
     },
 }
 
-impl Def {
-    /// The type's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Struct { name, .. }
-            | Self::Enum { name, .. }
-            | Self::Union { name, .. }
-            | Self::Alias { name, .. } => name,
-        }
-    }
-}
-
 /// A call of the table, with its types parsed.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -188,11 +178,17 @@ pub fn calls() -> Result<Vec<Call>, String> {
                 group: c.group.to_owned(),
                 method: c.method.to_owned(),
                 doc: c.doc.trim().to_owned(),
-                params: c
-                    .params
-                    .iter()
-                    .map(|p| Ok((p.name.to_owned(), Ty::parse(p.ty)?, p.optional())))
-                    .collect::<Result<_, String>>()?,
+                // Required parameters first: no language takes a required argument after
+                // an optional one.
+                params: {
+                    let mut params = c
+                        .params
+                        .iter()
+                        .map(|p| Ok((p.name.to_owned(), Ty::parse(p.ty)?, p.optional())))
+                        .collect::<Result<Vec<_>, String>>()?;
+                    params.sort_by_key(|(_, _, optional)| *optional);
+                    params
+                },
                 result: Ty::parse(c.result)?,
                 needs_client: c.needs == sesame_invoke::Needs::Client,
             })
@@ -239,7 +235,8 @@ pub fn snake(camel: &str) -> String {
     let chars: Vec<char> = camel.chars().collect();
     for (i, c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
             if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_ascii_uppercase())) {
                 out.push('_');

@@ -39,7 +39,9 @@ pub fn generate() -> Result<Vec<(PathBuf, String)>, String> {
 pub fn stale(root: &Path, files: &[(PathBuf, String)]) -> Vec<PathBuf> {
     files
         .iter()
-        .filter(|(path, content)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(content))
+        .filter(|(path, content)| {
+            std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(content)
+        })
         .map(|(path, _)| path.clone())
         .collect()
 }
@@ -110,7 +112,10 @@ mod tests {
         assert!(!files.is_empty());
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let stale = stale(&root, &files);
-        assert!(stale.is_empty(), "stale generated files (run `make gen`): {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "stale generated files (run `make gen`): {stale:?}"
+        );
         // The check must be able to fail: a copy with one edited file is stale.
         let copy = std::env::temp_dir().join(format!("sesame-codegen-{}", std::process::id()));
         for (path, content) in &files {
@@ -120,7 +125,8 @@ mod tests {
         }
         assert!(super::stale(&copy, &files).is_empty());
         let (first, _) = &files[0];
-        let edited = std::fs::read_to_string(copy.join(first)).unwrap_or_default() + "\n# hand edit\n";
+        let edited =
+            std::fs::read_to_string(copy.join(first)).unwrap_or_default() + "\n# hand edit\n";
         std::fs::write(copy.join(first), edited).ok();
         assert_eq!(super::stale(&copy, &files), vec![first.clone()]);
         std::fs::remove_dir_all(&copy).ok();

@@ -21,10 +21,10 @@ fn builtin_base(code: &str) -> Option<&'static str> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-    "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// A Python identifier for a JSON name.
@@ -99,8 +99,11 @@ impl Model<'_> {
         match ty {
             Ty::Timestamp => format!("_timestamp_out({expr})"),
             Ty::Bytes => format!("base64.b64encode({expr}).decode(\"ascii\")"),
+            Ty::List(t) if self.to_wire("x", t) == "x" => expr.to_owned(),
             Ty::List(t) => format!("[{} for x in {expr}]", self.to_wire("x", t)),
+            Ty::Map(t) if self.to_wire("v", t) == "v" => expr.to_owned(),
             Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.to_wire("v", t)),
+            Ty::Optional(t) if self.to_wire(expr, t) == expr => expr.to_owned(),
             Ty::Optional(t) => format!("None if {expr} is None else {}", self.to_wire(expr, t)),
             Ty::Named(n) => match self.defs.get(n) {
                 Some(Def::Alias { ty, .. }) => self.to_wire(expr, ty),
@@ -117,8 +120,14 @@ impl Model<'_> {
         match ty {
             Ty::Timestamp => format!("_timestamp_in({expr})"),
             Ty::Bytes => format!("base64.b64decode({expr})"),
+            Ty::List(t) if self.from_wire("x", t) == "x" => expr.to_owned(),
             Ty::List(t) => format!("[{} for x in {expr}]", self.from_wire("x", t)),
-            Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.from_wire("v", t)),
+            Ty::Map(t) if self.from_wire("v", t) == "v" => expr.to_owned(),
+            Ty::Map(t) => format!(
+                "{{k: {} for k, v in {expr}.items()}}",
+                self.from_wire("v", t)
+            ),
+            Ty::Optional(t) if self.from_wire(expr, t) == expr => expr.to_owned(),
             Ty::Optional(t) => format!("None if {expr} is None else {}", self.from_wire(expr, t)),
             Ty::Named(n) => match self.defs.get(n) {
                 Some(Def::Alias { ty, .. }) => self.from_wire(expr, ty),
@@ -143,10 +152,16 @@ impl Model<'_> {
     fn render_struct(&self, out: &mut String, name: &str, doc: &str, fields: &[Field]) {
         let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {name}:");
         docstring(out, "    ", doc);
-        let (required, optional): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.optional);
+        let (required, optional): (Vec<&Field>, Vec<&Field>) =
+            fields.iter().partition(|f| !f.optional);
         for field in required.iter().chain(&optional) {
             let default = if field.optional { " = None" } else { "" };
-            let _ = writeln!(out, "    {}: {}{default}", ident(&field.wire), self.field_annotation(field));
+            let _ = writeln!(
+                out,
+                "    {}: {}{default}",
+                ident(&field.wire),
+                self.field_annotation(field)
+            );
             docstring(out, "    ", &field.doc);
         }
         if fields.is_empty() {
@@ -158,18 +173,28 @@ impl Model<'_> {
             let attr = format!("self.{}", ident(&field.wire));
             let value = self.to_wire(&attr, &field.ty);
             if field.optional {
-                let _ = writeln!(out, "        if {attr} is not None:\n            out[\"{}\"] = {value}", field.wire);
+                let _ = writeln!(
+                    out,
+                    "        if {attr} is not None:\n            out[\"{}\"] = {value}",
+                    field.wire
+                );
             } else {
                 let _ = writeln!(out, "        out[\"{}\"] = {value}", field.wire);
             }
         }
         let _ = writeln!(out, "        return out");
-        let _ = writeln!(out, "\n    @classmethod\n    def _from_wire(cls, data: Dict[str, Any]) -> \"{name}\":");
+        let _ = writeln!(
+            out,
+            "\n    @classmethod\n    def _from_wire(cls, data: Dict[str, Any]) -> \"{name}\":"
+        );
         let _ = writeln!(out, "        return cls(");
         for field in fields {
             let value = if field.optional {
                 let got = format!("data.get(\"{}\")", field.wire);
-                format!("None if {got} is None else {}", self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty))
+                format!(
+                    "None if {got} is None else {}",
+                    self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty)
+                )
             } else {
                 self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty)
             };
@@ -217,30 +242,52 @@ impl Model<'_> {
                         );
                     }
                 }
-                Def::Struct { name, doc, fields } => self.render_struct(&mut out, name, doc, fields),
+                Def::Struct { name, doc, fields } => {
+                    self.render_struct(&mut out, name, doc, fields)
+                }
                 Def::Alias { name, doc, ty } => {
                     let _ = writeln!(out, "\n\n{name} = {}", self.annotation(ty));
                     docstring(&mut out, "", doc);
                 }
-                Def::Union { name, doc, tag, content, variants } => {
+                Def::Union {
+                    name,
+                    doc,
+                    tag,
+                    content,
+                    variants,
+                } => {
                     let mut names = Vec::new();
                     for variant in variants {
                         let class = format!("{name}{}", variant.wire);
                         let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {class}:");
                         docstring(&mut out, "    ", &variant.doc);
-                        let _ = writeln!(out, "    {}: ClassVar[str] = \"{}\"", ident(tag), variant.wire);
+                        let _ = writeln!(
+                            out,
+                            "    {}: ClassVar[str] = \"{}\"",
+                            ident(tag),
+                            variant.wire
+                        );
                         let content_attr = ident(content);
                         if let Some(payload) = &variant.payload {
-                            let _ = writeln!(out, "    {content_attr}: {}", self.annotation(payload));
+                            let _ =
+                                writeln!(out, "    {content_attr}: {}", self.annotation(payload));
                         }
                         let _ = writeln!(out, "\n    def _to_wire(self) -> Dict[str, Any]:");
                         match &variant.payload {
                             Some(payload) => {
                                 let value = self.to_wire(&format!("self.{content_attr}"), payload);
-                                let _ = writeln!(out, "        return {{\"{tag}\": \"{}\", \"{content}\": {value}}}", variant.wire);
+                                let _ = writeln!(
+                                    out,
+                                    "        return {{\"{tag}\": \"{}\", \"{content}\": {value}}}",
+                                    variant.wire
+                                );
                             }
                             None => {
-                                let _ = writeln!(out, "        return {{\"{tag}\": \"{}\"}}", variant.wire);
+                                let _ = writeln!(
+                                    out,
+                                    "        return {{\"{tag}\": \"{}\"}}",
+                                    variant.wire
+                                );
                             }
                         }
                         names.push((variant, class));
@@ -248,19 +295,35 @@ impl Model<'_> {
                     let _ = writeln!(
                         unions,
                         "\n\n{name} = Union[{}]",
-                        names.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join(", ")
+                        names
+                            .iter()
+                            .map(|(_, c)| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                     docstring(&mut unions, "", doc);
-                    let _ = writeln!(unions, "\n\ndef _{name}_from_wire(data: Dict[str, Any]) -> {name}:");
+                    let _ = writeln!(
+                        unions,
+                        "\n\ndef _{name}_from_wire(data: Dict[str, Any]) -> {name}:"
+                    );
                     let _ = writeln!(unions, "    kind = data.get(\"{tag}\")");
                     for (variant, class) in &names {
                         match &variant.payload {
                             Some(payload) => {
-                                let value = self.from_wire(&format!("data.get(\"{content}\")"), payload);
-                                let _ = writeln!(unions, "    if kind == \"{}\":\n        return {class}({value})", variant.wire);
+                                let value =
+                                    self.from_wire(&format!("data.get(\"{content}\")"), payload);
+                                let _ = writeln!(
+                                    unions,
+                                    "    if kind == \"{}\":\n        return {class}({value})",
+                                    variant.wire
+                                );
                             }
                             None => {
-                                let _ = writeln!(unions, "    if kind == \"{}\":\n        return {class}()", variant.wire);
+                                let _ = writeln!(
+                                    unions,
+                                    "    if kind == \"{}\":\n        return {class}()",
+                                    variant.wire
+                                );
                             }
                         }
                     }
@@ -268,7 +331,9 @@ impl Model<'_> {
                         .iter()
                         .find(|(v, _)| v.wire == "Unsupported" && v.payload.is_none())
                         .map(|(_, c)| format!("    return {c}()\n"))
-                        .unwrap_or_else(|| format!("    raise ValueError(f\"unknown {name} type {{kind!r}}\")\n"));
+                        .unwrap_or_else(|| {
+                            format!("    raise ValueError(f\"unknown {name} type {{kind!r}}\")\n")
+                        });
                     unions.push_str(&fallback);
                 }
             }
@@ -378,7 +443,11 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
         .collect();
     helpers.sort();
     if !helpers.is_empty() {
-        let _ = writeln!(out, "from .types import {}  # noqa: F401", helpers.join(", "));
+        let _ = writeln!(
+            out,
+            "from .types import {}  # noqa: F401",
+            helpers.join(", ")
+        );
     }
     out.push_str(
         "\n\nclass AsyncInvoker(Protocol):\n\
@@ -417,13 +486,19 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
                     if *group == "client" {
                         !g.contains('.') && **g != "client"
                     } else {
-                        g.strip_prefix(group).and_then(|r| r.strip_prefix('.')).is_some_and(|r| !r.contains('.'))
+                        g.strip_prefix(group)
+                            .and_then(|r| r.strip_prefix('.'))
+                            .is_some_and(|r| !r.contains('.'))
                     }
                 })
                 .collect();
             for child in children {
                 let attr = child.rsplit('.').next().unwrap_or(child);
-                let _ = writeln!(out, "        self.{attr} = {prefix}{}(invoker)", group_class(child));
+                let _ = writeln!(
+                    out,
+                    "        self.{attr} = {prefix}{}(invoker)",
+                    group_class(child)
+                );
             }
             for call in members {
                 render_method(model, &mut out, call, sync);
@@ -455,7 +530,12 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
         all_args.push(receiver);
     }
     all_args.extend(args);
-    let _ = writeln!(out, "\n{def} {}({}) -> {result}:", ident(&call.method), all_args.join(", "));
+    let _ = writeln!(
+        out,
+        "\n{def} {}({}) -> {result}:",
+        ident(&call.method),
+        all_args.join(", ")
+    );
     docstring(out, "        ", &call.doc);
     // File content in a parameter travels beside the JSON as raw bytes.
     let mut data = None;
@@ -468,13 +548,20 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
                 if let Some(bytes) = fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional) {
                     data = Some(format!("{var}.{}", ident(&bytes.wire)));
                     let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
-                    let _ = writeln!(out, "        parameters[\"{name}\"].pop(\"{}\", None)", bytes.wire);
+                    let _ = writeln!(
+                        out,
+                        "        parameters[\"{name}\"].pop(\"{}\", None)",
+                        bytes.wire
+                    );
                     continue;
                 }
             }
         }
         if *optional {
-            let _ = writeln!(out, "        if {var} is not None:\n            parameters[\"{name}\"] = {value}");
+            let _ = writeln!(
+                out,
+                "        if {var} is not None:\n            parameters[\"{name}\"] = {value}"
+            );
         } else {
             let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
         }
@@ -483,9 +570,15 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
     let invoke = if static_call {
         format!("_offline().invoke(\"{}\", parameters{data_arg})", call.name)
     } else if sync {
-        format!("self._invoker.invoke(\"{}\", parameters{data_arg})", call.name)
+        format!(
+            "self._invoker.invoke(\"{}\", parameters{data_arg})",
+            call.name
+        )
     } else {
-        format!("await self._invoker.invoke(\"{}\", parameters{data_arg})", call.name)
+        format!(
+            "await self._invoker.invoke(\"{}\", parameters{data_arg})",
+            call.name
+        )
     };
     match &call.result {
         Ty::Unit => {
@@ -497,7 +590,11 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
         }
         result => {
             let _ = writeln!(out, "        result, _ = {invoke}");
-            let _ = writeln!(out, "        return {}  # type: ignore[no-any-return]", model.from_wire("result", result));
+            let _ = writeln!(
+                out,
+                "        return {}  # type: ignore[no-any-return]",
+                model.from_wire("result", result)
+            );
         }
     }
 }
@@ -510,8 +607,17 @@ pub fn render(
 ) -> Result<Vec<(PathBuf, String)>, String> {
     let model = Model { defs };
     Ok(vec![
-        (PathBuf::from("python/sesame/types.py"), model.render_types()),
-        (PathBuf::from("python/sesame/errors.py"), render_errors(codes)),
-        (PathBuf::from("python/sesame/_calls.py"), render_calls(&model, calls)),
+        (
+            PathBuf::from("python/sesame/types.py"),
+            model.render_types(),
+        ),
+        (
+            PathBuf::from("python/sesame/errors.py"),
+            render_errors(codes),
+        ),
+        (
+            PathBuf::from("python/sesame/_calls.py"),
+            render_calls(&model, calls),
+        ),
     ])
 }

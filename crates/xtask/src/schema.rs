@@ -16,8 +16,22 @@ pub fn defs() -> Result<BTreeMap<String, Def>, String> {
         .get("$defs")
         .and_then(Value::as_object)
         .ok_or("the model schema has no $defs")?;
+    let text = serde_json::to_string(defs).map_err(|e| e.to_string())?;
+    // The error envelope is `ErrorEnvelope` in the bindings: `Error` is each language's
+    // exception type.
+    let text = text.replace("\"#/$defs/Error\"", "\"#/$defs/ErrorEnvelope\"");
+    let mut defs: serde_json::Map<String, Value> =
+        serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if let Some(envelope) = defs.remove("Error") {
+        defs.insert("ErrorEnvelope".to_owned(), envelope);
+    }
     defs.iter()
-        .map(|(name, schema)| Ok((name.clone(), def(name, schema).map_err(|e| format!("{name}: {e}"))?)))
+        .map(|(name, schema)| {
+            Ok((
+                name.clone(),
+                def(name, schema).map_err(|e| format!("{name}: {e}"))?,
+            ))
+        })
         .collect()
 }
 
@@ -35,7 +49,11 @@ fn constant(schema: &Value) -> Option<String> {
     if let Some(c) = schema.get("const").and_then(Value::as_str) {
         return Some(c.to_owned());
     }
-    match schema.get("enum").and_then(Value::as_array).map(Vec::as_slice) {
+    match schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
         Some([Value::String(one)]) => Some(one.clone()),
         _ => None,
     }
@@ -57,7 +75,11 @@ fn def(name: &str, schema: &Value) -> Result<Def, String> {
             .filter_map(Value::as_str)
             .map(|v| (v.to_owned(), String::new()))
             .collect();
-        return Ok(Def::Enum { name: name.to_owned(), doc, values });
+        return Ok(Def::Enum {
+            name: name.to_owned(),
+            doc,
+            values,
+        });
     }
     if let Some(alts) = alternatives(schema) {
         if alts.iter().all(|a| constant(a).is_some()) {
@@ -65,16 +87,28 @@ fn def(name: &str, schema: &Value) -> Result<Def, String> {
                 .iter()
                 .filter_map(|a| constant(a).map(|c| (c, self::doc(a))))
                 .collect();
-            return Ok(Def::Enum { name: name.to_owned(), doc, values });
+            return Ok(Def::Enum {
+                name: name.to_owned(),
+                doc,
+                values,
+            });
         }
         if let Some(union) = union(name, &doc, alts)? {
             return Ok(union);
         }
     }
     if schema.get("properties").is_some() {
-        return Ok(Def::Struct { name: name.to_owned(), doc, fields: fields(schema)? });
+        return Ok(Def::Struct {
+            name: name.to_owned(),
+            doc,
+            fields: fields(schema)?,
+        });
     }
-    Ok(Def::Alias { name: name.to_owned(), doc, ty: ty(schema)? })
+    Ok(Def::Alias {
+        name: name.to_owned(),
+        doc,
+        ty: ty(schema)?,
+    })
 }
 
 /// A oneOf of objects that each fix one property (the tag) to a constant.
@@ -86,7 +120,10 @@ fn union(name: &str, doc: &str, alts: &[Value]) -> Result<Option<Def>, String> {
         let Some(props) = alt.get("properties").and_then(Value::as_object) else {
             return Ok(None);
         };
-        let Some((tag_key, wire)) = props.iter().find_map(|(k, v)| constant(v).map(|c| (k.clone(), c))) else {
+        let Some((tag_key, wire)) = props
+            .iter()
+            .find_map(|(k, v)| constant(v).map(|c| (k.clone(), c)))
+        else {
             return Ok(None);
         };
         if tag.get_or_insert_with(|| tag_key.clone()) != &tag_key {
@@ -97,7 +134,9 @@ fn union(name: &str, doc: &str, alts: &[Value]) -> Result<Option<Def>, String> {
             [] => None,
             [(key, schema)] => {
                 if content.get_or_insert_with(|| (*key).clone()) != *key {
-                    return Err(format!("variants carry content under both {content:?} and {key:?}"));
+                    return Err(format!(
+                        "variants carry content under both {content:?} and {key:?}"
+                    ));
                 }
                 let required = alt
                     .get("required")
@@ -108,7 +147,11 @@ fn union(name: &str, doc: &str, alts: &[Value]) -> Result<Option<Def>, String> {
             }
             _ => return Ok(None),
         };
-        variants.push(Variant { wire, payload, doc: self::doc(alt) });
+        variants.push(Variant {
+            wire,
+            payload,
+            doc: self::doc(alt),
+        });
     }
     Ok(Some(Def::Union {
         name: name.to_owned(),
@@ -132,7 +175,10 @@ fn fields(schema: &Value) -> Result<Vec<Field>, String> {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let props = schema.get("properties").and_then(Value::as_object).ok_or("no properties")?;
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .ok_or("no properties")?;
     props
         .iter()
         .map(|(wire, field)| {
@@ -153,7 +199,11 @@ fn fields(schema: &Value) -> Result<Vec<Field>, String> {
 
 /// The type of a field or payload schema.
 fn ty(schema: &Value) -> Result<Ty, String> {
-    if schema == &Value::Bool(true) || schema.as_object().is_some_and(|o| o.keys().all(|k| k == "description")) {
+    if schema == &Value::Bool(true)
+        || schema
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| k == "description"))
+    {
         return Ok(Ty::Any);
     }
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
@@ -161,7 +211,10 @@ fn ty(schema: &Value) -> Result<Ty, String> {
         return Ok(Ty::Named(name.to_owned()));
     }
     if let Some(alts) = alternatives(schema) {
-        let non_null: Vec<&Value> = alts.iter().filter(|a| a.get("type").and_then(Value::as_str) != Some("null")).collect();
+        let non_null: Vec<&Value> = alts
+            .iter()
+            .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+            .collect();
         if non_null.len() == 1 && alts.len() == 2 {
             return Ok(optional(ty(non_null[0])?));
         }
@@ -193,7 +246,9 @@ fn ty(schema: &Value) -> Result<Ty, String> {
         ["integer"] => Ty::Integer,
         ["number"] => Ty::Number,
         ["boolean"] => Ty::Boolean,
-        ["array"] => Ty::List(Box::new(schema.get("items").map(ty).transpose()?.unwrap_or(Ty::Any))),
+        ["array"] => Ty::List(Box::new(
+            schema.get("items").map(ty).transpose()?.unwrap_or(Ty::Any),
+        )),
         ["object"] => match schema.get("additionalProperties") {
             Some(values) if values.is_object() => Ty::Map(Box::new(ty(values)?)),
             _ => Ty::Map(Box::new(Ty::Any)),

@@ -34,7 +34,9 @@ fn member(wire: &str) -> String {
 
 /// A property name: as on the wire when it is an identifier, quoted otherwise.
 fn property(wire: &str) -> String {
-    if wire.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !wire.starts_with(|c: char| c.is_ascii_digit()) {
+    if wire.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !wire.starts_with(|c: char| c.is_ascii_digit())
+    {
         wire.to_owned()
     } else {
         format!("{wire:?}")
@@ -43,6 +45,8 @@ fn property(wire: &str) -> String {
 
 struct Model<'a> {
     defs: &'a BTreeMap<String, Def>,
+    /// How code refers to the model's converters: `""` inside types.ts, `types.` outside.
+    ns: &'a str,
 }
 
 impl Model<'_> {
@@ -82,10 +86,12 @@ impl Model<'_> {
                 }
                 seen.push(n.clone());
                 match self.defs.get(n) {
-                    Some(Def::Struct { fields, .. }) => fields.iter().any(|f| self.converts(&f.ty, seen)),
-                    Some(Def::Union { variants, .. }) => {
-                        variants.iter().any(|v| v.payload.as_ref().is_some_and(|p| self.converts(p, seen)))
+                    Some(Def::Struct { fields, .. }) => {
+                        fields.iter().any(|f| self.converts(&f.ty, seen))
                     }
+                    Some(Def::Union { variants, .. }) => variants
+                        .iter()
+                        .any(|v| v.payload.as_ref().is_some_and(|p| self.converts(p, seen))),
                     Some(Def::Alias { ty, .. }) => self.converts(ty, seen),
                     _ => false,
                 }
@@ -111,7 +117,7 @@ impl Model<'_> {
             Ty::Optional(t) => format!("({expr} == null ? undefined : {})", self.convert(expr, t, out)),
             Ty::Named(n) => {
                 let direction = if out { "toWire" } else { "fromWire" };
-                format!("{direction}{n}({expr} as never)")
+                format!("{}{direction}{n}({expr} as never)", self.ns)
             }
             _ => expr.to_owned(),
         }
@@ -155,7 +161,12 @@ impl Model<'_> {
                     for field in fields {
                         jsdoc(&mut out, "  ", &field.doc);
                         let q = if field.optional { "?" } else { "" };
-                        let _ = writeln!(out, "  {}{q}: {};", property(&field.wire), self.annotation(&field.ty));
+                        let _ = writeln!(
+                            out,
+                            "  {}{q}: {};",
+                            property(&field.wire),
+                            self.annotation(&field.ty)
+                        );
                     }
                     out.push_str("}\n");
                     self.render_converters(&mut out, name, fields);
@@ -164,13 +175,25 @@ impl Model<'_> {
                     jsdoc(&mut out, "", doc);
                     let _ = writeln!(out, "export type {name} = {};", self.annotation(ty));
                 }
-                Def::Union { name, doc, tag, content, variants } => {
+                Def::Union {
+                    name,
+                    doc,
+                    tag,
+                    content,
+                    variants,
+                } => {
                     jsdoc(&mut out, "", doc);
                     let _ = writeln!(out, "export type {name} =");
                     for variant in variants {
                         match &variant.payload {
                             Some(p) => {
-                                let _ = writeln!(out, "  | {{ {tag}: {:?}; {}: {} }}", variant.wire, property(content), self.annotation(p));
+                                let _ = writeln!(
+                                    out,
+                                    "  | {{ {tag}: {:?}; {}: {} }}",
+                                    variant.wire,
+                                    property(content),
+                                    self.annotation(p)
+                                );
                             }
                             None => {
                                 let _ = writeln!(out, "  | {{ {tag}: {:?} }}", variant.wire);
@@ -180,11 +203,18 @@ impl Model<'_> {
                     out.push_str(";\n");
                     if self.converts(&Ty::Named(name.clone()), &mut Vec::new()) {
                         for (direction, out_dir) in [("toWire", true), ("fromWire", false)] {
-                            let _ = writeln!(out, "\nexport function {direction}{name}(value: any): any {{");
+                            let _ = writeln!(
+                                out,
+                                "\nexport function {direction}{name}(value: any): any {{"
+                            );
                             let _ = writeln!(out, "  switch (value?.{tag}) {{");
                             for variant in variants {
                                 if let Some(p) = &variant.payload {
-                                    let converted = self.convert(&format!("value.{}", property(content)), p, out_dir);
+                                    let converted = self.convert(
+                                        &format!("value.{}", property(content)),
+                                        p,
+                                        out_dir,
+                                    );
                                     let _ = writeln!(out, "    case {:?}:\n      return {{ ...value, {}: {converted} }};", variant.wire, property(content));
                                 }
                             }
@@ -202,12 +232,22 @@ impl Model<'_> {
             return;
         }
         for (direction, to_wire) in [("toWire", true), ("fromWire", false)] {
-            let _ = writeln!(out, "\nexport function {direction}{name}(value: any): any {{");
+            let _ = writeln!(
+                out,
+                "\nexport function {direction}{name}(value: any): any {{"
+            );
             out.push_str("  const out = { ...value };\n");
-            for field in fields.iter().filter(|f| self.converts(&f.ty, &mut Vec::new())) {
+            for field in fields
+                .iter()
+                .filter(|f| self.converts(&f.ty, &mut Vec::new()))
+            {
                 let access = format!("value.{}", property(&field.wire));
                 let converted = self.convert(&access, &field.ty, to_wire);
-                let _ = writeln!(out, "  if ({access} != null) out.{} = {converted};", property(&field.wire));
+                let _ = writeln!(
+                    out,
+                    "  if ({access} != null) out.{} = {converted};",
+                    property(&field.wire)
+                );
             }
             out.push_str("  return out;\n}\n");
         }
@@ -295,15 +335,24 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
         groups.entry(call.group.as_str()).or_default().push(call);
     }
     for (group, members) in &groups {
-        let class = if *group == "client" { "ClientCalls".to_owned() } else { pascal(group) };
-        let _ = writeln!(out, "\n/** The `{group}` calls. */\nexport class {class} {{");
+        let class = if *group == "client" {
+            "ClientCalls".to_owned()
+        } else {
+            pascal(group)
+        };
+        let _ = writeln!(
+            out,
+            "\n/** The `{group}` calls. */\nexport class {class} {{"
+        );
         let children: Vec<&&str> = groups
             .keys()
             .filter(|g| {
                 if *group == "client" {
                     !g.contains('.') && **g != "client"
                 } else {
-                    g.strip_prefix(group).and_then(|r| r.strip_prefix('.')).is_some_and(|r| !r.contains('.'))
+                    g.strip_prefix(group)
+                        .and_then(|r| r.strip_prefix('.'))
+                        .is_some_and(|r| !r.contains('.'))
                 }
             })
             .collect();
@@ -352,10 +401,7 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
 }
 
 fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
-    let converted = |expr: &str, ty: &Ty, to_wire: bool| {
-        let c = model.convert(expr, ty, to_wire);
-        replace_word(&replace_word(&c, "toWire", "types.toWire"), "fromWire", "types.fromWire")
-    };
+    let converted = |expr: &str, ty: &Ty, to_wire: bool| model.convert(expr, ty, to_wire);
     let mut args = Vec::new();
     for (name, ty, optional) in &call.params {
         let q = if *optional { "?" } else { "" };
@@ -372,7 +418,12 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
     } else {
         ("static ", result.clone())
     };
-    let _ = writeln!(out, "  {keyword}{}({}): {ret} {{", camel(&call.method), args.join(", "));
+    let _ = writeln!(
+        out,
+        "  {keyword}{}({}): {ret} {{",
+        camel(&call.method),
+        args.join(", ")
+    );
     out.push_str("    const parameters: Record<string, unknown> = {};\n");
     let mut data = None;
     for (name, ty, optional) in &call.params {
@@ -393,14 +444,20 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
         }
         let value = converted(&var, ty, true);
         if *optional {
-            let _ = writeln!(out, "    if ({var} !== undefined) parameters[{name:?}] = {value};");
+            let _ = writeln!(
+                out,
+                "    if ({var} !== undefined) parameters[{name:?}] = {value};"
+            );
         } else {
             let _ = writeln!(out, "    parameters[{name:?}] = {value};");
         }
     }
     let data_arg = data.map(|d| format!(", {d}")).unwrap_or_default();
     let invoke = if call.needs_client {
-        format!("await this.invoker.invoke({:?}, parameters{data_arg})", call.name)
+        format!(
+            "await this.invoker.invoke({:?}, parameters{data_arg})",
+            call.name
+        )
     } else {
         format!("offlineInvoker().invoke({:?}, parameters)", call.name)
     };
@@ -409,11 +466,18 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
             let _ = writeln!(out, "    {invoke};");
         }
         Ty::Bytes => {
-            let _ = writeln!(out, "    const [, content] = {invoke};\n    return content ?? new Uint8Array();");
+            let _ = writeln!(
+                out,
+                "    const [, content] = {invoke};\n    return content ?? new Uint8Array();"
+            );
         }
         result_ty => {
             let _ = writeln!(out, "    const [result] = {invoke};");
-            let _ = writeln!(out, "    return {} as {result};", converted("result", result_ty, false));
+            let _ = writeln!(
+                out,
+                "    return {} as {result};",
+                converted("result", result_ty, false)
+            );
         }
     }
     out.push_str("  }\n");
@@ -425,10 +489,14 @@ pub fn render(
     calls: &[Call],
     codes: &[(&str, u32, &str)],
 ) -> Result<Vec<(PathBuf, String)>, String> {
-    let model = Model { defs };
+    let inside = Model { defs, ns: "" };
+    let outside = Model { defs, ns: "types." };
     Ok(vec![
-        (PathBuf::from("js/src/types.ts"), model.render_types()),
+        (PathBuf::from("js/src/types.ts"), inside.render_types()),
         (PathBuf::from("js/src/errors.ts"), render_errors(codes)),
-        (PathBuf::from("js/src/calls.ts"), render_calls(&model, calls)),
+        (
+            PathBuf::from("js/src/calls.ts"),
+            render_calls(&outside, calls),
+        ),
     ])
 }

@@ -201,8 +201,9 @@ boundary_types!(
         ItemsGetAllResponse,
         ItemsUpdateAllResponse,
         ItemsDeleteAllResponse,
-        // Passwords.
+        // Passwords and one-time passwords.
         GeneratedPassword,
+        TotpCode,
     ],
 );
 
