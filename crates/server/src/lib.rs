@@ -405,9 +405,10 @@ pub async fn spawn_with_clock(
     );
     // Loaded once: the limiter keeps its copy current, so requests never query them.
     limiter.load(store.rate_limits().await?);
-    let mailer = match mail::Mailer::from_config(&config) {
-        Ok(mailer) => mailer.map(Arc::new),
-        Err(e) => {
+    let mailer = match config.smtp_config().map(|smtp| mail::Mailer::new(&smtp)) {
+        None => None,
+        Some(Ok(mailer)) => Some(Arc::new(mailer)),
+        Some(Err(e)) => {
             store.close().await;
             return Err(e);
         }
