@@ -51,13 +51,10 @@ mod trust;
 pub use clock::Clock;
 pub use config::ServerConfig;
 pub use error::{ApiError, ServerError};
-pub use routes::routes;
+pub use routes::{routes, OPENAPI};
 
 use store::sqlite::SqliteStore;
 use store::{EventRecord, NewPrincipal, Store};
-
-/// The OpenAPI 3.1 document served at `/v1/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// The integration name the server records for its own actions.
 const SERVER_INTEGRATION: &str = "sesame-server";

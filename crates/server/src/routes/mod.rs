@@ -17,10 +17,11 @@ use sesame_core::model::permissions;
 use sesame_core::ErrorCode;
 
 use crate::auth::{check_active, unix_now, SessionKey};
+use crate::clock::Clock;
+use crate::config::ServerConfig;
 use crate::error::{ApiError, Outcome};
 use crate::rate_limit::{RateLimiter, Source};
 use crate::store::{EventRecord, Store};
-use crate::ServerConfig;
 
 mod events;
 mod files;
@@ -33,6 +34,9 @@ mod vaults;
 
 pub(crate) use shares::CodeKey;
 
+/// The OpenAPI 3.1 document served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
 /// Shared state of every request.
 pub(crate) struct App<S> {
     pub(crate) store: S,
@@ -40,7 +44,7 @@ pub(crate) struct App<S> {
     pub(crate) sessions: SessionKey,
     pub(crate) config: ServerConfig,
     pub(crate) limiter: RateLimiter,
-    pub(crate) clock: crate::Clock,
+    pub(crate) clock: Clock,
     /// Sends share recipients their codes; `None` without `smtp_url`.
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     /// The key of the MACs of share codes and addresses.

@@ -65,9 +65,9 @@ impl std::fmt::Debug for CodeKey {
 
 impl CodeKey {
     /// `HMAC-SHA256(account_secret, "sesame/v1/share-code-key")`.
-    pub(crate) fn derive(account_secret: &[u8]) -> Result<Self, crate::ServerError> {
+    pub(crate) fn derive(account_secret: &[u8]) -> Result<Self, crate::error::ServerError> {
         let mut mac = Hmac::<Sha256>::new_from_slice(account_secret)
-            .map_err(|e| crate::ServerError::Config(format!("account secret: {e}")))?;
+            .map_err(|e| crate::error::ServerError::Config(format!("account secret: {e}")))?;
         mac.update(b"sesame/v1/share-code-key");
         Ok(Self(Zeroizing::new(mac.finalize().into_bytes().into())))
     }

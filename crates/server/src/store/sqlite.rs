@@ -16,6 +16,7 @@ use sesame_core::api::{
 };
 // Point 11 (issue 9).
 use sesame_core::api::{AuditCheckpoint, AuditHead};
+use sesame_core::audit::{event_hash, GENESIS_HASH};
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
 use sesame_core::model::permissions::{self, MANAGE_VAULT};
@@ -33,7 +34,6 @@ use super::{
     EventRecord, NewPrincipal, NewShare, ShareChallenge, ShareGone, ShareOpening, Store,
     StoreResult,
 };
-use crate::audit::{event_hash, GENESIS_HASH};
 use crate::error::{ApiError, ServerError};
 
 /// The embedded SQLite migrations.
