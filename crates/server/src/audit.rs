@@ -103,7 +103,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
         return Ok(broken(
             events + 1,
             format!(
-                "the owner signed a checkpoint at event {}, but only {events} events are                  stored: the newest events were deleted",
+                "the owner signed a checkpoint at event {}, but only {events} events are \
+                 stored: the newest events were deleted",
                 checkpoint.seq
             ),
         ));
@@ -111,7 +112,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
     if at_checkpoint.as_deref() != Some(checkpoint.hash.as_str()) {
         return Ok(broken(
             checkpoint.seq,
-            "it is not the event the owner signed a checkpoint of: the trail was rewritten              up to here"
+            "it is not the event the owner signed a checkpoint of: the trail was rewritten \
+             up to here"
                 .into(),
         ));
     }
@@ -133,7 +135,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
 fn head_mismatch(head: &AuditHead, events: u64, stored_hash: Option<&str>) -> Option<String> {
     if head.seq > events {
         return Some(format!(
-            "the persisted head says the trail has {} events, but only {events} are stored:              the newest events were deleted",
+            "the persisted head says the trail has {} events, but only {events} are stored: \
+             the newest events were deleted",
             head.seq
         ));
     }
