@@ -19,6 +19,7 @@ use sesame_core::api::AuditHead;
 pub use sesame_core::audit::{event_hash, GENESIS_HASH};
 use sesame_core::audit::{hash_bytes, ChainWalk};
 use sesame_core::crypto::{account_id_for, audit_checkpoint_message, verify_signature};
+use sesame_core::encoding::base64url_decode;
 
 use crate::error::ServerError;
 use crate::store::Store;
@@ -102,7 +103,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
         return Ok(broken(
             events + 1,
             format!(
-                "the owner signed a checkpoint at event {}, but only {events} events are                  stored: the newest events were deleted",
+                "the owner signed a checkpoint at event {}, but only {events} events are \
+                 stored: the newest events were deleted",
                 checkpoint.seq
             ),
         ));
@@ -110,7 +112,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
     if at_checkpoint.as_deref() != Some(checkpoint.hash.as_str()) {
         return Ok(broken(
             checkpoint.seq,
-            "it is not the event the owner signed a checkpoint of: the trail was rewritten              up to here"
+            "it is not the event the owner signed a checkpoint of: the trail was rewritten \
+             up to here"
                 .into(),
         ));
     }
@@ -132,7 +135,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<ChainReport, ServerError> {
 fn head_mismatch(head: &AuditHead, events: u64, stored_hash: Option<&str>) -> Option<String> {
     if head.seq > events {
         return Some(format!(
-            "the persisted head says the trail has {} events, but only {events} are stored:              the newest events were deleted",
+            "the persisted head says the trail has {} events, but only {events} are stored: \
+             the newest events were deleted",
             head.seq
         ));
     }
@@ -152,18 +156,15 @@ async fn checkpoint_signed_by_owner<S: Store>(
     store: &S,
     checkpoint: &sesame_core::api::AuditCheckpoint,
 ) -> Result<bool, ServerError> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
     let Some(account) = store.account().await? else {
         return Ok(false);
     };
     let owner = store.owner().await?;
-    let key = URL_SAFE_NO_PAD
-        .decode(&owner.signing_public_key)
+    let key = base64url_decode("owner key", &owner.signing_public_key)
         .ok()
         .and_then(|k| <[u8; 32]>::try_from(k).ok());
     let hash = hash_bytes(&checkpoint.hash);
-    let signature = URL_SAFE_NO_PAD.decode(&checkpoint.signature).ok();
+    let signature = base64url_decode("checkpoint signature", &checkpoint.signature).ok();
     let (Some(key), Some(hash), Some(signature)) = (key, hash, signature) else {
         return Ok(false);
     };

@@ -14,21 +14,18 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sesame_core::api::{self, Principal};
 use sesame_core::crypto::verify_signature;
+use sesame_core::encoding::{base64url_decode, base64url_encode};
 use sesame_core::id::Id;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::error::ApiError;
-
-/// Longest integration name or version.
-pub const MAX_INTEGRATION_LEN: usize = 64;
+use crate::wire;
 
 const SESSION_PREFIX: &str = "v1.";
 
@@ -74,10 +71,10 @@ impl SessionKey {
     pub(crate) fn issue(&self, claims: &Claims) -> Result<String, ApiError> {
         let json = serde_json::to_vec(claims).map_err(ApiError::internal)?;
         let mut session = String::from(SESSION_PREFIX);
-        session.push_str(&URL_SAFE_NO_PAD.encode(json));
+        session.push_str(&base64url_encode(json));
         let mac = self.mac(session.as_bytes())?;
         session.push('.');
-        session.push_str(&URL_SAFE_NO_PAD.encode(mac));
+        session.push_str(&base64url_encode(mac));
         Ok(session)
     }
 
@@ -91,16 +88,14 @@ impl SessionKey {
         };
         let (signed, mac_text) = session.rsplit_once('.').ok_or_else(malformed)?;
         let claims_text = signed.strip_prefix(SESSION_PREFIX).ok_or_else(malformed)?;
-        let mac = URL_SAFE_NO_PAD.decode(mac_text).map_err(|_| malformed())?;
+        let mac = base64url_decode("session", mac_text).map_err(|_| malformed())?;
         let expected = self.mac(signed.as_bytes())?;
         if !bool::from(expected.as_slice().ct_eq(mac.as_slice())) {
             return Err(ApiError::unauthenticated(
                 "the session was not issued by this server or was altered; authenticate again",
             ));
         }
-        let json = URL_SAFE_NO_PAD
-            .decode(claims_text)
-            .map_err(|_| malformed())?;
+        let json = base64url_decode("session", claims_text).map_err(|_| malformed())?;
         let claims: Claims = serde_json::from_slice(&json).map_err(|_| malformed())?;
         if claims.exp <= now {
             return Err(ApiError::unauthenticated(
@@ -118,33 +113,27 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Checks an integration name or version: required, at most [`MAX_INTEGRATION_LEN`]
-/// characters, printable ASCII.
-pub(crate) fn check_integration(what: &str, value: &str) -> Result<(), ApiError> {
-    if value.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "{what} is required: name the program calling Sesame (e.g. \"deploy-bot\" / \"1.4.0\")"
-        )));
-    }
-    if value.chars().count() > MAX_INTEGRATION_LEN {
-        return Err(ApiError::invalid(format!(
-            "{what} is {} characters long; at most {MAX_INTEGRATION_LEN} are allowed",
-            value.chars().count()
-        )));
-    }
-    if let Some((index, c)) = value.char_indices().find(|(_, c)| !(' '..='~').contains(c)) {
-        return Err(ApiError::invalid(format!(
-            "{what} has {c:?} at byte {index}; only printable ASCII characters are allowed"
-        )));
-    }
-    Ok(())
+/// Checks an integration name and version by the rule the client applies too
+/// ([`api::validate_integration`]); the error names the field as the request does.
+pub(crate) fn check_integration(name: &str, version: &str) -> Result<(), ApiError> {
+    api::validate_integration(name, version).map_err(|e| {
+        let field = match &e {
+            sesame_core::Error::InvalidInput { what, .. } if what == "integration_version" => {
+                "integrationVersion"
+            }
+            _ => "integrationName",
+        };
+        ApiError::invalid_field(field, &e)
+    })
 }
 
-/// An integration name or version made safe to record even when it failed the checks.
-pub(crate) fn for_audit(value: &str) -> String {
+/// An integration name or version made safe to record even when it failed the checks:
+/// at most `max` characters ([`api::MAX_INTEGRATION_NAME_LEN`] or
+/// [`api::MAX_INTEGRATION_VERSION_LEN`]), printable ASCII.
+pub(crate) fn for_audit(value: &str, max: usize) -> String {
     value
         .chars()
-        .take(MAX_INTEGRATION_LEN)
+        .take(max)
         .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
         .collect()
 }
@@ -156,20 +145,12 @@ pub(crate) fn check_assertion(
     principal: Option<&Principal>,
     now: u64,
 ) -> Result<(), ApiError> {
-    check_integration("integrationName", &request.integration_name)?;
-    check_integration("integrationVersion", &request.integration_version)?;
-    let nonce = URL_SAFE_NO_PAD
-        .decode(&request.nonce)
-        .map_err(|_| ApiError::invalid("nonce must be 16 random bytes as unpadded base64url"))?;
-    if nonce.len() != 16 {
-        return Err(ApiError::invalid(format!(
-            "nonce must be 16 random bytes, got {}",
-            nonce.len()
-        )));
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(&request.signature)
-        .map_err(|_| ApiError::invalid("signature must be 64 bytes as unpadded base64url"))?;
+    check_integration(&request.integration_name, &request.integration_version)?;
+    wire::decode::<16>("nonce", &request.nonce)?;
+    // Any length: a signature of the wrong length is refused by the check below, as a
+    // failed authentication like any other bad signature.
+    let signature = base64url_decode("signature", &request.signature)
+        .map_err(|e| ApiError::invalid_field("signature", &e))?;
     let skew = now.abs_diff(request.timestamp);
     if skew > api::AUTH_CLOCK_SKEW_SECONDS {
         return Err(ApiError::unauthenticated(format!(
@@ -188,8 +169,7 @@ pub(crate) fn check_assertion(
         return Err(rejected());
     }
     let principal = principal.ok_or_else(rejected)?;
-    let public_key = URL_SAFE_NO_PAD
-        .decode(&principal.signing_public_key)
+    let public_key = base64url_decode("the stored signing key", &principal.signing_public_key)
         .map_err(ApiError::internal)?;
     let message = api::auth_message(
         &request.account_id,
@@ -223,6 +203,8 @@ pub(crate) fn check_active(principal: &Principal, now: u64) -> Result<(), ApiErr
 
 #[cfg(test)]
 mod tests {
+    use sesame_core::api::{MAX_INTEGRATION_NAME_LEN, MAX_INTEGRATION_VERSION_LEN};
+
     use super::*;
 
     fn key() -> SessionKey {
@@ -259,13 +241,38 @@ mod tests {
         assert!(key().verify("garbage", 1).is_err());
     }
 
+    /// The core's rule (40/20 characters, a stricter character set than the printable
+    /// ASCII and 64 characters the server took before), with the request's field names.
     #[test]
     fn integration_rules() {
-        assert!(check_integration("integrationName", "deploy-bot").is_ok());
-        assert!(check_integration("integrationName", "").is_err());
-        assert!(check_integration("integrationName", &"a".repeat(65)).is_err());
-        let err = check_integration("integrationName", "tab\there").unwrap_err();
-        assert!(err.message().contains("printable"), "{err}");
-        assert_eq!(for_audit("a\u{7}b"), "a?b");
+        assert!(check_integration("deploy-bot", "1.4.0").is_ok());
+        let err = check_integration("", "1.0").unwrap_err();
+        assert_eq!(err.code(), sesame_core::ErrorCode::InvalidInput);
+        assert!(
+            err.message().starts_with("integrationName is required"),
+            "{err}"
+        );
+        assert!(check_integration(&"a".repeat(40), "1.0").is_ok());
+        let err = check_integration(&"a".repeat(41), "1.0").unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("integrationName is 41 characters long"),
+            "{err}"
+        );
+        assert!(check_integration("app", &"1".repeat(20)).is_ok());
+        let err = check_integration("app", &"1".repeat(21)).unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("integrationVersion is 21 characters long"),
+            "{err}"
+        );
+        let err = check_integration("tab\there", "1.0").unwrap_err();
+        assert!(err.message().contains("only ASCII letters"), "{err}");
+        assert!(check_integration("app", "1.0 beta").is_err());
+        assert_eq!(for_audit("a\u{7}b", MAX_INTEGRATION_NAME_LEN), "a?b");
+        assert_eq!(
+            for_audit(&"v".repeat(30), MAX_INTEGRATION_VERSION_LEN),
+            "v".repeat(20)
+        );
     }
 }

@@ -11,6 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::ServerError;
+use crate::mail::{MailSettings, SmtpConfig};
+
+pub use crate::mail::SmtpUrl;
 
 /// The default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -126,62 +129,6 @@ impl std::str::FromStr for SecretText {
     }
 }
 
-/// An SMTP URL (see [`ServerConfig::smtp_url`]), kept as given; `Debug` and
-/// [`redacted`](Self::redacted) replace the password in it by `[redacted]`.
-///
-/// ```
-/// let url: sesame_server::config::SmtpUrl = "smtps://mailer:s3cret@mail.example.com".parse().unwrap();
-/// assert_eq!(url.redacted(), "smtps://mailer:[redacted]@mail.example.com");
-/// assert!(!format!("{url:?}").contains("s3cret"));
-/// ```
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "String")]
-pub struct SmtpUrl(zeroize::Zeroizing<String>);
-
-impl SmtpUrl {
-    /// The URL as given (with its password, if any); never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The URL with its password (if any) replaced by `[redacted]`.
-    pub fn redacted(&self) -> String {
-        let text = self.0.as_str();
-        let Some((scheme, rest)) = text.split_once("://") else {
-            return "[unparsable URL]".to_owned();
-        };
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}{tail}"),
-                None => format!("{scheme}://{userinfo}@{host}{tail}"),
-            },
-            None => text.to_owned(),
-        }
-    }
-}
-
-impl std::fmt::Debug for SmtpUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SmtpUrl({:?})", self.redacted())
-    }
-}
-
-impl From<String> for SmtpUrl {
-    fn from(text: String) -> Self {
-        Self(zeroize::Zeroizing::new(text))
-    }
-}
-
-impl std::str::FromStr for SmtpUrl {
-    type Err = std::convert::Infallible;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(Self(zeroize::Zeroizing::new(text.to_owned())))
-    }
-}
-
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -271,8 +218,8 @@ impl ServerConfig {
                 "max_body_bytes must be at least 1024".into(),
             ));
         }
-        if self.smtp_url.is_some() {
-            crate::mail::MailSettings::from_config(self).map(drop)?;
+        if let Some(smtp) = self.smtp_config() {
+            MailSettings::check(&smtp)?;
         } else if self.smtp_from.is_some()
             || self.smtp_username.is_some()
             || self.smtp_password.is_some()
@@ -289,6 +236,17 @@ impl ServerConfig {
     /// Whether an SMTP server is configured, so shares may be restricted to recipients.
     pub fn smtp(&self) -> bool {
         self.smtp_url.is_some()
+    }
+
+    /// The SMTP settings as given, for the mailer to check; `None` without `smtp_url`.
+    pub(crate) fn smtp_config(&self) -> Option<SmtpConfig<'_>> {
+        Some(SmtpConfig {
+            url: self.smtp_url.as_ref()?,
+            from: self.smtp_from.as_deref(),
+            username: self.smtp_username.as_deref(),
+            password: self.smtp_password.as_ref().map(SecretText::expose),
+            public_url: self.public_url.as_deref(),
+        })
     }
 
     /// Whether TLS is configured.
@@ -408,6 +366,7 @@ mod tests {
         .unwrap();
         let config = ServerConfig::from_toml_file(&path).unwrap();
         assert!(config.smtp() && config.validate().is_ok());
+        assert!(ServerConfig::default().smtp_config().is_none());
         assert_eq!(
             config.smtp_url.as_ref().unwrap().expose(),
             "smtps://mailer:url-secret@mail.example.com"

@@ -41,6 +41,17 @@ impl ApiError {
         Self::new(ErrorCode::InvalidInput, message)
     }
 
+    /// `400 invalid_input` for the request field `field` (named as on the wire), with the
+    /// reason the core's check of it gave.
+    pub(crate) fn invalid_field(field: &str, err: &sesame_core::Error) -> Self {
+        match err {
+            sesame_core::Error::InvalidInput { message, .. } => {
+                Self::invalid(format!("{field} {message}"))
+            }
+            other => Self::invalid(format!("{field}: {other}")),
+        }
+    }
+
     /// `404 not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)

@@ -31,6 +31,7 @@ use std::time::Duration;
 use rand::RngCore;
 use sesame_core::api::PrincipalKind;
 use sesame_core::crypto::{account_id_for, principal_certificate_message, PrincipalKeys};
+use sesame_core::encoding::base64url_encode;
 use sesame_core::id::Id;
 use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use zeroize::Zeroizing;
@@ -47,17 +48,15 @@ mod rate_limit;
 mod routes;
 pub mod store;
 mod trust;
+mod wire;
 
 pub use clock::Clock;
 pub use config::ServerConfig;
 pub use error::{ApiError, ServerError};
-pub use routes::routes;
+pub use routes::{routes, OPENAPI};
 
 use store::sqlite::SqliteStore;
 use store::{EventRecord, NewPrincipal, Store};
-
-/// The OpenAPI 3.1 document served at `/v1/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// The integration name the server records for its own actions.
 const SERVER_INTEGRATION: &str = "sesame-server";
@@ -123,22 +122,14 @@ async fn init_store(
         &keys.signing_public_key(),
         &keys.encryption_public_key(),
     );
-    let encode = |bytes: [u8; 32]| {
-        use base64::Engine as _;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
-    let encode_signature = |bytes: [u8; 64]| {
-        use base64::Engine as _;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
     let owner = NewPrincipal {
         id: owner_id,
         name: "owner".to_owned(),
         kind: PrincipalKind::Owner,
-        signing_public_key: encode(keys.signing_public_key()),
-        encryption_public_key: encode(keys.encryption_public_key()),
+        signing_public_key: base64url_encode(keys.signing_public_key()),
+        encryption_public_key: base64url_encode(keys.encryption_public_key()),
         expires_at: None,
-        certificate: encode_signature(keys.sign(&certificate)),
+        certificate: base64url_encode(keys.sign(&certificate)),
         can_create_vaults: true,
     };
     let mut secret = Zeroizing::new(vec![0u8; data_dir::SESSION_KEY_LEN]);
@@ -405,9 +396,10 @@ pub async fn spawn_with_clock(
     );
     // Loaded once: the limiter keeps its copy current, so requests never query them.
     limiter.load(store.rate_limits().await?);
-    let mailer = match mail::Mailer::from_config(&config) {
-        Ok(mailer) => mailer.map(Arc::new),
-        Err(e) => {
+    let mailer = match config.smtp_config().map(|smtp| mail::Mailer::new(&smtp)) {
+        None => None,
+        Some(Ok(mailer)) => Some(Arc::new(mailer)),
+        Some(Err(e)) => {
             store.close().await;
             return Err(e);
         }

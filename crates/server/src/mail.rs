@@ -1,5 +1,8 @@
 //! Mail: the one-time codes that let a share recipient prove their address, sent through
-//! the SMTP server of [`ServerConfig::smtp_url`].
+//! the configured SMTP server (`smtp_url`).
+//!
+//! This module owns what an SMTP setting means ([`SmtpUrl`], [`SmtpConfig`]); the
+//! configuration only holds the values, so the dependency runs one way: config → mail.
 //!
 //! Nothing here logs or returns an address, a code or a credential: a failure is reported
 //! by its kind and SMTP status only (an SMTP server's reply text often quotes the
@@ -14,11 +17,93 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use zeroize::Zeroizing;
 
-use crate::config::ServerConfig;
 use crate::error::ServerError;
 
 /// How long one SMTP exchange may take before it is abandoned.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// An SMTP URL (see `ServerConfig::smtp_url`), kept as given; `Debug` and
+/// [`redacted`](Self::redacted) replace the password in it by `[redacted]`.
+///
+/// ```
+/// let url: sesame_server::config::SmtpUrl = "smtps://mailer:s3cret@mail.example.com".parse().unwrap();
+/// assert_eq!(url.redacted(), "smtps://mailer:[redacted]@mail.example.com");
+/// assert!(!format!("{url:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "String")]
+pub struct SmtpUrl(Zeroizing<String>);
+
+impl SmtpUrl {
+    /// The URL as given (with its password, if any); never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password (if any) replaced by `[redacted]`.
+    pub fn redacted(&self) -> String {
+        let text = self.0.as_str();
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return "[unparsable URL]".to_owned();
+        };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}{tail}"),
+                None => format!("{scheme}://{userinfo}@{host}{tail}"),
+            },
+            None => text.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmtpUrl({:?})", self.redacted())
+    }
+}
+
+impl From<String> for SmtpUrl {
+    fn from(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+}
+
+impl std::str::FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(Zeroizing::new(text.to_owned())))
+    }
+}
+
+/// The SMTP settings as configured, not yet checked. `Debug` hides the password.
+#[derive(Clone, Copy)]
+pub(crate) struct SmtpConfig<'a> {
+    /// `smtp_url`.
+    pub(crate) url: &'a SmtpUrl,
+    /// `smtp_from`.
+    pub(crate) from: Option<&'a str>,
+    /// `smtp_username`.
+    pub(crate) username: Option<&'a str>,
+    /// `smtp_password`.
+    pub(crate) password: Option<&'a str>,
+    /// `public_url`.
+    pub(crate) public_url: Option<&'a str>,
+}
+
+impl std::fmt::Debug for SmtpConfig<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("url", self.url)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("password", &self.password.map(|_| "[redacted]"))
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
 
 /// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,43 +152,20 @@ fn is_loopback(host: &str) -> bool {
 }
 
 fn percent_decoded(text: &str, what: &str) -> Result<Zeroizing<String>, ServerError> {
-    percent_decode(text).ok_or_else(|| {
-        config_error(format!(
-            "smtp_url: the {what} is not valid percent-encoded UTF-8"
-        ))
-    })
-}
-
-/// `%XX` decoding of URL userinfo (UTF-8 required).
-fn percent_decode(text: &str) -> Option<Zeroizing<String>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(text.len()));
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out.to_vec()).ok().map(Zeroizing::new)
+    // The core's message names the position, never the text: it may be the password.
+    sesame_core::encoding::percent_decode(text, false, &format!("smtp_url {what}"))
+        .map_err(|e| config_error(e.to_string()))
 }
 
 impl MailSettings {
-    /// The SMTP settings of `config`, checked; `None` without `smtp_url`.
+    /// The SMTP settings of `config`, checked.
     ///
     /// # Errors
     ///
     /// [`ServerError::Config`] naming the setting that cannot work. Messages show the URL
     /// without its password.
-    pub(crate) fn from_config(config: &ServerConfig) -> Result<Option<Self>, ServerError> {
-        let Some(smtp_url) = &config.smtp_url else {
-            return Ok(None);
-        };
+    pub(crate) fn check(config: &SmtpConfig<'_>) -> Result<Self, ServerError> {
+        let smtp_url = config.url;
         let shown = smtp_url.redacted();
         let url = url::Url::parse(smtp_url.expose()).map_err(|e| {
             config_error(format!(
@@ -146,10 +208,10 @@ impl MailSettings {
             let password = percent_decoded(url.password().unwrap_or(""), "password")?;
             Some((user.to_string(), password))
         };
-        let separate = match (&config.smtp_username, &config.smtp_password) {
+        let separate = match (config.username, config.password) {
             (None, None) => None,
             (Some(user), Some(password)) => {
-                Some((user.clone(), Zeroizing::new(password.expose().to_owned())))
+                Some((user.to_owned(), Zeroizing::new(password.to_owned())))
             }
             (Some(_), None) => {
                 return Err(config_error(
@@ -170,7 +232,7 @@ impl MailSettings {
                 )),
                 (a, b) => a.or(b),
             };
-        let from_text = config.smtp_from.as_deref().ok_or_else(|| {
+        let from_text = config.from.ok_or_else(|| {
             config_error(
                 "smtp_url needs smtp_from: the sender of the code mails, e.g. \
                  \"Sesame <sesame@example.com>\"",
@@ -182,7 +244,7 @@ impl MailSettings {
                  \"Sesame <sesame@example.com>\""
             ))
         })?;
-        let public_url = match &config.public_url {
+        let public_url = match config.public_url {
             None => None,
             Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
                 Some(u.trim_end_matches('/').to_owned())
@@ -193,14 +255,14 @@ impl MailSettings {
                 )))
             }
         };
-        Ok(Some(Self {
+        Ok(Self {
             host,
             port: url.port().unwrap_or(default_port),
             security,
             credentials,
             from,
             public_url,
-        }))
+        })
     }
 }
 
@@ -228,16 +290,14 @@ impl std::fmt::Display for MailFailure {
 }
 
 impl Mailer {
-    /// A mailer for `config`, or `None` without `smtp_url`. Connects to nothing yet.
+    /// A mailer for `config`. Connects to nothing yet.
     ///
     /// # Errors
     ///
-    /// [`ServerError::Config`] as [`MailSettings::from_config`], or when the TLS settings
-    /// cannot be built.
-    pub(crate) fn from_config(config: &ServerConfig) -> Result<Option<Self>, ServerError> {
-        let Some(settings) = MailSettings::from_config(config)? else {
-            return Ok(None);
-        };
+    /// [`ServerError::Config`] as [`MailSettings::check`], or when the TLS settings cannot
+    /// be built.
+    pub(crate) fn new(config: &SmtpConfig<'_>) -> Result<Self, ServerError> {
+        let settings = MailSettings::check(config)?;
         let tls_error =
             |e: lettre::transport::smtp::Error| config_error(format!("SMTP TLS setup: {e}"));
         let builder = match settings.security {
@@ -257,11 +317,11 @@ impl Mailer {
             builder =
                 builder.credentials(Credentials::new(user.clone(), password.as_str().to_owned()));
         }
-        Ok(Some(Self {
+        Ok(Self {
             transport: builder.build(),
             from: settings.from,
             public_url: settings.public_url,
-        }))
+        })
     }
 
     /// Mails `code` to `to` (an address the share's recipients admit).
@@ -327,21 +387,27 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn config(url: &str) -> ServerConfig {
-        ServerConfig {
-            smtp_url: Some(url.parse().unwrap()),
-            smtp_from: Some("Sesame <sesame@example.com>".into()),
-            ..ServerConfig::default()
+    fn url(text: &str) -> SmtpUrl {
+        text.parse().unwrap()
+    }
+
+    fn config(url: &SmtpUrl) -> SmtpConfig<'_> {
+        SmtpConfig {
+            url,
+            from: Some("Sesame <sesame@example.com>"),
+            username: None,
+            password: None,
+            public_url: None,
         }
     }
 
-    fn error(config: &ServerConfig) -> String {
-        MailSettings::from_config(config).unwrap_err().to_string()
+    fn error(config: &SmtpConfig<'_>) -> String {
+        MailSettings::check(config).unwrap_err().to_string()
     }
 
     #[test]
     fn schemes_ports_and_security() {
-        for (url, security, port) in [
+        for (text, security, port) in [
             ("smtps://mail.example.com", Security::ImplicitTls, 465),
             ("smtp+starttls://mail.example.com", Security::StartTls, 587),
             (
@@ -353,56 +419,63 @@ mod tests {
             ("smtp://localhost", Security::Plain, 25),
             ("smtp://[::1]:25", Security::Plain, 25),
         ] {
-            let settings = MailSettings::from_config(&config(url)).unwrap().unwrap();
+            let settings = MailSettings::check(&config(&url(text))).unwrap();
             assert_eq!(
                 (settings.security, settings.port),
                 (security, port),
-                "{url}"
+                "{text}"
             );
         }
-        assert!(MailSettings::from_config(&ServerConfig::default())
-            .unwrap()
-            .is_none());
     }
 
     #[test]
     fn settings_that_cannot_work_are_refused_without_showing_the_password() {
-        let message = error(&config("smtp://mailer:pa55word@mail.example.com"));
+        let message = error(&config(&url("smtp://mailer:pa55word@mail.example.com")));
         assert!(message.contains("in clear"), "{message}");
         assert!(!message.contains("pa55word"), "{message}");
-        assert!(error(&config("http://mail.example.com")).contains("scheme"));
-        assert!(error(&config("smtps://mail.example.com/x?tls=no")).contains("path or query"));
-        let mut no_from = config("smtps://mail.example.com");
-        no_from.smtp_from = None;
+        assert!(error(&config(&url("http://mail.example.com"))).contains("scheme"));
+        assert!(error(&config(&url("smtps://mail.example.com/x?tls=no"))).contains("path or query"));
+        let plain = url("smtps://mail.example.com");
+        let mut no_from = config(&plain);
+        no_from.from = None;
         assert!(error(&no_from).contains("smtp_from"));
-        let mut bad_from = config("smtps://mail.example.com");
-        bad_from.smtp_from = Some("not an address".into());
+        let mut bad_from = config(&plain);
+        bad_from.from = Some("not an address");
         assert!(error(&bad_from).contains("not a mail address"));
-        let mut both = config("smtps://u:p@mail.example.com");
-        both.smtp_username = Some("u".into());
-        both.smtp_password = Some("p".parse().unwrap());
+        let with_user = url("smtps://u:p@mail.example.com");
+        let mut both = config(&with_user);
+        both.username = Some("u");
+        both.password = Some("p");
         assert!(error(&both).contains("one place"));
-        let mut half = config("smtps://mail.example.com");
-        half.smtp_username = Some("u".into());
+        let mut half = config(&plain);
+        half.username = Some("u");
         assert!(error(&half).contains("without smtp_password"));
-        let mut bad_public = config("smtps://mail.example.com");
-        bad_public.public_url = Some("sesame.example.com".into());
+        let mut bad_public = config(&plain);
+        bad_public.public_url = Some("sesame.example.com");
         assert!(error(&bad_public).contains("public_url"));
     }
 
     #[test]
+    fn bad_percent_encoding_names_the_part_not_the_secret() {
+        let message = error(&config(&url("smtps://mailer:s3cret%zz@mail.example.com")));
+        assert!(message.contains("smtp_url password"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+        let message = error(&config(&url("smtps://me%ff:pw@mail.example.com")));
+        assert!(message.contains("smtp_url user name"), "{message}");
+    }
+
+    #[test]
     fn credentials_come_from_the_url_percent_decoded_or_from_the_settings() {
-        let settings =
-            MailSettings::from_config(&config("smtps://me%40x.org:p%3Ass+w@mail.example.com"))
-                .unwrap()
-                .unwrap();
+        let encoded = url("smtps://me%40x.org:p%3Ass+w@mail.example.com");
+        let settings = MailSettings::check(&config(&encoded)).unwrap();
         let (user, password) = settings.credentials.as_ref().unwrap();
         assert_eq!((user.as_str(), password.as_str()), ("me@x.org", "p:ss+w"));
         assert!(!format!("{settings:?}").contains("p:ss"));
-        let mut separate = config("smtps://mail.example.com");
-        separate.smtp_username = Some("u".into());
-        separate.smtp_password = Some("secret".parse().unwrap());
-        let settings = MailSettings::from_config(&separate).unwrap().unwrap();
+        let plain = url("smtps://mail.example.com");
+        let mut separate = config(&plain);
+        separate.username = Some("u");
+        separate.password = Some("secret");
+        let settings = MailSettings::check(&separate).unwrap();
         assert_eq!(settings.credentials.unwrap().1.as_str(), "secret");
         assert!(!format!("{separate:?}").contains("secret"));
     }

@@ -2,8 +2,6 @@
 //! rely on them (they verify every key themselves); the server checks so that a buggy or
 //! hostile client cannot store a grant that no honest client could use.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sesame_core::api::Principal;
 use sesame_core::crypto::{
     grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
@@ -11,30 +9,12 @@ use sesame_core::crypto::{
 use sesame_core::id::Id;
 
 use crate::error::ApiError;
-
-fn key32(what: &str, value: &str) -> Result<[u8; 32], ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(value)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| ApiError::invalid(format!("{what} must be 32 bytes of unpadded base64url")))
-}
-
-fn signature64(what: &str, value: &str) -> Result<Vec<u8>, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(value)
-        .ok()
-        .filter(|b| b.len() == 64)
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "{what} must be a 64-byte Ed25519 signature as unpadded base64url"
-            ))
-        })
-}
+use crate::wire;
 
 /// The stored signing key of a principal (`internal` if the store holds a bad one).
 fn signing_key(principal: &Principal) -> Result<[u8; 32], ApiError> {
-    key32("the stored signing key", &principal.signing_public_key).map_err(ApiError::internal)
+    wire::decode("the stored signing key", &principal.signing_public_key)
+        .map_err(ApiError::internal)
 }
 
 /// Checks the owner's certificate of a principal's keys at `key_generation`.
@@ -51,10 +31,10 @@ pub(crate) fn check_certificate(
         account,
         principal,
         key_generation,
-        &key32("signingPublicKey", signing_public_key)?,
-        &key32("encryptionPublicKey", encryption_public_key)?,
+        &wire::decode("signingPublicKey", signing_public_key)?,
+        &wire::decode("encryptionPublicKey", encryption_public_key)?,
     );
-    let signature = signature64("certificate", certificate)?;
+    let signature = wire::decode::<64>("certificate", certificate)?;
     verify_signature(&signing_key(owner)?, &message, &signature).map_err(|_| {
         ApiError::invalid(format!(
             "certificate is not the account owner's signature of principal {principal}'s keys \
@@ -85,7 +65,7 @@ pub(crate) fn check_grant(
         &granter.id,
         wrapped,
     );
-    let signature = signature64(what, signature)?;
+    let signature = wire::decode::<64>(what, signature)?;
     verify_signature(&signing_key(granter)?, &message, &signature).map_err(|_| {
         ApiError::invalid(format!(
             "{what} is not the caller's signature of the key of vault {vault} wrapped to \

@@ -3,8 +3,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Deserialize;
 use sesame_core::api::{AuditCheckpoint, AuditHead, EventsPage};
 use sesame_core::audit::hash_bytes;
@@ -13,6 +11,7 @@ use sesame_core::crypto::{audit_checkpoint_message, verify_signature};
 use super::{ApiJson, ApiQuery, AppState, Caller};
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::wire;
 
 /// Most events in one page.
 const MAX_LIMIT: u32 = 1000;
@@ -81,14 +80,12 @@ pub(super) async fn checkpoint<S: Store>(
     let hash = hash_bytes(&checkpoint.hash).ok_or_else(|| {
         ApiError::invalid("hash must be an event's hash: 64 lowercase hex digits")
     })?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(&checkpoint.signature)
-        .ok()
-        .filter(|s| s.len() == 64)
-        .ok_or_else(|| ApiError::invalid("signature must be 64 bytes as unpadded base64url"))?;
-    let key = URL_SAFE_NO_PAD
-        .decode(&caller.principal.signing_public_key)
-        .map_err(ApiError::internal)?;
+    let signature = wire::decode::<64>("signature", &checkpoint.signature)?;
+    let key = wire::decode::<32>(
+        "the stored signing key",
+        &caller.principal.signing_public_key,
+    )
+    .map_err(ApiError::internal)?;
     let message = audit_checkpoint_message(&app.account, checkpoint.seq, &hash);
     if verify_signature(&key, &message, &signature).is_err() {
         return Err(ApiError::invalid(format!(

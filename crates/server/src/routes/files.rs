@@ -17,9 +17,9 @@ use sesame_core::model::permissions::{self, CREATE_ITEMS, READ_ITEMS, UPDATE_ITE
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::{no_content, require, App, AppState, Caller};
+use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::store::{BlobKey, BlobState, Store};
-use crate::ServerConfig;
 
 /// Bytes read from disk per frame of a download.
 const DOWNLOAD_FRAME: usize = 64 * 1024;

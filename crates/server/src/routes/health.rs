@@ -26,5 +26,5 @@ pub(super) async fn readyz<S: Store>(State(app): State<AppState<S>>) -> Response
 
 /// `GET /v1/openapi.json`.
 pub(super) async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], super::OPENAPI).into_response()
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::handler::Handler;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{on, MethodFilter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use sesame_core::api::{Principal, PrincipalKind};
@@ -17,10 +17,11 @@ use sesame_core::model::permissions;
 use sesame_core::ErrorCode;
 
 use crate::auth::{check_active, unix_now, SessionKey};
+use crate::clock::Clock;
+use crate::config::ServerConfig;
 use crate::error::{ApiError, Outcome};
 use crate::rate_limit::{RateLimiter, Source};
 use crate::store::{EventRecord, Store};
-use crate::ServerConfig;
 
 mod events;
 mod files;
@@ -33,6 +34,9 @@ mod vaults;
 
 pub(crate) use shares::CodeKey;
 
+/// The OpenAPI 3.1 document served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
 /// Shared state of every request.
 pub(crate) struct App<S> {
     pub(crate) store: S,
@@ -40,7 +44,7 @@ pub(crate) struct App<S> {
     pub(crate) sessions: SessionKey,
     pub(crate) config: ServerConfig,
     pub(crate) limiter: RateLimiter,
-    pub(crate) clock: crate::Clock,
+    pub(crate) clock: Clock,
     /// Sends share recipients their codes; `None` without `smtp_url`.
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     /// The key of the MACs of share codes and addresses.
@@ -290,114 +294,43 @@ fn parse_id(text: &str, what: &str) -> Result<Id, ApiError> {
     })
 }
 
-/// The audit action and path ids of a matched route. Ids that do not parse are a `400`
-/// (the target still carries the action for the audit trail).
-fn target(method: &Method, path: &str) -> (Target, Result<(), ApiError>) {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    // The router answers HEAD with the GET handler (the body is dropped), so HEAD is the
-    // same read: the same action, the same budget. Anything else that reaches here is
-    // matched by its own name and never falls into another method's action.
-    let method = if *method == Method::HEAD {
-        &Method::GET
-    } else {
-        method
-    };
-    let get = *method == Method::GET;
+/// The target of a request on the authenticated route `spec`: the action and budget the
+/// route table declares, and the ids of the path segments at the pattern's parameters.
+/// Ids that do not parse are a `400` (the target still carries the action for the audit
+/// trail).
+fn target(spec: &RouteSpec, path: &str) -> (Target, Result<(), ApiError>) {
     let mut target = Target {
-        write: !get,
+        action: spec.action,
+        write: spec.budget == Budget::Write,
         ..Target::default()
     };
     let mut ids = Ok(());
-    let mut id = |text: &str, what: &str| match parse_id(text, what) {
-        Ok(id) => Some(id),
-        Err(e) => {
+    // The router matched `path` against `spec.path`, so their segments line up.
+    for (pattern, text) in spec.path.split('/').zip(path.split('/')) {
+        let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
+            continue;
+        };
+        let field = match name {
+            "vault" => Some((&mut target.vault, "vault id")),
+            "item" => Some((&mut target.item, "item id")),
+            "file" => Some((&mut target.file, "file id")),
+            "share" => Some((&mut target.share, "share id")),
+            "id" | "principal" => Some((&mut target.principal, "principal id")),
+            _ => None,
+        };
+        let parsed = match field {
+            Some((slot, what)) => parse_id(text, what).map(|id| *slot = Some(id)),
+            None => Err(ApiError::internal(format_args!(
+                "the route {} has the parameter {{{name}}}, which names no id",
+                spec.path
+            ))),
+        };
+        if let Err(e) = parsed {
             if ids.is_ok() {
                 ids = Err(e);
             }
-            None
         }
-    };
-    target.action = match (method.as_str(), segments.as_slice()) {
-        ("GET", ["v1", "principals", "me"]) => "principal.me",
-        ("GET", ["v1", "principals"]) => "principal.list",
-        ("POST", ["v1", "principals"]) => "principal.create",
-        (m, ["v1", "principals", p, rest @ ..]) => {
-            target.principal = id(p, "principal id");
-            match (m, rest) {
-                ("GET", []) => "principal.get",
-                ("DELETE", []) => "principal.revoke",
-                ("POST", ["rotate"]) => "principal.rotate",
-                ("GET", ["rate-limit"]) => "principal.rate_limit.get",
-                ("PUT", ["rate-limit"]) => "principal.rate_limit.set",
-                ("PUT", ["rights"]) => "principal.rights.set",
-                _ => "unknown",
-            }
-        }
-        ("GET", ["v1", "vaults"]) => "vault.list",
-        ("GET", ["v1", "account", "vaults"]) => "vault.list_all",
-        ("POST", ["v1", "vaults"]) => "vault.create",
-        (m, ["v1", "vaults", v, rest @ ..]) => {
-            target.vault = id(v, "vault id");
-            match (m, rest) {
-                ("GET", []) => "vault.get",
-                ("PUT", []) => "vault.update",
-                ("DELETE", []) => "vault.delete",
-                ("GET", ["access"]) => "vault.access.list",
-                (m, ["access", p]) => {
-                    target.principal = id(p, "principal id");
-                    match m {
-                        "PUT" => "vault.access.grant",
-                        "DELETE" => "vault.access.revoke",
-                        _ => "unknown",
-                    }
-                }
-                ("POST", ["items"]) => "item.create",
-                ("GET", ["items"]) => "item.list",
-                ("POST", ["items", "batch-get"]) => {
-                    target.write = false;
-                    "item.batch_get"
-                }
-                (m, ["items", i]) => {
-                    target.item = id(i, "item id");
-                    match m {
-                        "GET" => "item.get",
-                        "PUT" => "item.update",
-                        "DELETE" => "item.delete",
-                        _ => "unknown",
-                    }
-                }
-                ("POST", ["items", i, "shares"]) => {
-                    target.item = id(i, "item id");
-                    "share.create"
-                }
-                (m, ["items", i, "files", f]) => {
-                    target.item = id(i, "item id");
-                    target.file = id(f, "file id");
-                    match m {
-                        "PUT" => "file.upload",
-                        "GET" => "file.download",
-                        _ => "unknown",
-                    }
-                }
-                _ => "unknown",
-            }
-        }
-        ("POST", ["v1", "sync"]) => {
-            target.write = false;
-            "sync"
-        }
-        ("GET", ["v1", "events"]) => "event.list",
-        ("GET", ["v1", "events", "head"]) => "event.head",
-        ("POST", ["v1", "events", "checkpoints"]) => "event.checkpoint",
-        ("GET", ["v1", "share-policy"]) => "share.policy.get",
-        ("PUT", ["v1", "share-policy"]) => "share.policy.set",
-        ("GET", ["v1", "shares"]) => "share.list",
-        ("DELETE", ["v1", "shares", s]) => {
-            target.share = id(s, "share id");
-            "share.revoke"
-        }
-        _ => "unknown",
-    };
+    }
     (target, ids)
 }
 
@@ -405,13 +338,29 @@ fn header(value: u64) -> HeaderValue {
     HeaderValue::from(value)
 }
 
+/// The state of an authenticated route's middleware: the app and the route's own spec.
+struct Guarded<S> {
+    app: AppState<S>,
+    spec: RouteSpec,
+}
+
+// By hand: a derive would require `S: Clone`, and the store is shared through the `Arc`.
+impl<S> Clone for Guarded<S> {
+    fn clone(&self) -> Self {
+        Self {
+            app: self.app.clone(),
+            spec: self.spec,
+        }
+    }
+}
+
 /// Authenticates, rate-limits and audits every request of an authenticated route.
 async fn authenticated<S: Store>(
-    State(app): State<AppState<S>>,
+    State(Guarded { app, spec }): State<Guarded<S>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let (target, ids) = target(request.method(), request.uri().path());
+    let (target, ids) = target(&spec, request.uri().path());
     let now = unix_now();
     let bearer = request
         .headers()
@@ -514,6 +463,34 @@ pub(crate) async fn record_failure<S: Store>(app: &App<S>, event: &EventRecord) 
     }
 }
 
+/// How a request of an authenticated route counts against its principal's budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    Read,
+    Write,
+}
+
+/// An authenticated route as the route table declares it: the action its audit events
+/// name, the budget it counts against, and the path pattern whose parameters are the
+/// ids of the request.
+#[derive(Debug, Clone, Copy)]
+struct RouteSpec {
+    method: &'static str,
+    path: &'static str,
+    action: &'static str,
+    budget: Budget,
+}
+
+/// The axum filter of a method of the route table.
+fn method_filter(method: &str) -> MethodFilter {
+    match method {
+        "GET" => MethodFilter::GET,
+        "POST" => MethodFilter::POST,
+        "PUT" => MethodFilter::PUT,
+        _ => MethodFilter::DELETE,
+    }
+}
+
 /// Builds the router while recording every (method, path) it serves.
 struct Routes<S: Store> {
     router: Router<AppState<S>>,
@@ -521,136 +498,293 @@ struct Routes<S: Store> {
 }
 
 impl<S: Store> Routes<S> {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            list: Vec::new(),
+        }
+    }
+
     fn add<H, T>(mut self, method: &'static str, path: &'static str, handler: H) -> Self
     where
         H: Handler<T, AppState<S>>,
         T: 'static,
     {
-        let filter = match method {
-            "GET" => MethodFilter::GET,
-            "POST" => MethodFilter::POST,
-            "PUT" => MethodFilter::PUT,
-            _ => MethodFilter::DELETE,
-        };
         self.list.push((method, path));
-        self.router = self.router.route(path, on(filter, handler));
+        self.router = self.router.route(path, on(method_filter(method), handler));
         self
     }
 }
 
-fn authenticated_routes<S: Store>() -> Routes<S> {
-    Routes {
-        router: Router::new(),
-        list: Vec::new(),
+/// The authenticated routes, each with its [`RouteSpec`]; [`router`] puts every one
+/// behind the [`authenticated`] middleware with its own spec, so a route cannot be added
+/// without naming its action and budget.
+struct AuthenticatedRoutes<S: Store> {
+    routes: Vec<(RouteSpec, MethodRouter<AppState<S>>)>,
+}
+
+impl<S: Store> AuthenticatedRoutes<S> {
+    fn add<H, T>(
+        mut self,
+        budget: Budget,
+        method: &'static str,
+        path: &'static str,
+        action: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState<S>>,
+        T: 'static,
+    {
+        let spec = RouteSpec {
+            method,
+            path,
+            action,
+            budget,
+        };
+        self.routes.push((spec, on(method_filter(method), handler)));
+        self
     }
-    .add("GET", "/v1/principals/me", principals::me::<S>)
-    .add("GET", "/v1/principals", principals::list::<S>)
-    .add("POST", "/v1/principals", principals::create::<S>)
-    .add("GET", "/v1/principals/{id}", principals::get::<S>)
-    .add(
-        "POST",
-        "/v1/principals/{id}/rotate",
-        principals::rotate::<S>,
-    )
-    .add("DELETE", "/v1/principals/{id}", principals::revoke::<S>)
-    .add(
-        "GET",
-        "/v1/principals/{id}/rate-limit",
-        principals::rate_limit::<S>,
-    )
-    .add(
-        "PUT",
-        "/v1/principals/{id}/rate-limit",
-        principals::set_rate_limit::<S>,
-    )
-    .add(
-        "PUT",
-        "/v1/principals/{id}/rights",
-        principals::set_rights::<S>,
-    )
-    .add("GET", "/v1/account/vaults", vaults::list_all::<S>)
-    .add("POST", "/v1/vaults", vaults::create::<S>)
-    .add("GET", "/v1/vaults", vaults::list::<S>)
-    .add("GET", "/v1/vaults/{vault}", vaults::get::<S>)
-    .add("PUT", "/v1/vaults/{vault}", vaults::update::<S>)
-    .add("DELETE", "/v1/vaults/{vault}", vaults::delete::<S>)
-    .add("GET", "/v1/vaults/{vault}/access", vaults::access_list::<S>)
-    .add(
-        "PUT",
-        "/v1/vaults/{vault}/access/{principal}",
-        vaults::access_grant::<S>,
-    )
-    .add(
-        "DELETE",
-        "/v1/vaults/{vault}/access/{principal}",
-        vaults::access_revoke::<S>,
-    )
-    .add("POST", "/v1/vaults/{vault}/items", items::create::<S>)
-    .add("GET", "/v1/vaults/{vault}/items", items::list::<S>)
-    .add(
-        "POST",
-        "/v1/vaults/{vault}/items/batch-get",
-        items::batch_get::<S>,
-    )
-    .add("GET", "/v1/vaults/{vault}/items/{item}", items::get::<S>)
-    .add("PUT", "/v1/vaults/{vault}/items/{item}", items::put::<S>)
-    .add(
-        "DELETE",
-        "/v1/vaults/{vault}/items/{item}",
-        items::delete::<S>,
-    )
-    .add(
-        "PUT",
-        "/v1/vaults/{vault}/items/{item}/files/{file}",
-        files::upload::<S>,
-    )
-    .add(
-        "GET",
-        "/v1/vaults/{vault}/items/{item}/files/{file}",
-        files::download::<S>,
-    )
-    .add("POST", "/v1/sync", sync::sync::<S>)
-    .add("GET", "/v1/events", events::list::<S>)
-    .add("GET", "/v1/events/head", events::head::<S>)
-    .add("POST", "/v1/events/checkpoints", events::checkpoint::<S>)
-    .add("GET", "/v1/share-policy", shares::policy::<S>)
-    .add("PUT", "/v1/share-policy", shares::set_policy::<S>)
-    .add(
-        "POST",
-        "/v1/vaults/{vault}/items/{item}/shares",
-        shares::create::<S>,
-    )
-    .add("GET", "/v1/shares", shares::list::<S>)
-    .add("DELETE", "/v1/shares/{share}", shares::revoke::<S>)
+
+    /// A route counted against the read budget.
+    fn read<H, T>(
+        self,
+        method: &'static str,
+        path: &'static str,
+        action: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState<S>>,
+        T: 'static,
+    {
+        self.add(Budget::Read, method, path, action, handler)
+    }
+
+    /// A route counted against the write budget.
+    fn write<H, T>(
+        self,
+        method: &'static str,
+        path: &'static str,
+        action: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState<S>>,
+        T: 'static,
+    {
+        self.add(Budget::Write, method, path, action, handler)
+    }
+
+    fn specs(&self) -> impl Iterator<Item = &RouteSpec> {
+        self.routes.iter().map(|(spec, _)| spec)
+    }
+}
+
+/// The route table of the authenticated API: method, path, audit action, handler. `HEAD`
+/// is answered by the `GET` route (the body dropped), so it is the same read.
+fn authenticated_routes<S: Store>() -> AuthenticatedRoutes<S> {
+    AuthenticatedRoutes { routes: Vec::new() }
+        .read(
+            "GET",
+            "/v1/principals/me",
+            "principal.me",
+            principals::me::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/principals",
+            "principal.list",
+            principals::list::<S>,
+        )
+        .write(
+            "POST",
+            "/v1/principals",
+            "principal.create",
+            principals::create::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/principals/{id}",
+            "principal.get",
+            principals::get::<S>,
+        )
+        .write(
+            "POST",
+            "/v1/principals/{id}/rotate",
+            "principal.rotate",
+            principals::rotate::<S>,
+        )
+        .write(
+            "DELETE",
+            "/v1/principals/{id}",
+            "principal.revoke",
+            principals::revoke::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/principals/{id}/rate-limit",
+            "principal.rate_limit.get",
+            principals::rate_limit::<S>,
+        )
+        .write(
+            "PUT",
+            "/v1/principals/{id}/rate-limit",
+            "principal.rate_limit.set",
+            principals::set_rate_limit::<S>,
+        )
+        .write(
+            "PUT",
+            "/v1/principals/{id}/rights",
+            "principal.rights.set",
+            principals::set_rights::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/account/vaults",
+            "vault.list_all",
+            vaults::list_all::<S>,
+        )
+        .write("POST", "/v1/vaults", "vault.create", vaults::create::<S>)
+        .read("GET", "/v1/vaults", "vault.list", vaults::list::<S>)
+        .read("GET", "/v1/vaults/{vault}", "vault.get", vaults::get::<S>)
+        .write(
+            "PUT",
+            "/v1/vaults/{vault}",
+            "vault.update",
+            vaults::update::<S>,
+        )
+        .write(
+            "DELETE",
+            "/v1/vaults/{vault}",
+            "vault.delete",
+            vaults::delete::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/vaults/{vault}/access",
+            "vault.access.list",
+            vaults::access_list::<S>,
+        )
+        .write(
+            "PUT",
+            "/v1/vaults/{vault}/access/{principal}",
+            "vault.access.grant",
+            vaults::access_grant::<S>,
+        )
+        .write(
+            "DELETE",
+            "/v1/vaults/{vault}/access/{principal}",
+            "vault.access.revoke",
+            vaults::access_revoke::<S>,
+        )
+        .write(
+            "POST",
+            "/v1/vaults/{vault}/items",
+            "item.create",
+            items::create::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/vaults/{vault}/items",
+            "item.list",
+            items::list::<S>,
+        )
+        // A POST only because the ids do not fit a query string: a read.
+        .read(
+            "POST",
+            "/v1/vaults/{vault}/items/batch-get",
+            "item.batch_get",
+            items::batch_get::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/vaults/{vault}/items/{item}",
+            "item.get",
+            items::get::<S>,
+        )
+        .write(
+            "PUT",
+            "/v1/vaults/{vault}/items/{item}",
+            "item.update",
+            items::put::<S>,
+        )
+        .write(
+            "DELETE",
+            "/v1/vaults/{vault}/items/{item}",
+            "item.delete",
+            items::delete::<S>,
+        )
+        .write(
+            "PUT",
+            "/v1/vaults/{vault}/items/{item}/files/{file}",
+            "file.upload",
+            files::upload::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/vaults/{vault}/items/{item}/files/{file}",
+            "file.download",
+            files::download::<S>,
+        )
+        // A POST for its body of vault versions: a read.
+        .read("POST", "/v1/sync", "sync", sync::sync::<S>)
+        .read("GET", "/v1/events", "event.list", events::list::<S>)
+        .read("GET", "/v1/events/head", "event.head", events::head::<S>)
+        .write(
+            "POST",
+            "/v1/events/checkpoints",
+            "event.checkpoint",
+            events::checkpoint::<S>,
+        )
+        .read(
+            "GET",
+            "/v1/share-policy",
+            "share.policy.get",
+            shares::policy::<S>,
+        )
+        .write(
+            "PUT",
+            "/v1/share-policy",
+            "share.policy.set",
+            shares::set_policy::<S>,
+        )
+        .write(
+            "POST",
+            "/v1/vaults/{vault}/items/{item}/shares",
+            "share.create",
+            shares::create::<S>,
+        )
+        .read("GET", "/v1/shares", "share.list", shares::list::<S>)
+        .write(
+            "DELETE",
+            "/v1/shares/{share}",
+            "share.revoke",
+            shares::revoke::<S>,
+        )
 }
 
 /// Public routes whose request is its own credential (a signed assertion, a share link):
 /// charged to their source address before any other work.
 fn credential_less_routes<S: Store>() -> Routes<S> {
-    Routes {
-        router: Router::new(),
-        list: Vec::new(),
-    }
-    .add("POST", "/v1/auth", principals::authenticate::<S>)
-    .add(
-        "POST",
-        "/v1/shares/{share}/challenge",
-        shares::challenge::<S>,
-    )
-    .add("POST", "/v1/shares/{share}/open", shares::open::<S>)
+    Routes::new()
+        .add("POST", "/v1/auth", principals::authenticate::<S>)
+        .add(
+            "POST",
+            "/v1/shares/{share}/challenge",
+            shares::challenge::<S>,
+        )
+        .add("POST", "/v1/shares/{share}/open", shares::open::<S>)
 }
 
 fn public_routes<S: Store>() -> Routes<S> {
-    Routes {
-        router: Router::new(),
-        list: Vec::new(),
-    }
-    .add("GET", "/v1/openapi.json", health::openapi)
-    .add("GET", "/healthz", health::healthz)
-    .add("GET", "/readyz", health::readyz::<S>)
-    .add("GET", "/s/{share}", shares::page)
-    .add("GET", "/s/assets/share.js", shares::script)
-    .add("GET", "/s/assets/share.css", shares::style)
+    Routes::new()
+        .add("GET", "/v1/openapi.json", health::openapi)
+        .add("GET", "/healthz", health::healthz)
+        .add("GET", "/readyz", health::readyz::<S>)
+        .add("GET", "/s/{share}", shares::page)
+        .add("GET", "/s/assets/share.js", shares::script)
+        .add("GET", "/s/assets/share.css", shares::style)
 }
 
 /// Every (method, path) the router serves, paths in axum's `{param}` syntax.
@@ -660,9 +794,14 @@ fn public_routes<S: Store>() -> Routes<S> {
 /// assert!(routes.contains(&("POST", "/v1/auth")));
 /// ```
 pub fn routes() -> Vec<(&'static str, &'static str)> {
-    let mut list = credential_less_routes::<crate::store::sqlite::SqliteStore>().list;
-    list.extend(public_routes::<crate::store::sqlite::SqliteStore>().list);
-    list.extend(authenticated_routes::<crate::store::sqlite::SqliteStore>().list);
+    type AnyStore = crate::store::sqlite::SqliteStore;
+    let mut list = credential_less_routes::<AnyStore>().list;
+    list.extend(public_routes::<AnyStore>().list);
+    list.extend(
+        authenticated_routes::<AnyStore>()
+            .specs()
+            .map(|spec| (spec.method, spec.path)),
+    );
     list
 }
 
@@ -677,12 +816,17 @@ async fn method_not_allowed() -> ApiError {
 
 pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
     let limit = app.config.max_body_bytes;
-    let protected = authenticated_routes::<S>()
-        .router
-        .route_layer(middleware::from_fn_with_state(
-            app.clone(),
-            authenticated::<S>,
-        ));
+    let mut protected = Router::new();
+    for (spec, handler) in authenticated_routes::<S>().routes {
+        let guarded = Guarded {
+            app: app.clone(),
+            spec,
+        };
+        protected = protected.route(
+            spec.path,
+            handler.route_layer(middleware::from_fn_with_state(guarded, authenticated::<S>)),
+        );
+    }
     let credential_less =
         credential_less_routes::<S>()
             .router
@@ -707,45 +851,141 @@ pub(crate) fn no_content() -> Response {
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use tower::ServiceExt as _;
+
     use super::*;
 
-    #[test]
-    fn targets_name_actions_and_ids() {
+    type Resolved = (Target, Result<(), ApiError>);
+
+    /// A router of the route table whose every route answers with the target its
+    /// request resolves to, so paths are matched exactly as the server matches them.
+    fn resolver() -> Router {
+        let mut router = Router::new();
+        for spec in authenticated_routes::<crate::store::sqlite::SqliteStore>().specs() {
+            let spec = *spec;
+            let answer = move |uri: axum::http::Uri| async move {
+                let mut response = StatusCode::OK.into_response();
+                response.extensions_mut().insert(target(&spec, uri.path()));
+                response
+            };
+            router = router.route(spec.path, on(method_filter(spec.method), answer));
+        }
+        router
+    }
+
+    async fn resolve(method: &str, path: &str) -> Resolved {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let response = resolver().oneshot(request).await.unwrap();
+        response
+            .extensions()
+            .get::<Resolved>()
+            .cloned()
+            .unwrap_or_else(|| panic!("{method} {path} matched no route"))
+    }
+
+    #[tokio::test]
+    async fn targets_name_actions_and_ids() {
         let v = Id::generate();
         let i = Id::generate();
-        let (t, ok) = target(&Method::PUT, &format!("/v1/vaults/{v}/items/{i}"));
+        let (t, ok) = resolve("PUT", &format!("/v1/vaults/{v}/items/{i}")).await;
         assert!(ok.is_ok());
         assert_eq!(
             (t.action, t.vault, t.item, t.write),
             ("item.update", Some(v), Some(i), true)
         );
         let f = Id::generate();
-        let (t, ok) = target(&Method::PUT, &format!("/v1/vaults/{v}/items/{i}/files/{f}"));
+        let (t, ok) = resolve("PUT", &format!("/v1/vaults/{v}/items/{i}/files/{f}")).await;
         assert!(ok.is_ok());
         assert_eq!(
             (t.action, t.item, t.file, t.write),
             ("file.upload", Some(i), Some(f), true)
         );
-        let (t, _) = target(&Method::GET, &format!("/v1/vaults/{v}/items/{i}/files/{f}"));
+        let (t, _) = resolve("GET", &format!("/v1/vaults/{v}/items/{i}/files/{f}")).await;
         assert_eq!((t.action, t.write), ("file.download", false));
-        let (t, ok) = target(&Method::POST, &format!("/v1/vaults/{v}/items/batch-get"));
+        // HEAD is the GET route's read.
+        let (t, _) = resolve("HEAD", &format!("/v1/vaults/{v}/items/{i}/files/{f}")).await;
+        assert_eq!((t.action, t.write), ("file.download", false));
+        let (t, ok) = resolve("POST", &format!("/v1/vaults/{v}/items/batch-get")).await;
         assert!(ok.is_ok());
         assert_eq!((t.action, t.write), ("item.batch_get", false));
-        let (t, ok) = target(&Method::GET, "/v1/vaults/NOPE");
+        let (t, ok) = resolve("GET", "/v1/vaults/NOPE").await;
         assert_eq!(t.action, "vault.get");
         assert!(ok.unwrap_err().message().contains("vault id"));
-        let (t, _) = target(&Method::POST, "/v1/sync");
+        let (t, _) = resolve("POST", "/v1/sync").await;
         assert!(!t.write);
         let p = Id::generate();
-        let (t, ok) = target(&Method::PUT, &format!("/v1/principals/{p}/rate-limit"));
+        let (t, ok) = resolve("PUT", &format!("/v1/principals/{p}/rate-limit")).await;
         assert!(ok.is_ok());
         assert_eq!(
             (t.action, t.principal, t.write),
             ("principal.rate_limit.set", Some(p), true)
         );
-        let (t, _) = target(&Method::GET, &format!("/v1/principals/{p}/rate-limit"));
+        let (t, _) = resolve("GET", &format!("/v1/principals/{p}/rate-limit")).await;
         assert_eq!((t.action, t.write), ("principal.rate_limit.get", false));
-        let (t, _) = target(&Method::POST, &format!("/v1/principals/{p}/rotate"));
+        let (t, _) = resolve("POST", &format!("/v1/principals/{p}/rotate")).await;
         assert_eq!(t.action, "principal.rotate");
+        let (t, ok) = resolve("DELETE", &format!("/v1/vaults/{v}/access/{p}")).await;
+        assert!(ok.is_ok());
+        assert_eq!(
+            (t.action, t.vault, t.principal, t.write),
+            ("vault.access.revoke", Some(v), Some(p), true)
+        );
+        let s = Id::generate();
+        let (t, _) = resolve("DELETE", &format!("/v1/shares/{s}")).await;
+        assert_eq!((t.action, t.share), ("share.revoke", Some(s)));
+    }
+
+    #[test]
+    fn every_authenticated_route_names_one_action_a_budget_and_only_ids() {
+        let table = authenticated_routes::<crate::store::sqlite::SqliteStore>();
+        let mut routes = std::collections::HashSet::new();
+        let mut actions = std::collections::HashSet::new();
+        for spec in table.specs() {
+            let route = format!("{} {}", spec.method, spec.path);
+            assert!(
+                ["GET", "POST", "PUT", "DELETE"].contains(&spec.method),
+                "{route}"
+            );
+            assert!(routes.insert(route.clone()), "{route} is declared twice");
+            assert!(
+                actions.insert(spec.action),
+                "{route}: {} names another route too",
+                spec.action
+            );
+            assert!(
+                !spec.action.is_empty()
+                    && spec
+                        .action
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'),
+                "{route}: {}",
+                spec.action
+            );
+            // Only the POSTs that read (batch-get, sync) count against the read budget
+            // besides GET.
+            let reads = spec.method == "GET"
+                || spec.path.ends_with("/items/batch-get")
+                || spec.path == "/v1/sync";
+            assert_eq!(spec.budget == Budget::Read, reads, "{route}");
+            let id = Id::generate().to_string();
+            let concrete: Vec<&str> = spec
+                .path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        id.as_str()
+                    } else {
+                        segment
+                    }
+                })
+                .collect();
+            let (_, ids) = target(spec, &concrete.join("/"));
+            assert!(ids.is_ok(), "{route}: {ids:?}");
+        }
     }
 }

@@ -5,12 +5,10 @@ use std::collections::HashSet;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sesame_core::api::{
     AuthRequest, AuthResponse, KeyRotationRequest, Principal, PrincipalKind, PrincipalRateLimit,
     RateLimitSettings, ServiceAccountCreateRequest, ServiceAccountRights, VaultGrant,
-    MAX_RATE_LIMIT,
+    MAX_INTEGRATION_NAME_LEN, MAX_INTEGRATION_VERSION_LEN, MAX_RATE_LIMIT,
 };
 use time::OffsetDateTime;
 
@@ -19,6 +17,7 @@ use crate::auth::{check_assertion, for_audit, unix_now, Claims};
 use crate::error::ApiError;
 use crate::store::{EventRecord, NewPrincipal, Store};
 use crate::trust::{check_certificate, check_grant};
+use crate::wire;
 use sesame_core::id::Id;
 
 /// `POST /v1/auth`: a signed assertion for a session. Success and failure are audited.
@@ -39,8 +38,8 @@ pub(super) async fn authenticate<S: Store>(
         vault_id: None,
         item_id: None,
         outcome: "ok".to_owned(),
-        integration_name: for_audit(&request.integration_name),
-        integration_version: for_audit(&request.integration_version),
+        integration_name: for_audit(&request.integration_name, MAX_INTEGRATION_NAME_LEN),
+        integration_version: for_audit(&request.integration_version, MAX_INTEGRATION_VERSION_LEN),
     };
     let result = check_assertion(&app.account, &request, principal.as_ref(), now);
     let (Some(principal), Ok(())) = (principal, &result) else {
@@ -130,16 +129,7 @@ pub(super) async fn get<S: Store>(
 }
 
 fn check_public_key(what: &str, value: &str) -> Result<(), ApiError> {
-    match URL_SAFE_NO_PAD.decode(value) {
-        Ok(bytes) if bytes.len() == 32 => Ok(()),
-        Ok(bytes) => Err(ApiError::invalid(format!(
-            "{what} must be 32 bytes, got {}",
-            bytes.len()
-        ))),
-        Err(_) => Err(ApiError::invalid(format!(
-            "{what} must be unpadded base64url"
-        ))),
-    }
+    wire::decode::<32>(what, value).map(drop)
 }
 
 /// Checks the grants of a new or rotated principal: permissions, no repeats, and the

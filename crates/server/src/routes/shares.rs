@@ -10,8 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore};
 use sesame_core::api::{
@@ -35,6 +33,7 @@ use crate::store::{
     ChallengeOutcome, CodeProof, CodeRefusal, EventRecord, NewShare, ShareChallenge, ShareGone,
     ShareOpening, Store,
 };
+use crate::wire;
 
 /// The largest sealed item snapshot: far above any real item, far below the body limit.
 const MAX_ITEM_CIPHERTEXT: usize = 256 * 1024;
@@ -65,9 +64,9 @@ impl std::fmt::Debug for CodeKey {
 
 impl CodeKey {
     /// `HMAC-SHA256(account_secret, "sesame/v1/share-code-key")`.
-    pub(crate) fn derive(account_secret: &[u8]) -> Result<Self, crate::ServerError> {
+    pub(crate) fn derive(account_secret: &[u8]) -> Result<Self, crate::error::ServerError> {
         let mut mac = Hmac::<Sha256>::new_from_slice(account_secret)
-            .map_err(|e| crate::ServerError::Config(format!("account secret: {e}")))?;
+            .map_err(|e| crate::error::ServerError::Config(format!("account secret: {e}")))?;
         mac.update(b"sesame/v1/share-code-key");
         Ok(Self(Zeroizing::new(mac.finalize().into_bytes().into())))
     }
@@ -321,14 +320,6 @@ fn check_recipients(
     Ok(valid)
 }
 
-fn decode_32(what: &str, text: &str) -> Result<[u8; 32], ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(text.as_bytes())
-        .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
-        .ok_or_else(|| ApiError::invalid(format!("{what} must be 32 bytes as unpadded base64url")))
-}
-
 /// `POST /v1/vaults/{v}/items/{i}/shares`.
 pub(super) async fn create<S: Store>(
     State(app): State<AppState<S>>,
@@ -337,7 +328,7 @@ pub(super) async fn create<S: Store>(
 ) -> Result<Json<ItemShare>, ApiError> {
     let (vault, item) = (caller.vault()?, caller.item()?);
     require(&app, &caller, &vault, READ_ITEMS | SEND_ITEMS).await?;
-    let access_hash = decode_32("accessHash", &request.access_hash)?;
+    let access_hash = wire::decode("accessHash", &request.access_hash)?;
     let policy = app.store.share_policy().await?;
     let (max_views, recipients) = check_share(&policy, &request, app.mailer.is_some())?;
     let created_at = app.clock.now();
@@ -453,7 +444,7 @@ pub(super) async fn challenge<S: Store>(
     ApiJson(request): ApiJson<ShareChallengeRequest>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&share, "share id")?;
-    let token = decode_32("access", &request.access)?;
+    let token = wire::decode::<32>("access", &request.access)?;
     let email = visitor_email(&request.email)?;
     let mut event = public_event("share.challenge");
     let Some(mailer) = app.mailer.clone() else {
@@ -536,7 +527,7 @@ pub(super) async fn open<S: Store>(
     ApiJson(request): ApiJson<ShareOpenRequest>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&share, "share id")?;
-    let token = decode_32("access", &request.access)?;
+    let token = wire::decode::<32>("access", &request.access)?;
     let hash = sesame_core::crypto::access_hash(&token);
     let proof = match (&request.email, &request.code) {
         (None, None) => None,

@@ -4,8 +4,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sesame_core::api::{self, AuthRequest};
@@ -76,7 +74,7 @@ pub fn now() -> u64 {
 }
 
 pub fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    sesame_core::encoding::base64url_encode(bytes)
 }
 
 /// A correctly signed auth request for `token` at `timestamp`.
