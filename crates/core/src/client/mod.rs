@@ -68,6 +68,7 @@ mod audit;
 mod cache;
 mod files;
 mod items;
+mod lookup;
 mod resolve;
 mod sealed;
 mod secrets;
@@ -95,7 +96,7 @@ use crate::token::ServiceAccountToken;
 use crate::{Error, Result};
 
 pub use audit::AuditVerification;
-pub use files::Files;
+pub use files::{Files, OutputFile};
 pub use items::{BatchResponse, ItemListFilters, Items};
 pub use secrets::{ResolveAllResponse, ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;
