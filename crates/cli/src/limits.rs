@@ -8,6 +8,8 @@
 
 use std::fmt::Display;
 
+use sesame_core::encoding::{duration_text, parse_duration};
+
 /// The largest number the server stores (SQLite integers are signed 64-bit).
 pub(crate) const STORED_MAX: u64 = i64::MAX.unsigned_abs();
 
@@ -34,37 +36,14 @@ where
     }
 }
 
-/// Parses `90d`, `12h`, `30m` or `45s` (a whole number and one unit).
-pub(crate) fn parse_duration(text: &str) -> Result<time::Duration, String> {
-    let not_one = || format!("{text:?} is not a duration such as 90d, 12h, 30m or 45s");
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(not_one)?;
-    let (digits, unit) = text.split_at(split);
-    let seconds_per_unit: i64 = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
-        _ => return Err(not_one()),
-    };
-    if digits.is_empty() {
-        return Err(not_one());
-    }
-    // Every digit string of a valid shape is a duration, if a huge one: saturate, and let
-    // the caller's range say it is too long.
-    let n: i64 = digits.parse().unwrap_or(i64::MAX);
-    Ok(time::Duration::seconds(n.saturating_mul(seconds_per_unit)))
-}
-
-/// A parser of durations (see [`parse_duration`]) from `min` to `max`.
+/// A parser of durations (`90d`, `12h`, `30m`, `45s`: the one syntax of
+/// [`parse_duration`]) from `min` to `max`.
 pub(crate) fn duration(
     min: time::Duration,
     max: time::Duration,
 ) -> impl Fn(&str) -> Result<time::Duration, String> + Clone + Send + Sync + 'static {
     move |text: &str| {
-        let d = parse_duration(text)?;
+        let d = parse_duration(text).map_err(|e| e.to_string())?;
         if d < min || d > max {
             return Err(format!(
                 "give a duration from {} to {}",
@@ -73,17 +52,6 @@ pub(crate) fn duration(
             ));
         }
         Ok(d)
-    }
-}
-
-/// `d` in the largest unit that divides it: `3650d`, `12h`, `45s`.
-pub(crate) fn duration_text(d: time::Duration) -> String {
-    let s = d.whole_seconds();
-    match s {
-        _ if s % 86_400 == 0 && s != 0 => format!("{}d", s / 86_400),
-        _ if s % 3_600 == 0 && s != 0 => format!("{}h", s / 3_600),
-        _ if s % 60 == 0 && s != 0 => format!("{}m", s / 60),
-        _ => format!("{s}s"),
     }
 }
 
@@ -116,14 +84,16 @@ mod tests {
 
     #[test]
     fn durations_in_range_and_out() {
-        assert_eq!(parse_duration("90d"), Ok(time::Duration::days(90)));
-        assert_eq!(parse_duration("30m"), Ok(time::Duration::minutes(30)));
-        assert_eq!(parse_duration("45s"), Ok(time::Duration::seconds(45)));
-        for bad in ["3w", "d", "", "-1d", "1.5h", "5é", "1dd", "h1"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
         let limit = duration(time::Duration::seconds(1), time::Duration::days(3650));
         assert_eq!(limit("3650d"), Ok(time::Duration::days(3650)));
+        assert_eq!(limit("12h"), Ok(time::Duration::hours(12)));
+        for bad in ["3w", "d", "", "-1d", "1.5h", "5é", "1dd", "h1"] {
+            let err = limit(bad).unwrap_err();
+            assert!(
+                err.contains("is not a duration such as 90d"),
+                "{bad}: {err}"
+            );
+        }
         for bad in [
             "0s",
             "3651d",

@@ -2,32 +2,31 @@
 //! vaults, items and service accounts, and run the server.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
-use sesame_core::model::UnreadableKind;
-use sesame_core::Client;
 
+mod args;
+mod assign;
+mod commands;
 mod credential;
+mod ctx;
 mod dotenv;
-mod events;
 mod exit;
-mod files;
-mod items;
 mod limits;
 mod logging;
-mod manage;
 mod mask;
 mod output;
-mod progress;
-mod run;
-mod secrets;
-mod server;
-mod shares;
+mod resolve;
 mod template;
-mod tools;
+mod transfer;
 
+use commands::{
+    completion, document, events, inject, item, password, read, run, server, service_account,
+    share, totp, vault, whoami,
+};
+use ctx::Ctx;
 use exit::{CliResult, Failure};
 use output::Format;
 
@@ -38,7 +37,7 @@ use output::Format;
 /// $XDG_CONFIG_HOME/sesame/credential (~/.config/sesame/credential). SESAME_URL overrides
 /// the server URL recorded in the token.
 #[derive(Debug, Parser)]
-#[command(name = "sesame", version, about, after_help = exit::HELP)]
+#[command(name = "sesame", version, about, after_help = exit::help())]
 struct Cli {
     /// Output format: `table` for people, `json` for programs (stable, SDK field names).
     #[arg(long, global = true, value_enum, default_value_t = Format::Table, env = "SESAME_FORMAT")]
@@ -64,7 +63,7 @@ enum Command {
         sesame read -n 'op://Infra/GitHub/one-time password?attribute=otp'\n  \
         sesame read op://Infra/Deploy/private-key -o id_deploy --file-mode 0600"
     )]
-    Read(secrets::ReadArgs),
+    Read(read::ReadArgs),
     /// Fill the secret references of a template.
     #[command(
         after_help = "Examples:\n  sesame inject -i config.yml.tpl -o config.yml\n  \
@@ -73,7 +72,7 @@ enum Command {
         $VAR, ${VAR} and ${VAR:-default} expand everywhere, also inside references;\n\
         {{ \"…\" }} is literal text. An error names its line and column and writes nothing."
     )]
-    Inject(secrets::InjectArgs),
+    Inject(inject::InjectArgs),
     /// Run a command with the secret references in its environment resolved.
     #[command(after_help = "Examples:\n  \
         DB_PASSWORD=op://Infra/Postgres/password sesame run -- ./migrate.sh\n  \
@@ -92,13 +91,13 @@ enum Command {
     #[command(after_help = "Example:\n  sesame vault list")]
     Vault {
         #[command(subcommand)]
-        command: manage::VaultCommand,
+        command: vault::VaultCommand,
     },
     /// Manage items: get, create, edit, delete, archive, list, and their files.
     #[command(after_help = "Example:\n  sesame item get Postgres --vault Infra --references")]
     Item {
         #[command(subcommand)]
-        command: items::ItemCommand,
+        command: item::ItemCommand,
     },
     /// Manage Document items: create, get, edit (list and delete them with `sesame item`).
     #[command(
@@ -109,7 +108,7 @@ enum Command {
     )]
     Document {
         #[command(subcommand)]
-        command: files::DocumentCommand,
+        command: document::DocumentCommand,
     },
     /// Manage service accounts (the account owner): create, list, revoke, rotate, ratelimit.
     #[command(
@@ -117,7 +116,7 @@ enum Command {
     )]
     ServiceAccount {
         #[command(subcommand)]
-        command: manage::ServiceAccountCommand,
+        command: service_account::ServiceAccountCommand,
     },
     /// Share links: list and revoke yours, open one, show or set the account policy.
     #[command(
@@ -126,7 +125,7 @@ enum Command {
     )]
     Share {
         #[command(subcommand)]
-        command: shares::ShareCommand,
+        command: share::ShareCommand,
     },
     /// Show the account's audit trail and check it against the owner's signed
     /// checkpoints (the account owner).
@@ -139,14 +138,14 @@ enum Command {
     #[command(after_help = "Example:\n  sesame password generate --recipe memorable --words 4")]
     Password {
         #[command(subcommand)]
-        command: tools::PasswordCommand,
+        command: password::PasswordCommand,
     },
     /// Print the current one-time password of a URI, a base32 secret or a reference.
     #[command(
         after_help = "Examples:\n  sesame totp 'otpauth://totp/me?secret=JBSWY3DPEHPK3PXP'\n  \
         sesame totp JBSWY3DPEHPK3PXP\n  sesame totp 'op://Infra/GitHub/one-time password'"
     )]
-    Totp(tools::TotpArgs),
+    Totp(totp::TotpArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  sesame completion bash > /etc/bash_completion.d/sesame\n  \
@@ -168,97 +167,21 @@ enum Command {
     },
 }
 
-/// What every command may need: the output format and, once made, the client.
-pub(crate) struct Ctx {
-    pub(crate) format: Format,
-    token_file: Option<PathBuf>,
-    /// The client and its round-trip count right after authentication.
-    client: Option<(Client, u64)>,
-}
-
-impl Ctx {
-    /// The authenticated client, authenticating on first use.
-    pub(crate) async fn client(&mut self) -> CliResult<Client> {
-        if let Some((client, _)) = &self.client {
-            return Ok(client.clone());
-        }
-        let client = credential::connect(self.token_file.as_deref()).await?;
-        self.client = Some((client.clone(), client.round_trips()));
-        Ok(client)
-    }
-
-    pub(crate) fn token_file(&self) -> Option<&Path> {
-        self.token_file.as_deref()
-    }
-
-    /// Warns, once and on stderr, of every record the client could not open: what it is
-    /// and how to remove it. Never content: the client could not read any.
-    fn report_unreadable(&self) {
-        let Some((client, _)) = &self.client else {
-            return;
-        };
-        for record in client.unreadable_records() {
-            let vault = &record.vault_id;
-            let remedy = match (&record.item_id, record.kind) {
-                (Some(item), _) => {
-                    eprintln!(
-                        "warning: vault {vault}: item {item} cannot be decrypted ({}); ignored. \
-                         Delete it with: sesame item delete {item} --vault {vault}",
-                        record.message
-                    );
-                    continue;
-                }
-                (None, UnreadableKind::VaultAttributes) => format!(
-                    "its items stay usable by vault id. Rename it with: sesame vault edit \
-                     {vault} --title NAME --description TEXT, or leave it with: sesame vault \
-                     leave {vault}"
-                ),
-                (None, _) => format!("Leave it with: sesame vault leave {vault}"),
-            };
-            eprintln!(
-                "warning: vault {vault} cannot be opened ({}); ignored. {remedy}",
-                record.message
-            );
-        }
-    }
-
-    /// With `SESAME_DEBUG_ROUND_TRIPS=1`: the client's HTTP round trips, on stderr.
-    fn report_round_trips(&self) {
-        if std::env::var("SESAME_DEBUG_ROUND_TRIPS").as_deref() != Ok("1") {
-            return;
-        }
-        if let Some((client, at_auth)) = &self.client {
-            let total = client.round_trips();
-            eprintln!(
-                "sesame: round trips: {total} total, {} after authentication",
-                total.saturating_sub(*at_auth)
-            );
-        } else {
-            eprintln!("sesame: round trips: 0 total, 0 after authentication");
-        }
-    }
-}
-
 async fn dispatch(command: Command, ctx: &mut Ctx) -> CliResult<ExitCode> {
     match command {
-        Command::Whoami => secrets::whoami(ctx).await,
-        Command::Read(args) => secrets::read(args, ctx).await,
-        Command::Inject(args) => secrets::inject(args, ctx).await,
+        Command::Whoami => whoami::whoami(ctx).await,
+        Command::Read(args) => read::read(args, ctx).await,
+        Command::Inject(args) => inject::inject(args, ctx).await,
         Command::Run(args) => run::run(args, ctx).await,
-        Command::Vault { command } => manage::vault(command, ctx).await,
-        Command::Item { command } => items::item(command, ctx).await,
-        Command::Document { command } => files::document(command, ctx).await,
-        Command::ServiceAccount { command } => manage::service_account(command, ctx).await,
-        Command::Share { command } => shares::share(command, ctx)
-            .await
-            .map(|()| ExitCode::SUCCESS),
+        Command::Vault { command } => vault::vault(command, ctx).await,
+        Command::Item { command } => item::item(command, ctx).await,
+        Command::Document { command } => document::document(command, ctx).await,
+        Command::ServiceAccount { command } => service_account::service_account(command, ctx).await,
+        Command::Share { command } => share::share(command, ctx).await.map(|()| ExitCode::SUCCESS),
         Command::Events(args) => events::events(args, ctx).await,
-        Command::Password { command } => tools::password(command, ctx),
-        Command::Totp(args) => tools::totp(args, ctx).await,
-        Command::Completion { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "sesame", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Password { command } => password::password(command, ctx),
+        Command::Totp(args) => totp::totp(args, ctx).await,
+        Command::Completion { shell } => Ok(completion::completion(shell, Cli::command())),
         Command::Server { command } => server::run(command).await.map_err(Failure::other),
     }
 }
@@ -289,11 +212,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut ctx = Ctx {
-        format: cli.format,
-        token_file: cli.token_file,
-        client: None,
-    };
+    let mut ctx = Ctx::new(cli.format, cli.token_file);
     let result = runtime.block_on(dispatch(cli.command, &mut ctx));
     ctx.report_unreadable();
     ctx.report_round_trips();
@@ -333,6 +252,79 @@ mod tests {
         check(&Cli::command(), "sesame", &mut checked);
         assert!(checked > 30, "{checked}");
         Cli::command().debug_assert();
+    }
+
+    /// The modules' `use crate::…` edges form no cycle, and no command module imports
+    /// another (nor its parent command): what commands share lives in neutral modules.
+    #[test]
+    fn modules_import_no_cycle_and_commands_not_each_other() {
+        use std::collections::{BTreeMap, BTreeSet};
+        use std::path::Path;
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for file in &files {
+            let relative = file.strip_prefix(&src).unwrap();
+            let parts: Vec<String> = relative
+                .iter()
+                .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+                .collect();
+            if parts == ["main"] {
+                continue;
+            }
+            let text = std::fs::read_to_string(file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            if parts[0] == "commands" {
+                assert!(
+                    !code.contains("crate::commands") && !code.contains("super::"),
+                    "{relative:?} imports another command"
+                );
+            }
+            let targets = code
+                .match_indices("crate::")
+                .map(|(i, m)| {
+                    code[i + m.len()..]
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect::<String>()
+                })
+                .filter(|t| *t != parts[0]);
+            edges.entry(parts[0].clone()).or_default().extend(targets);
+        }
+        assert!(edges.contains_key("commands") && edges.contains_key("output"));
+        // Depth-first: a module met again while still on the path closes a cycle.
+        fn visit<'a>(
+            node: &'a str,
+            edges: &'a BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<&'a str>,
+            done: &mut BTreeSet<&'a str>,
+        ) {
+            assert!(!path.contains(&node), "import cycle: {path:?} -> {node}");
+            if done.contains(node) {
+                return;
+            }
+            path.push(node);
+            for next in edges.get(node).into_iter().flatten() {
+                visit(next, edges, path, done);
+            }
+            path.pop();
+            done.insert(node);
+        }
+        let mut done = BTreeSet::new();
+        for node in edges.keys() {
+            visit(node, &edges, &mut Vec::new(), &mut done);
+        }
     }
 
     /// Every number or duration argument, at every depth, refuses the largest value its

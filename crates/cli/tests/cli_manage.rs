@@ -810,3 +810,138 @@ async fn vault_rights_on_the_command_line() {
     let list = json(&cli(&["vault", "list", "--format", "json"]));
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
 }
+
+/// One rule for names, written once in the core client: `sesame item get` and `sesame
+/// read op://…` pick the same vault and item for the same text, ids exactly and names
+/// ignoring case by Unicode lowercase, and both report the same ambiguity (no preference
+/// for an exact spelling).
+#[tokio::test]
+async fn commands_and_references_match_names_by_the_same_rule() {
+    let f = Fixture::new().await;
+    let owner = f.server.owner_token().clone();
+    let cli = |args: &[&str]| run(f.server.cli(&owner).args(args), "");
+    let vault = f
+        .owner
+        .vaults()
+        .create(sesame_core::model::VaultCreateParams::new(
+            "Ünïcode Dätabase",
+        ))
+        .await
+        .unwrap()
+        .id;
+    let items = f.owner.items();
+    let unicode = items
+        .create(support::login(&vault, "Ünïcode Dätabase", "u-pass"))
+        .await
+        .unwrap()
+        .id;
+
+    // Non-ASCII names, found by their lowercase spelling both ways.
+    let got = json(&cli(&[
+        "item",
+        "get",
+        "ünïcode dätabase",
+        "--vault",
+        "ünïcode dätabase",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(got["id"], unicode.as_str());
+    assert_eq!(got["vaultId"], vault.as_str());
+    let read = cli(&["read", "op://ünïcode dätabase/ünïcode dätabase/password"]);
+    assert_eq!(
+        (read.code, read.stdout.as_str()),
+        (Some(0), "u-pass\n"),
+        "{read:?}"
+    );
+    let shown = json(&cli(&[
+        "vault",
+        "get",
+        "ÜNÏCODE DÄTABASE",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(shown["id"], vault.as_str());
+
+    // Two titles that fold to the same lowercase: ambiguous both ways, with the same ids
+    // and the same message, whichever spelling is given.
+    let upper = items
+        .create(support::login(&vault, "Ärger", "one"))
+        .await
+        .unwrap()
+        .id;
+    let lower = items
+        .create(support::login(&vault, "ärger", "two"))
+        .await
+        .unwrap()
+        .id;
+    let mut ids = [upper.clone(), lower.clone()];
+    ids.sort();
+    let candidates = format!("({}, {})", ids[0], ids[1]);
+    for spelling in ["ärger", "Ärger", "ÄRGER"] {
+        let get = cli(&["item", "get", spelling, "--vault", &vault]);
+        let read = cli(&["read", &format!("op://{vault}/{spelling}/password")]);
+        for out in [&get, &read] {
+            assert_eq!(out.code, Some(2), "{out:?}");
+            assert!(out.stderr.contains("is ambiguous"), "{out:?}");
+            assert!(out.stderr.contains(&candidates), "{out:?}");
+        }
+        assert_eq!(get.stderr, read.stderr);
+    }
+    // Archived, one no longer counts: both pick the other.
+    items.archive(&vault, &upper).await.unwrap();
+    let got = json(&cli(&[
+        "item", "get", "ÄRGER", "--vault", &vault, "--format", "json",
+    ]));
+    assert_eq!(got["id"], lower.as_str());
+    let read = cli(&["read", &format!("op://{vault}/ÄRGER/password")]);
+    assert_eq!(read.stdout, "two\n", "{read:?}");
+    // An archived item is still found by id, or by a title no active item has.
+    items.archive(&vault, &lower).await.unwrap();
+    let got = json(&cli(&[
+        "item", "get", &upper, "--vault", &vault, "--format", "json",
+    ]));
+    assert_eq!(got["id"], upper.as_str());
+    let get = cli(&["item", "get", "ärger", "--vault", &vault]);
+    assert_eq!(get.code, Some(2), "two archived ones: {get:?}");
+    assert!(get.stderr.contains(&candidates), "{get:?}");
+    let read = cli(&["read", &format!("op://{vault}/ärger/password")]);
+    assert_eq!(read.code, Some(3), "archived items never resolve: {read:?}");
+
+    // Vaults too: two vaults whose names fold together are ambiguous in both.
+    let second = f
+        .owner
+        .vaults()
+        .create(sesame_core::model::VaultCreateParams::new(
+            "ünïcode DÄTABASE",
+        ))
+        .await
+        .unwrap()
+        .id;
+    let mut vaults = [vault.clone(), second];
+    vaults.sort();
+    let candidates = format!("({}, {})", vaults[0], vaults[1]);
+    let get = cli(&["item", "list", "--vault", "Ünïcode Dätabase"]);
+    let read = cli(&["read", "op://Ünïcode Dätabase/Ünïcode Dätabase/password"]);
+    for out in [&get, &read] {
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(out.stderr.contains(&candidates), "{out:?}");
+    }
+
+    // And service accounts.
+    let created = json(&cli(&[
+        "service-account",
+        "create",
+        "über-bot",
+        "--format",
+        "json",
+    ]));
+    let rights = cli(&["service-account", "rights", "ÜBER-BOT"]);
+    assert_eq!(rights.code, Some(0), "{rights:?}");
+    assert!(
+        rights
+            .stdout
+            .contains(created["id"].as_str().unwrap_or("<no id>")),
+        "{rights:?}"
+    );
+}

@@ -5,13 +5,12 @@
 
 mod support;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sesame_core::crypto::{
     grant_message, principal_certificate_message, EnvelopeContext, PrincipalKeys, VaultKey,
 };
+use sesame_core::encoding::{base64url_decode, base64url_encode};
 use sesame_core::id::Id;
 use sesame_core::model::{
     permissions, ItemCategory, ItemField, ItemFieldType, ItemState, VaultCreateParams,
@@ -23,7 +22,7 @@ use sqlx::{Row, SqlitePool};
 use support::Fixture;
 
 fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url_encode(bytes)
 }
 
 fn account_of(token: &str) -> ServiceAccountToken {
@@ -37,7 +36,7 @@ async fn principal_key(db: &SqlitePool, id: &str, column: &str) -> [u8; 32] {
         .await
         .unwrap();
     let text: String = row.get(0);
-    URL_SAFE_NO_PAD.decode(text).unwrap().try_into().unwrap()
+    base64url_decode(column, &text).unwrap().try_into().unwrap()
 }
 
 /// (a) The server wraps a vault key of its own choosing to a service account's real key,

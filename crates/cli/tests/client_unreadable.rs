@@ -9,10 +9,9 @@
 
 mod support;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use sesame_core::crypto::{grant_message, PrincipalKeys, VaultKey};
+use sesame_core::encoding::base64url_encode;
 use sesame_core::id::Id;
 use sesame_core::model::{
     permissions, UnreadableKind, UnreadableRecord, VaultCreateParams, VaultUpdateParams,
@@ -288,7 +287,7 @@ async fn a_grant_the_owner_cannot_use_fails_only_its_vault_and_can_be_left_or_de
         ));
         (
             serde_json::to_string(&wrapped).unwrap(),
-            URL_SAFE_NO_PAD.encode(signature),
+            base64url_encode(signature),
         )
     };
     let trap: Id = traps[0].parse().unwrap();
@@ -303,9 +302,9 @@ async fn a_grant_the_owner_cannot_use_fails_only_its_vault_and_can_be_left_or_de
     )
     .bind(stranger.as_str())
     .bind(account.as_str())
-    .bind(URL_SAFE_NO_PAD.encode(stranger_keys.signing_public_key()))
-    .bind(URL_SAFE_NO_PAD.encode(stranger_keys.encryption_public_key()))
-    .bind(URL_SAFE_NO_PAD.encode(stranger_keys.sign(b"self-certified")))
+    .bind(base64url_encode(stranger_keys.signing_public_key()))
+    .bind(base64url_encode(stranger_keys.encryption_public_key()))
+    .bind(base64url_encode(stranger_keys.sign(b"self-certified")))
     .execute(&db)
     .await
     .unwrap();
@@ -319,13 +318,13 @@ async fn a_grant_the_owner_cannot_use_fails_only_its_vault_and_can_be_left_or_de
         (
             sa,
             wrapped.clone(),
-            URL_SAFE_NO_PAD.encode([7u8; 64]),
+            base64url_encode([7u8; 64]),
             "does not verify".to_owned(),
         ),
         (
             stranger,
             wrapped,
-            URL_SAFE_NO_PAD.encode([7u8; 64]),
+            base64url_encode([7u8; 64]),
             stranger.to_string(),
         ),
     ];

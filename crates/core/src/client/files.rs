@@ -8,6 +8,7 @@
 //! leaves the item as it was (see the "Files" section of [`crate::api`]).
 
 use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -23,6 +24,7 @@ use crate::model::{
 use crate::Resource;
 use crate::{Error, Result};
 
+use super::lookup;
 use super::sealed::{DetailsPlain, SealedFileKey};
 use super::{parse_id, Client, Inner};
 
@@ -174,6 +176,87 @@ impl Files<'_> {
             .await
     }
 
+    /// [`read`](Self::read) into the file at `path`, replaced only once the whole content
+    /// arrived and was authenticated (see [`OutputFile`]): a new file gets `mode`
+    /// (default `0o600`, owner only) before any content is written, and an existing one
+    /// is replaced by a file of that mode. After an error nothing is left at `path` that
+    /// was not there before. Returns the number of bytes written. Memory stays bounded
+    /// whatever the size.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read); [`Error::InvalidInput`] (`path`) when the file cannot be
+    /// created, written or renamed into place, or `mode` is above `0o7777`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, item: sesame_core::model::Item) -> sesame_core::Result<()> {
+    /// let key = client.items().files().find(&item, "id_deploy")?;
+    /// let files = client.items().files();
+    /// files.read_to_path(&item.vault_id, &item.id, &key, "id_deploy", Some(0o600)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_to_path(
+        &self,
+        vault_id: &str,
+        item_id: &str,
+        attributes: &FileAttributes,
+        path: impl AsRef<Path>,
+        mode: Option<u32>,
+    ) -> Result<u64> {
+        let path = path.as_ref();
+        let failed = |e: io::Error| {
+            Error::invalid_input("path", format!("cannot write {}: {e}", path.display()))
+        };
+        let out = OutputFile::create(path, mode).map_err(failed)?;
+        let out = self
+            .read_to_writer(vault_id, item_id, attributes, out)
+            .await?;
+        out.commit().map_err(failed)
+    }
+
+    /// The file of `item` (an attachment, or a Document item's document) that
+    /// `name_or_id` names, by the rule secret references follow (DESIGN.md §4): the file
+    /// with that id, else the one file whose name equals it ignoring case (Unicode
+    /// lowercase folding). Offline: it looks only at `item`.
+    ///
+    /// The result is what [`read`](Self::read) takes; the attachment's place in the item
+    /// (for [`delete`](Self::delete)) is the entry of [`Item::files`] with its id, and
+    /// there is none when it is the document.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when no file of `item` has that id or name;
+    /// [`Error::Ambiguous`], listing their ids, when several names match.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, item: sesame_core::model::Item) -> sesame_core::Result<()> {
+    /// let files = client.items().files();
+    /// let cert = files.find(&item, "CERT.pem")?; // the file named "cert.pem"
+    /// let content = files.read(&item.vault_id, &item.id, &cert).await?;
+    /// # drop(content); Ok(()) }
+    /// ```
+    pub fn find(&self, item: &Item, name_or_id: &str) -> Result<FileAttributes> {
+        let candidates = item
+            .files
+            .iter()
+            .map(|f| &f.attributes)
+            .chain(item.document.as_ref());
+        lookup::find(
+            Resource::File,
+            name_or_id,
+            candidates,
+            |f| f.id.as_str(),
+            |f| f.name.as_str(),
+            || {
+                format!(
+                    "item {:?} has no file named {name_or_id:?} or with that id",
+                    item.title
+                )
+            },
+        )
+        .cloned()
+    }
+
     /// Removes the file shown as `field_id` in `section_id` from `item` and returns the
     /// saved item; the server frees its content.
     ///
@@ -306,6 +389,165 @@ impl Files<'_> {
             .items()
             .put_with_keys(&updated, vec![sealed])
             .await
+    }
+}
+
+/// A file being written at a path, for content that must arrive whole or not at all (a
+/// downloaded file, a secret, a rendered template): the content goes to a temporary file
+/// beside the path, created with the file's mode before anything is written, and
+/// [`commit`](Self::commit) flushes it to disk and renames it over the path. Dropped
+/// without a commit (after an error, say), the temporary file is deleted and the path is
+/// left as it was.
+///
+/// A path that is a symbolic link keeps the link: its target is replaced. A path that
+/// exists and is not a regular file (a FIFO, `/dev/stdout`) is written in place instead,
+/// and its mode is left alone. On other systems than Unix the mode is not set.
+///
+/// ```
+/// use std::io::Write as _;
+/// use sesame_core::client::OutputFile;
+/// # let dir = std::env::temp_dir().join(sesame_core::id::Id::generate().as_str());
+/// # std::fs::create_dir(&dir)?;
+/// let path = dir.join("secret.txt");
+/// let mut out = OutputFile::create(&path, Some(0o600))?;
+/// out.write_all(b"s3cr3t")?;
+/// assert!(!path.exists()); // not before the commit
+/// assert_eq!(out.commit()?, 6);
+/// assert_eq!(std::fs::read(&path)?, b"s3cr3t");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct OutputFile {
+    file: std::fs::File,
+    /// The temporary file and the path it replaces; `None` when writing in place.
+    pending: Option<(PathBuf, PathBuf)>,
+    written: u64,
+}
+
+impl OutputFile {
+    /// The mode of a file created without one: readable and writable by its owner only.
+    pub const DEFAULT_MODE: u32 = 0o600;
+
+    /// Starts writing `path` with `mode` (default [`DEFAULT_MODE`](Self::DEFAULT_MODE)).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of resolving `path` or creating the temporary file beside it;
+    /// [`io::ErrorKind::InvalidInput`] for a `mode` above `0o7777`.
+    pub fn create(path: impl AsRef<Path>, mode: Option<u32>) -> io::Result<Self> {
+        let path = path.as_ref();
+        let mode = mode.unwrap_or(Self::DEFAULT_MODE);
+        if mode > 0o7777 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{mode:o} is not a file mode (0 to 7777, octal)"),
+            ));
+        }
+        let target = match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new().write(true).open(path)?;
+                return Ok(Self {
+                    file,
+                    pending: None,
+                    written: 0,
+                });
+            }
+            // Through symbolic links, so that a link stays and its target is replaced.
+            Ok(_) => std::fs::canonicalize(path)?,
+            Err(_) => path.to_path_buf(),
+        };
+        let dir = parent_dir(&target).to_path_buf();
+        let mut attempts = 0;
+        loop {
+            let temp = dir.join(format!(".sesame-download-{}", Id::generate()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                options.mode(mode);
+            }
+            match options.open(&temp) {
+                Ok(file) => {
+                    // From here on, dropping `out` deletes the temporary file.
+                    let out = Self {
+                        file,
+                        pending: Some((temp, target)),
+                        written: 0,
+                    };
+                    // Exactly `mode`, whatever the umask took away at creation.
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt as _;
+                        out.file
+                            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+                    }
+                    #[cfg(not(unix))]
+                    let _ = mode;
+                    return Ok(out);
+                }
+                // A random name taken already: try another, a few times.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 3 => {
+                    attempts += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Makes the content durable and puts it at the path; the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of flushing, syncing or renaming; the temporary file is then
+    /// deleted and the path left as it was.
+    pub fn commit(mut self) -> io::Result<u64> {
+        self.file.flush()?;
+        let Some((temp, target)) = self.pending.take() else {
+            return Ok(self.written);
+        };
+        if let Err(e) = self
+            .file
+            .sync_all()
+            .and_then(|()| std::fs::rename(&temp, &target))
+        {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+        // The rename itself is durable once the directory is. Best effort: not every
+        // system opens a directory as a file.
+        if let Ok(dir) = std::fs::File::open(parent_dir(&target)) {
+            let _ = dir.sync_all();
+        }
+        Ok(self.written)
+    }
+}
+
+/// The directory a path is in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+impl Write for OutputFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Some((temp, _)) = self.pending.take() {
+            let _ = std::fs::remove_file(temp);
+        }
     }
 }
 
@@ -646,5 +888,96 @@ impl Inner {
         consumer
             .await
             .map_err(|e| Error::Server(format!("the download task failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory under the system's temporary one.
+    fn scratch() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sesame-output-{}", Id::generate()));
+        std::fs::create_dir(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn output_files_appear_whole_with_their_mode_or_not_at_all() {
+        let dir = scratch();
+        let path = dir.join("out.bin");
+        let mut out = OutputFile::create(&path, Some(0o640)).unwrap();
+        out.write_all(b"hello").unwrap();
+        assert!(!path.exists(), "nothing at the path before the commit");
+        assert_eq!(out.commit().unwrap(), 5);
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello");
+        #[cfg(unix)]
+        assert_eq!(mode(&path), 0o640);
+
+        // Replacing a world-readable file: the default mode, the whole new content.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let mut out = OutputFile::create(&path, None).unwrap();
+        out.write_all(b"bye").unwrap();
+        out.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"bye");
+        #[cfg(unix)]
+        assert_eq!(mode(&path), OutputFile::DEFAULT_MODE);
+
+        // Dropped without a commit: the old content stays, the temporary file goes.
+        let mut out = OutputFile::create(&path, None).unwrap();
+        out.write_all(b"partial").unwrap();
+        drop(out);
+        assert_eq!(std::fs::read(&path).unwrap(), b"bye");
+        assert_eq!(names(&dir), ["out.bin"]);
+
+        let err = OutputFile::create(&path, Some(0o10000)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(OutputFile::create(dir.join("no/such/dir"), None).is_err());
+        assert_eq!(names(&dir), ["out.bin"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_files_keep_symlinks_and_write_devices_in_place() {
+        let dir = scratch();
+        let real = dir.join("real");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut out = OutputFile::create(&link, None).unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        assert_eq!(mode(&real), 0o600);
+
+        let mut out = OutputFile::create("/dev/null", Some(0o600)).unwrap();
+        out.write_all(b"gone").unwrap();
+        assert_eq!(out.commit().unwrap(), 4);
+        assert_eq!(names(&dir), ["link", "real"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

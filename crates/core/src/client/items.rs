@@ -22,6 +22,7 @@ use crate::{Error, ErrorCode, Result};
 
 use super::cache::{item_from_parts, item_overview};
 use super::files::Files;
+use super::lookup;
 use super::sealed::{self, DetailsPlain, OverviewPlain, SealedFileKey};
 use super::transport::{map_error, Retry};
 use super::{parse_id, Client, Inner};
@@ -465,6 +466,74 @@ impl<'a> Items<'a> {
                 other => return other.map(|_| ()),
             }
         }
+    }
+
+    /// The item of vault `vault_id` that `name_or_id` names, by the rule secret references
+    /// follow (DESIGN.md §4): the item with that id, else the one active item whose title
+    /// equals it ignoring case (Unicode lowercase folding). One sync round trip on a warm
+    /// cache.
+    ///
+    /// Unlike a reference, which never resolves an archived item, `find` is for managing
+    /// items: an id finds its item whatever its state, and a title no active item has is
+    /// looked up among the archived ones, so that they can still be read or deleted by
+    /// title.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when no item has that id or title; [`Error::Ambiguous`],
+    /// listing their ids, when several titles match; [`Error::Integrity`] naming the item
+    /// when `name_or_id` is the id of an item this client cannot decrypt (see
+    /// [`Client::unreadable_records`](crate::Client::unreadable_records); it can still be
+    /// deleted by id).
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client, vault_id: &str) -> sesame_core::Result<()> {
+    /// let postgres = client.items().find(vault_id, "postgres").await?; // titled "Postgres"
+    /// let item = client.items().get(vault_id, &postgres.id).await?;
+    /// # drop(item); Ok(()) }
+    /// ```
+    pub async fn find(&self, vault_id: &str, name_or_id: &str) -> Result<ItemOverview> {
+        let inner = &self.client.inner;
+        let vault = parse_id("vault_id", vault_id)?;
+        inner.sync(false).await?;
+        inner.read_cache(|cache| {
+            let cached = cache.usable_vault(&vault)?;
+            if let Some(unreadable) = name_or_id
+                .parse::<Id>()
+                .ok()
+                .and_then(|item| cache.unreadable_item(&vault, &item))
+            {
+                return Err(unreadable);
+            }
+            let items: Vec<ItemOverview> = cached
+                .items
+                .iter()
+                .map(|(id, item)| item_overview(&vault, id, &item.overview))
+                .collect();
+            if let Some(item) = items.iter().find(|i| i.id == name_or_id) {
+                return Ok(item.clone());
+            }
+            fn id(i: &ItemOverview) -> &str {
+                &i.id
+            }
+            fn title(i: &ItemOverview) -> &str {
+                &i.title
+            }
+            let (active, archived): (Vec<&ItemOverview>, Vec<&ItemOverview>) =
+                items.iter().partition(|i| i.state == ItemState::Active);
+            if let Some(item) = lookup::pick(Resource::Item, name_or_id, active, id, title)? {
+                return Ok(item.clone());
+            }
+            lookup::find(Resource::Item, name_or_id, archived, id, title, || {
+                format!(
+                    "no item named {name_or_id:?} or with that id in vault {}",
+                    cached
+                        .title()
+                        .map_or_else(|| vault.to_string(), |t| format!("{t:?}"))
+                )
+            })
+            .cloned()
+        })?
     }
 
     /// The overviews of a vault's items that pass `filters`, sorted by title: one sync

@@ -68,6 +68,7 @@ mod audit;
 mod cache;
 mod files;
 mod items;
+mod lookup;
 mod resolve;
 mod sealed;
 mod secrets;
@@ -96,7 +97,7 @@ use crate::token::ServiceAccountToken;
 use crate::Resource;
 use crate::{Error, Result};
 
-pub use files::Files;
+pub use files::{Files, OutputFile};
 pub use items::Items;
 pub use secrets::{ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;

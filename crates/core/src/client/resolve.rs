@@ -1,4 +1,5 @@
-//! Secret reference resolution over decrypted data: the matching rules of DESIGN.md §4.
+//! Secret reference resolution over decrypted data: the matching rules of DESIGN.md §4
+//! (names and ids are matched by [`super::lookup`], as every other name-or-id lookup).
 //!
 //! Pure functions, so every rule is unit-tested without a server.
 
@@ -8,6 +9,9 @@ use crate::totp::Totp;
 use crate::Resource;
 use crate::{Error, Result};
 
+// Re-exported for the vault and item lookup of `secrets`.
+use super::lookup::eq_name;
+pub(crate) use super::lookup::pick;
 use super::sealed::DetailsPlain;
 
 /// The field ids that carry a 1Password purpose.
@@ -15,43 +19,6 @@ const USERNAME_IDS: [&str; 1] = ["username"];
 const PASSWORD_IDS: [&str; 1] = ["password"];
 /// The name the item notes answer to when no field has it (1Password's notes field id).
 const NOTES_NAMES: [&str; 2] = ["notesPlain", "notes"];
-
-/// Picks the one candidate whose id is `segment` or whose name equals it
-/// case-insensitively. An id match wins over name matches (ids are unique); several name
-/// matches are [`Error::Ambiguous`] listing their ids. `Ok(None)`: nothing matched.
-pub(crate) fn pick<'a, T>(
-    what: Resource,
-    segment: &str,
-    candidates: impl IntoIterator<Item = &'a T>,
-    id_of: impl Fn(&T) -> &str,
-    name_of: impl Fn(&T) -> &str,
-) -> Result<Option<&'a T>> {
-    let mut by_name = Vec::new();
-    for candidate in candidates {
-        if id_of(candidate) == segment {
-            return Ok(Some(candidate));
-        }
-        if eq_name(name_of(candidate), segment) {
-            by_name.push(candidate);
-        }
-    }
-    match by_name.len() {
-        0 => Ok(None),
-        1 => Ok(by_name.pop()),
-        _ => Err(Error::Ambiguous {
-            what,
-            name: segment.to_owned(),
-            candidates: by_name.iter().map(|c| id_of(c).to_owned()).collect(),
-        }),
-    }
-}
-
-/// Case-insensitive name equality (Unicode lowercase, as names may be in any script).
-fn eq_name(name: &str, segment: &str) -> bool {
-    name.eq_ignore_ascii_case(segment)
-        || (!name.is_ascii() || !segment.is_ascii())
-            && name.to_lowercase() == segment.to_lowercase()
-}
 
 /// What a reference resolved to in one item.
 #[derive(Debug, PartialEq, Eq)]
@@ -441,44 +408,6 @@ mod tests {
             Resolved::Text(text) => Ok(text),
             Resolved::FileContent(id) => Ok(format!("<content of {id}>")),
         }
-    }
-
-    #[test]
-    fn pick_prefers_ids_then_one_name_case_insensitively() {
-        let items = [("aaa", "Prod DB"), ("bbb", "prod db"), ("ccc", "Stage")];
-        fn id<'a>(c: &'a (&str, &str)) -> &'a str {
-            c.0
-        }
-        fn name<'a>(c: &'a (&str, &str)) -> &'a str {
-            c.1
-        }
-        assert_eq!(
-            pick(Resource::Item, "STAGE", &items, id, name).unwrap(),
-            Some(&items[2])
-        );
-        assert_eq!(
-            pick(Resource::Item, "bbb", &items, id, name).unwrap(),
-            Some(&items[1])
-        );
-        assert_eq!(
-            pick(Resource::Item, "nope", &items, id, name).unwrap(),
-            None
-        );
-        match pick(Resource::Item, "PROD db", &items, id, name) {
-            Err(Error::Ambiguous {
-                what,
-                name,
-                candidates,
-            }) => {
-                assert_eq!((what.as_str(), name.as_str()), ("item", "PROD db"));
-                assert_eq!(candidates, ["aaa", "bbb"]);
-            }
-            other => panic!("expected ambiguity, got {other:?}"),
-        }
-        let unicode = [("x", "Ölfeld")];
-        assert!(pick(Resource::Vault, "öLFELD", &unicode, id, name)
-            .unwrap()
-            .is_some());
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::token::ServiceAccountToken;
 use crate::Resource;
 use crate::{Error, Result};
 
+use super::lookup;
 use super::transport::Retry;
 use super::{parse_id, Client, Inner};
 
@@ -127,6 +128,35 @@ impl ServiceAccounts<'_> {
                 Resource::Principal,
             )
             .await
+    }
+
+    /// The principal `name_or_id` names, by the rule secret references follow (DESIGN.md
+    /// §4): the principal with that id, else the one whose name equals it ignoring case
+    /// (Unicode lowercase folding). One [`list`](Self::list) call.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when no principal of the account has that id or name;
+    /// [`Error::Ambiguous`], listing their ids, when several names match; as
+    /// [`list`](Self::list) otherwise.
+    ///
+    /// ```no_run
+    /// # async fn run(owner: sesame_core::Client) -> sesame_core::Result<()> {
+    /// let ci = owner.service_accounts().find("CI-Deploy").await?; // named "ci-deploy"
+    /// owner.service_accounts().revoke(ci.id.as_str()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn find(&self, name_or_id: &str) -> Result<Principal> {
+        let principals = self.list().await?;
+        lookup::find(
+            Resource::Principal,
+            name_or_id,
+            &principals,
+            |p| p.id.as_str(),
+            |p| p.name.as_str(),
+            || format!("no service account named {name_or_id:?} or with that id"),
+        )
+        .cloned()
     }
 
     /// Sets a service account's rights (today: whether it may create vaults); they apply

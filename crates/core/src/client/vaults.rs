@@ -1,6 +1,7 @@
 //! `client.vaults()`: list, read, create, update, delete and share vaults.
 
 use reqwest::Method;
+use time::OffsetDateTime;
 
 use crate::api::{
     AccessGrantRequest, AccountVaultRecord, PrincipalKind, VaultAccessRecord, VaultCreateRequest,
@@ -15,6 +16,7 @@ use crate::model::{
 use crate::Resource;
 use crate::{Error, Result};
 
+use super::lookup;
 use super::sealed::{self, VaultAttributes};
 use super::transport::Retry;
 use super::{parse_id, Client};
@@ -125,6 +127,87 @@ impl Vaults<'_> {
                 .then(a.id.cmp(&b.id))
         });
         Ok(vaults)
+    }
+
+    /// The vault `name_or_id` names, by the rule secret references follow (DESIGN.md §4):
+    /// the vault with that id, else the one vault whose title equals it ignoring case
+    /// (Unicode lowercase folding). One [`list`](Self::list) call.
+    ///
+    /// A vault this client cannot open is found by its id only, so that it can still be
+    /// left or deleted: a vault of the account the owner has no key for (as
+    /// [`list`](Self::list) shows it), or one listed by
+    /// [`Client::unreadable_records`](crate::Client::unreadable_records). Its
+    /// [`VaultOverview::unreadable`] says why and its title is empty; for a vault whose
+    /// key cannot be used the client knows nothing else, so its counts are zero and its
+    /// dates the Unix epoch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when no visible vault has that id or title;
+    /// [`Error::Ambiguous`], listing their ids, when several titles match.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sesame_core::Client) -> sesame_core::Result<()> {
+    /// let infra = client.vaults().find("infra").await?; // the vault titled "Infra"
+    /// let same = client.vaults().find(&infra.id).await?;
+    /// assert_eq!(infra.id, same.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn find(&self, name_or_id: &str) -> Result<VaultOverview> {
+        let vaults = self.list().await?;
+        if let Some(vault) = vaults.iter().find(|v| v.id == name_or_id) {
+            return Ok(vault.clone());
+        }
+        if let Some(vault) = self.unopened(name_or_id)? {
+            return Ok(vault);
+        }
+        // A vault listed without its title matches by id only.
+        let titled = vaults.iter().filter(|v| v.unreadable.is_none());
+        lookup::find(
+            Resource::Vault,
+            name_or_id,
+            titled,
+            |v| v.id.as_str(),
+            |v| v.title.as_str(),
+            || format!("no vault named {name_or_id:?} or with that id is visible"),
+        )
+        .cloned()
+    }
+
+    /// The overview of the vault with id `id` when it is visible but this client could
+    /// not open its key or its attributes (and so [`list`](Self::list) leaves it out).
+    fn unopened(&self, id: &str) -> Result<Option<VaultOverview>> {
+        let Ok(vault) = id.parse::<Id>() else {
+            return Ok(None);
+        };
+        self.client.inner.read_cache(|cache| {
+            if let Some(cached) = cache.vaults.get(&vault) {
+                return cached.attributes.as_ref().err().map(|why| VaultOverview {
+                    id: vault.to_string(),
+                    title: String::new(),
+                    description: String::new(),
+                    vault_type: VaultType::UserCreated,
+                    active_item_count: cached.active_item_count,
+                    content_version: cached.content_version,
+                    attribute_version: cached.attribute_version,
+                    created_at: cached.created_at,
+                    updated_at: cached.updated_at,
+                    unreadable: Some(format!("its name and description cannot be opened: {why}")),
+                });
+            }
+            cache.unusable.get(&vault).map(|why| VaultOverview {
+                id: vault.to_string(),
+                title: String::new(),
+                description: String::new(),
+                vault_type: VaultType::UserCreated,
+                active_item_count: 0,
+                content_version: 0,
+                attribute_version: 0,
+                created_at: OffsetDateTime::UNIX_EPOCH,
+                updated_at: OffsetDateTime::UNIX_EPOCH,
+                unreadable: Some(format!("its key cannot be used: {why}")),
+            })
+        })
     }
 
     /// One vault's overview; [`Error::Integrity`] naming the vault when its key or

@@ -1,76 +1,19 @@
-//! `sesame item share` and `sesame share list|revoke|open|policy`: share links of items.
+//! `sesame share list|revoke|open|policy`: the share links of items (`sesame item share`
+//! makes them).
 
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use sesame_core::client::{open_share_link, open_share_link_with_code, request_share_code};
 use sesame_core::model::{
     AllowedRecipientType, AllowedType, ItemShare, ItemShareAccountPolicy, ItemShareDuration,
-    ItemShareParams,
 };
-use sesame_core::Client;
 use sesame_core::ErrorCode;
 
-use crate::exit::CliResult;
-use crate::manage::{done, vault_id};
+use crate::args::share_duration_text;
+use crate::ctx::Ctx;
+use crate::exit::{CliResult, Failure, Kind};
 use crate::output::{self, Format};
-use crate::Ctx;
-
-/// How long a link works, as `--expires-in` spells it.
-const DURATIONS: [(&str, ItemShareDuration); 5] = [
-    ("1h", ItemShareDuration::OneHour),
-    ("1d", ItemShareDuration::OneDay),
-    ("7d", ItemShareDuration::SevenDays),
-    ("14d", ItemShareDuration::FourteenDays),
-    ("30d", ItemShareDuration::ThirtyDays),
-];
-
-/// A share duration: one of [`DURATIONS`] in any spelling the CLI's one duration parser
-/// reads (`24h` is `1d`), or its API name (`OneHour`).
-fn parse_duration(text: &str) -> Result<ItemShareDuration, String> {
-    let length = crate::limits::parse_duration(text).ok();
-    DURATIONS
-        .iter()
-        .find(|(short, long)| {
-            length.is_some_and(|d| crate::limits::parse_duration(short) == Ok(d))
-                || text.eq_ignore_ascii_case(&format!("{long:?}"))
-        })
-        .map(|(_, duration)| *duration)
-        .ok_or_else(|| {
-            format!(
-                "{text:?} is not a share duration; use one of {}",
-                DURATIONS.map(|(short, _)| short).join(", ")
-            )
-        })
-}
-
-fn duration_text(duration: ItemShareDuration) -> &'static str {
-    DURATIONS
-        .iter()
-        .find(|(_, d)| *d == duration)
-        .map_or("?", |(short, _)| short)
-}
-
-/// `sesame item share`.
-#[derive(Debug, Args)]
-pub(crate) struct ShareItemArgs {
-    /// The item's title or id.
-    item: String,
-    /// The vault's name or id.
-    #[arg(long)]
-    vault: String,
-    /// How long the link works: 1h, 1d, 7d, 14d or 30d (default: the account policy's).
-    #[arg(long, value_parser = parse_duration)]
-    expires_in: Option<ItemShareDuration>,
-    /// The link works for one view only.
-    #[arg(long)]
-    view_once: bool,
-    /// Only these recipients, comma-separated: email addresses, or domains for everyone
-    /// at them.
-    #[arg(long, value_delimiter = ',')]
-    emails: Vec<String>,
-}
 
 /// `sesame share …`.
 #[derive(Debug, Subcommand)]
@@ -118,10 +61,10 @@ pub(crate) enum ShareCommand {
 #[derive(Debug, Args)]
 pub(crate) struct PolicyArgs {
     /// The longest a link may last.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = crate::args::parse_share_duration)]
     max_expiry: Option<ItemShareDuration>,
     /// How long a link lasts when its creator does not say.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = crate::args::parse_share_duration)]
     default_expiry: Option<ItemShareDuration>,
     /// How many times a link may be viewed, 1 to 1000000 (or --unlimited-views).
     #[arg(long, conflicts_with = "unlimited_views", value_parser = crate::limits::number::<u32>(1, 1_000_000))]
@@ -198,44 +141,7 @@ impl PolicyArgs {
     }
 }
 
-#[derive(Serialize)]
-struct Created<'a> {
-    id: &'a str,
-    url: &'a str,
-}
-
-/// `sesame item share ITEM --vault V`: prints the link.
-pub(crate) async fn share_item(args: ShareItemArgs, client: &Client, format: Format) -> CliResult {
-    let vault = vault_id(client, &args.vault).await?;
-    let id = crate::items::item_id(client, &vault, &args.item).await?;
-    let item = client.items().get(&vault, &id).await?;
-    let shares = client.items().shares();
-    let policy = shares.get_account_policy(&vault, &id).await?;
-    let recipients = shares.validate_recipients(&policy, &args.emails)?;
-    let params = ItemShareParams {
-        recipients: (!recipients.is_empty()).then_some(recipients),
-        expire_after: args.expires_in,
-        one_time_only: args.view_once,
-    };
-    let url = shares.create(&item, &policy, params).await?;
-    let share_id = url
-        .rsplit_once("/s/")
-        .and_then(|(_, rest)| rest.split_once('#'))
-        .map_or("", |(id, _)| id);
-    match format {
-        Format::Json => output::json(&Created {
-            id: share_id,
-            url: &url,
-        }),
-        Format::Table => output::line(&url),
-    }
-}
-
 fn share_rows(shares: &[ItemShare]) -> Vec<Vec<String>> {
-    let date = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
     shares
         .iter()
         .map(|s| {
@@ -251,7 +157,7 @@ fn share_rows(shares: &[ItemShare]) -> Vec<Vec<String>> {
             vec![
                 s.id.to_string(),
                 s.item_id.to_string(),
-                date(s.expires_at),
+                output::time_text(&s.expires_at),
                 match s.max_views {
                     Some(max) => format!("{}/{max}", s.views),
                     None => s.views.to_string(),
@@ -275,8 +181,8 @@ async fn open(
     let shared = match (email, code) {
         (None, _) => open_share_link(link, timeout).await.map_err(|e| {
             if e.code() == ErrorCode::Unauthenticated {
-                crate::exit::Failure::new(
-                    crate::exit::Kind::Authentication,
+                Failure::new(
+                    Kind::Authentication,
                     "this link is restricted to its recipients: run again with --email \
                      YOUR_ADDRESS to have a code mailed to you",
                 )
@@ -295,9 +201,9 @@ async fn open(
             let mut line = zeroize::Zeroizing::new(String::new());
             std::io::stdin()
                 .read_line(&mut line)
-                .map_err(|e| crate::exit::Failure::other(format!("cannot read the code: {e}")))?;
+                .map_err(|e| Failure::other(format!("cannot read the code: {e}")))?;
             if line.trim().is_empty() {
-                return Err(crate::exit::Failure::usage(
+                return Err(Failure::usage(
                     "no code was given; run again with --code CODE once the mail arrives",
                 ));
             }
@@ -322,7 +228,7 @@ async fn open(
         })),
         Format::Table => {
             output::line(&shared.title)?;
-            let rows = crate::items::field_rows(&shared.fields, &shared.sections, reveal);
+            let rows = output::field_rows(&shared.fields, &shared.sections, reveal);
             output::table(&["FIELD", "VALUE"], &rows)
         }
     }
@@ -330,10 +236,13 @@ async fn open(
 
 fn policy_rows(policy: &ItemShareAccountPolicy) -> Vec<Vec<String>> {
     vec![
-        vec!["max expiry".into(), duration_text(policy.max_expiry).into()],
+        vec![
+            "max expiry".into(),
+            share_duration_text(policy.max_expiry).into(),
+        ],
         vec![
             "default expiry".into(),
-            duration_text(policy.default_expiry).into(),
+            share_duration_text(policy.default_expiry).into(),
         ],
         vec![
             "max views".into(),
@@ -388,7 +297,7 @@ pub(crate) async fn share(command: ShareCommand, ctx: &mut Ctx) -> CliResult {
         }
         ShareCommand::Revoke { id } => {
             shares.revoke(&id).await?;
-            done(format, &id, &format!("Revoked share {id}."))
+            output::done(format, &id, &format!("Revoked share {id}."))
         }
         ShareCommand::Policy(args) => {
             // The policy is account-wide; the SDK call's vault and item ids are only checked.
@@ -405,25 +314,5 @@ pub(crate) async fn share(command: ShareCommand, ctx: &mut Ctx) -> CliResult {
             }
         }
         ShareCommand::Open { .. } => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn durations_parse_in_both_spellings() {
-        assert_eq!(parse_duration("7d").unwrap(), ItemShareDuration::SevenDays);
-        assert_eq!(
-            parse_duration("onehour").unwrap(),
-            ItemShareDuration::OneHour
-        );
-        let err = parse_duration("2d").unwrap_err();
-        assert!(err.contains("1h, 1d, 7d, 14d, 30d"), "{err}");
-        for (short, duration) in DURATIONS {
-            assert_eq!(duration_text(duration), short);
-        }
     }
 }

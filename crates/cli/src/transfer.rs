@@ -1,11 +1,84 @@
-//! Progress bars for file uploads and downloads: drawn on stderr only when stderr is a
-//! terminal and the output is for people, so scripts, pipes and CI logs never see one.
+//! File uploads and downloads of `sesame item file` and `sesame document`, with progress
+//! bars drawn on stderr only when stderr is a terminal and the output is for people, so
+//! scripts, pipes and CI logs never see one.
 
+use std::fs::File;
 use std::io::{IsTerminal as _, Read, Write};
+use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sesame_core::model::{FileAttributes, Item};
+use sesame_core::Client;
 
-use crate::output::Format;
+use crate::exit::{CliResult, Failure};
+use crate::output::{Format, Sink};
+
+/// A file to upload: opened, with its size and its name in the item.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    pub(crate) file: File,
+    pub(crate) size: u64,
+    pub(crate) name: String,
+}
+
+/// Opens the regular file at `path` for upload as `name` (default: its file name).
+pub(crate) fn open_upload(path: &Path, name: Option<String>) -> CliResult<Upload> {
+    let fail = |e: std::io::Error| Failure::other(format!("cannot read {}: {e}", path.display()));
+    let file = File::open(path).map_err(fail)?;
+    let metadata = file.metadata().map_err(fail)?;
+    if !metadata.is_file() {
+        return Err(Failure::usage(format!(
+            "{} is not a regular file; give the path of a file to upload",
+            path.display()
+        )));
+    }
+    let name = match name {
+        Some(name) => name,
+        None => path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "{} has no UTF-8 file name; give one with --name",
+                    path.display()
+                ))
+            })?,
+    };
+    if name.trim().is_empty() {
+        return Err(Failure::usage("the file name must not be empty"));
+    }
+    Ok(Upload {
+        file,
+        size: metadata.len(),
+        name,
+    })
+}
+
+/// Downloads `attributes` of `item` into stdout or `out_file` (with `mode`), which is
+/// replaced only once the whole file arrived and was authenticated.
+pub(crate) async fn download(
+    client: &Client,
+    item: &Item,
+    attributes: &FileAttributes,
+    out_file: Option<&Path>,
+    mode: u32,
+    format: Format,
+) -> CliResult {
+    let sink = Sink::open(out_file, mode)?;
+    let transfer = Transfer::new(
+        format,
+        &format!("downloading {}", attributes.name),
+        attributes.size,
+    );
+    let result = client
+        .items()
+        .files()
+        .read_to_writer(&item.vault_id, &item.id, attributes, transfer.wrap(sink))
+        .await;
+    transfer.end(&result);
+    result?.into_inner().finish()
+}
 
 /// The bar of one transfer; a hidden one costs a counter update per buffer.
 #[derive(Debug, Clone)]
@@ -47,14 +120,14 @@ impl Transfer {
         }
     }
 
-    /// Leaves the completed bar on the terminal.
-    pub(crate) fn finish(&self) {
-        self.bar.finish();
-    }
-
-    /// Removes the bar of a failed transfer (the error follows on its own line).
-    pub(crate) fn abandon(&self) {
-        self.bar.finish_and_clear();
+    /// Leaves a successful transfer's bar on the terminal and removes a failed one's
+    /// (the error follows on its own line).
+    pub(crate) fn end<T>(&self, result: &sesame_core::Result<T>) {
+        if result.is_ok() {
+            self.bar.finish();
+        } else {
+            self.bar.finish_and_clear();
+        }
     }
 }
 

@@ -13,13 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use sesame_core::id::Id;
-use sesame_core::model::AuditCheckpoint;
-use sesame_core::model::AuditVerification;
-use time::format_description::well_known::Rfc3339;
+use sesame_core::model::{AuditCheckpoint, AuditVerification};
 
+use crate::ctx::Ctx;
 use crate::exit::{CliResult, Failure};
 use crate::output::{self, Format};
-use crate::Ctx;
 
 /// `sesame events`.
 #[derive(Debug, Args)]
@@ -82,7 +80,7 @@ pub(crate) async fn events(args: EventsArgs, ctx: &mut Ctx) -> CliResult<ExitCod
                     .map(|e| {
                         vec![
                             e.seq.to_string(),
-                            e.time.format(&Rfc3339).unwrap_or_default(),
+                            output::time_text(&e.time),
                             id(&e.principal_id),
                             e.action.clone(),
                             id(&e.vault_id),

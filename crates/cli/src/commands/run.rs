@@ -9,10 +9,10 @@ use clap::Args;
 use sesame_core::reference::SecretReference;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
+use crate::ctx::Ctx;
 use crate::dotenv;
 use crate::exit::{CliResult, Failure};
 use crate::mask::Masker;
-use crate::Ctx;
 
 /// `sesame run`.
 #[derive(Debug, Args)]
@@ -59,7 +59,7 @@ pub(crate) async fn run(args: RunArgs, ctx: &mut Ctx) -> CliResult<ExitCode> {
         }
     }
     let references: Vec<&str> = by_reference.keys().map(String::as_str).collect();
-    let values = crate::secrets::resolve_all(ctx, &references, |reference, e| {
+    let values = crate::resolve::resolve_all(ctx, &references, |reference, e| {
         let names = by_reference
             .get(reference)
             .map(|n| n.join(", "))
