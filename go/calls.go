@@ -280,6 +280,17 @@ func (a *SecretsAPI) Resolve(ctx context.Context, secretReference string) (strin
 	return decode[string](raw, err)
 }
 
+// ResolveBytes the bytes a reference points to: a file's content whether or not it is text, or a
+//
+//	field's value as UTF-8 (raw bytes beside the reply).
+func (a *SecretsAPI) ResolveBytes(ctx context.Context, secretReference string) ([]byte, error) {
+	parameters := map[string]any{
+		"secret_reference": secretReference,
+	}
+	_, content, err := a.inv.invoke(ctx, "SecretsResolveBytes", parameters, nil)
+	return content, err
+}
+
 // ResolveAll many references at once, each with its own result.
 func (a *SecretsAPI) ResolveAll(ctx context.Context, secretReferences []string) (ResolveAllResponse, error) {
 	parameters := map[string]any{

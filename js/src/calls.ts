@@ -335,6 +335,17 @@ export class Secrets {
   }
 
   /**
+   * The bytes a reference points to: a file's content whether or not it is text, or a
+   *  field's value as UTF-8 (raw bytes beside the reply).
+   */
+  async resolveBytes(secretReference: string): Promise<Uint8Array> {
+    const parameters: Record<string, unknown> = {};
+    parameters["secret_reference"] = secretReference;
+    const [, content] = await this.invoker.invoke("SecretsResolveBytes", parameters);
+    return content ?? new Uint8Array();
+  }
+
+  /**
    * Many references at once, each with its own result.
    */
   async resolveAll(secretReferences: string[]): Promise<types.ResolveAllResponse> {

@@ -263,6 +263,16 @@ class Secrets:
         result, _ = await self._invoker.invoke("SecretsResolve", parameters)
         return result  # type: ignore[no-any-return]
 
+    async def resolve_bytes(self, secret_reference: str) -> bytes:
+        """
+        The bytes a reference points to: a file's content whether or not it is text, or a
+         field's value as UTF-8 (raw bytes beside the reply).
+        """
+        parameters: Dict[str, Any] = {}
+        parameters["secret_reference"] = secret_reference
+        _, content = await self._invoker.invoke("SecretsResolveBytes", parameters)
+        return content or b""
+
     async def resolve_all(self, secret_references: List[str]) -> ResolveAllResponse:
         """Many references at once, each with its own result."""
         parameters: Dict[str, Any] = {}
@@ -620,6 +630,16 @@ class SyncSecrets:
         parameters["secret_reference"] = secret_reference
         result, _ = self._invoker.invoke("SecretsResolve", parameters)
         return result  # type: ignore[no-any-return]
+
+    def resolve_bytes(self, secret_reference: str) -> bytes:
+        """
+        The bytes a reference points to: a file's content whether or not it is text, or a
+         field's value as UTF-8 (raw bytes beside the reply).
+        """
+        parameters: Dict[str, Any] = {}
+        parameters["secret_reference"] = secret_reference
+        _, content = self._invoker.invoke("SecretsResolveBytes", parameters)
+        return content or b""
 
     def resolve_all(self, secret_references: List[str]) -> ResolveAllResponse:
         """Many references at once, each with its own result."""

@@ -34,6 +34,12 @@ calls! {
         needs: Client,
         |c, p| c.client()?.secrets().resolve(&p.secret_reference).await;
 
+    /// The bytes a reference points to: a file's content whether or not it is text, or a
+    /// field's value as UTF-8 (raw bytes beside the reply).
+    SecretsResolveBytes: "secrets" . "resolve_bytes" (secret_reference: String) -> Bytes,
+        needs: Client,
+        |c, p| c.client()?.secrets().resolve_bytes(&p.secret_reference).await.map(Bytes);
+
     /// Many references at once, each with its own result.
     SecretsResolveAll: "secrets" . "resolve_all" (secret_references: Vec<String>) -> ResolveAllResponse,
         needs: Client,

@@ -230,6 +230,31 @@ impl<'a> Run<'a> {
     }
 
     async fn step(&mut self, step: &Value) -> Result<(), String> {
+        // A misspelt key would make a step assert nothing: refuse it.
+        const KEYS: &[&str] = &[
+            "call",
+            "parameters",
+            "as",
+            "offline",
+            "bytes",
+            "expect",
+            "expectBytes",
+            "save",
+            "client",
+            "token",
+            "cli",
+        ];
+        if let Some(unknown) = step
+            .as_object()
+            .and_then(|o| o.keys().find(|k| !KEYS.contains(&k.as_str())))
+        {
+            return Err(format!(
+                "unknown step key {unknown:?} (the keys are {KEYS:?})"
+            ));
+        }
+        if step.get("cli").is_some() && step.get("expect").is_some() {
+            return Err("a cli step cannot have \"expect\": it must succeed".to_owned());
+        }
         let expect = step.get("expect").map(|e| self.substitute(e));
         if let Some(name) = step.get("client").and_then(Value::as_str) {
             let token = self.substitute(&step["token"]);

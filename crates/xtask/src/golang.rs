@@ -363,7 +363,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             let receiver = if call.needs_client {
                 format!("a *{type_name}")
             } else {
-                format!("{offline_name}")
+                offline_name.clone()
             };
             let mut args = vec!["ctx context.Context".to_owned()];
             for (name, ty, optional) in &call.params {

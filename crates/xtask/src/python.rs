@@ -95,18 +95,18 @@ impl Model<'_> {
     }
 
     /// The expression turning `expr` (of type `ty`) into JSON-ready data.
-    fn to_wire(&self, expr: &str, ty: &Ty) -> String {
+    fn encode(&self, expr: &str, ty: &Ty) -> String {
         match ty {
             Ty::Timestamp => format!("_timestamp_out({expr})"),
             Ty::Bytes => format!("base64.b64encode({expr}).decode(\"ascii\")"),
-            Ty::List(t) if self.to_wire("x", t) == "x" => expr.to_owned(),
-            Ty::List(t) => format!("[{} for x in {expr}]", self.to_wire("x", t)),
-            Ty::Map(t) if self.to_wire("v", t) == "v" => expr.to_owned(),
-            Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.to_wire("v", t)),
-            Ty::Optional(t) if self.to_wire(expr, t) == expr => expr.to_owned(),
-            Ty::Optional(t) => format!("None if {expr} is None else {}", self.to_wire(expr, t)),
+            Ty::List(t) if self.encode("x", t) == "x" => expr.to_owned(),
+            Ty::List(t) => format!("[{} for x in {expr}]", self.encode("x", t)),
+            Ty::Map(t) if self.encode("v", t) == "v" => expr.to_owned(),
+            Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.encode("v", t)),
+            Ty::Optional(t) if self.encode(expr, t) == expr => expr.to_owned(),
+            Ty::Optional(t) => format!("None if {expr} is None else {}", self.encode(expr, t)),
             Ty::Named(n) => match self.defs.get(n) {
-                Some(Def::Alias { ty, .. }) => self.to_wire(expr, ty),
+                Some(Def::Alias { ty, .. }) => self.encode(expr, ty),
                 Some(Def::Enum { .. }) => format!("_enum_out({expr})"),
                 Some(_) => format!("{expr}._to_wire()"),
                 None => expr.to_owned(),
@@ -116,21 +116,18 @@ impl Model<'_> {
     }
 
     /// The expression turning JSON data `expr` into a value of type `ty`.
-    fn from_wire(&self, expr: &str, ty: &Ty) -> String {
+    fn decode(&self, expr: &str, ty: &Ty) -> String {
         match ty {
             Ty::Timestamp => format!("_timestamp_in({expr})"),
             Ty::Bytes => format!("base64.b64decode({expr})"),
-            Ty::List(t) if self.from_wire("x", t) == "x" => expr.to_owned(),
-            Ty::List(t) => format!("[{} for x in {expr}]", self.from_wire("x", t)),
-            Ty::Map(t) if self.from_wire("v", t) == "v" => expr.to_owned(),
-            Ty::Map(t) => format!(
-                "{{k: {} for k, v in {expr}.items()}}",
-                self.from_wire("v", t)
-            ),
-            Ty::Optional(t) if self.from_wire(expr, t) == expr => expr.to_owned(),
-            Ty::Optional(t) => format!("None if {expr} is None else {}", self.from_wire(expr, t)),
+            Ty::List(t) if self.decode("x", t) == "x" => expr.to_owned(),
+            Ty::List(t) => format!("[{} for x in {expr}]", self.decode("x", t)),
+            Ty::Map(t) if self.decode("v", t) == "v" => expr.to_owned(),
+            Ty::Map(t) => format!("{{k: {} for k, v in {expr}.items()}}", self.decode("v", t)),
+            Ty::Optional(t) if self.decode(expr, t) == expr => expr.to_owned(),
+            Ty::Optional(t) => format!("None if {expr} is None else {}", self.decode(expr, t)),
             Ty::Named(n) => match self.defs.get(n) {
-                Some(Def::Alias { ty, .. }) => self.from_wire(expr, ty),
+                Some(Def::Alias { ty, .. }) => self.decode(expr, ty),
                 Some(Def::Enum { .. }) => format!("{n}({expr})"),
                 Some(Def::Union { .. }) => format!("_{n}_from_wire({expr})"),
                 Some(Def::Struct { .. }) => format!("{n}._from_wire({expr})"),
@@ -171,7 +168,7 @@ impl Model<'_> {
         let _ = writeln!(out, "        out: Dict[str, Any] = {{}}");
         for field in fields {
             let attr = format!("self.{}", ident(&field.wire));
-            let value = self.to_wire(&attr, &field.ty);
+            let value = self.encode(&attr, &field.ty);
             if field.optional {
                 let _ = writeln!(
                     out,
@@ -193,10 +190,10 @@ impl Model<'_> {
                 let got = format!("data.get(\"{}\")", field.wire);
                 format!(
                     "None if {got} is None else {}",
-                    self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty)
+                    self.decode(&format!("data[\"{}\"]", field.wire), &field.ty)
                 )
             } else {
-                self.from_wire(&format!("data[\"{}\"]", field.wire), &field.ty)
+                self.decode(&format!("data[\"{}\"]", field.wire), &field.ty)
             };
             let _ = writeln!(out, "            {}={value},", ident(&field.wire));
         }
@@ -275,7 +272,7 @@ impl Model<'_> {
                         let _ = writeln!(out, "\n    def _to_wire(self) -> Dict[str, Any]:");
                         match &variant.payload {
                             Some(payload) => {
-                                let value = self.to_wire(&format!("self.{content_attr}"), payload);
+                                let value = self.encode(&format!("self.{content_attr}"), payload);
                                 let _ = writeln!(
                                     out,
                                     "        return {{\"{tag}\": \"{}\", \"{content}\": {value}}}",
@@ -311,7 +308,7 @@ impl Model<'_> {
                         match &variant.payload {
                             Some(payload) => {
                                 let value =
-                                    self.from_wire(&format!("data.get(\"{content}\")"), payload);
+                                    self.decode(&format!("data.get(\"{content}\")"), payload);
                                 let _ = writeln!(
                                     unions,
                                     "    if kind == \"{}\":\n        return {class}({value})",
@@ -542,7 +539,7 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
     let _ = writeln!(out, "        parameters: Dict[str, Any] = {{}}");
     for (name, ty, optional) in &call.params {
         let var = ident(name);
-        let value = model.to_wire(&var, ty);
+        let value = model.encode(&var, ty);
         if let Ty::Named(type_name) = ty {
             if let Some(Def::Struct { fields, .. }) = model.defs.get(type_name) {
                 if let Some(bytes) = fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional) {
@@ -593,7 +590,7 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
             let _ = writeln!(
                 out,
                 "        return {}  # type: ignore[no-any-return]",
-                model.from_wire("result", result)
+                model.decode("result", result)
             );
         }
     }

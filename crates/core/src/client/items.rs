@@ -372,7 +372,16 @@ impl<'a> Items<'a> {
         let has_files = details.file_attributes().next().is_some();
         if has_files {
             // The keys of files kept from the stored version live only in its details.
-            let (_, stored, _) = inner.fetch_item(&vault, &id, &key).await?;
+            let (_, stored, stored_version) = inner.fetch_item(&vault, &id, &key).await?;
+            // A stale item is a conflict, whatever its files: the keys it keeps may be
+            // gone from the newer version, and that is not the caller's mistake.
+            if stored_version != item.version {
+                return Err(Error::Conflict(format!(
+                    "item {id} is at version {stored_version}, not {}: another writer changed \
+                     it; get it again and reapply the change",
+                    item.version
+                )));
+            }
             let wanted: Vec<String> = details.file_attributes().map(|f| f.id.clone()).collect();
             for file_id in wanted {
                 if details.file_key(&file_id).is_some() {
@@ -434,6 +443,10 @@ impl<'a> Items<'a> {
         check_batch(item_ids.len())?;
         let mut individual_responses = std::collections::HashMap::with_capacity(item_ids.len());
         for id in item_ids {
+            // An id given twice is deleted once: its one entry is that deletion's result.
+            if individual_responses.contains_key(*id) {
+                continue;
+            }
             let result = self.delete(vault_id, id).await;
             individual_responses.insert((*id).to_owned(), result);
         }
