@@ -21,6 +21,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	node --test tests/share_page/
+	tests/codegen/check.sh
 	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory fuzz-smoke
 

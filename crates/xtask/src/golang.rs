@@ -402,17 +402,12 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             }
             out.push_str("\t}\n");
             for (name, ty, _) in &call.params {
-                if let Ty::Named(type_name) = ty {
-                    if let Some(Def::Struct { fields, .. }) = model.defs.get(type_name) {
-                        if let Some(bytes) =
-                            fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional)
-                        {
-                            // The content goes beside the JSON as raw bytes.
-                            let var = go_param(name);
-                            let _ = writeln!(out, "\tdata := {var}.{}\n\t{var}.{} = nil\n\tparameters[{name:?}] = {var}", exported(&bytes.wire), exported(&bytes.wire));
-                            data = "data".to_owned();
-                        }
-                    }
+                if let Some(bytes) = crate::ir::beside(model.defs, ty) {
+                    // The content goes beside the JSON as raw bytes.
+                    let var = go_param(name);
+                    let field = exported(&bytes.wire);
+                    let _ = writeln!(out, "\tdata := {var}.{field}\n\t{var}.{field} = nil\n\tparameters[{name:?}] = {var}");
+                    data = "data".to_owned();
                 }
             }
             let invoke = format!("{inv}.invoke(ctx, {:?}, parameters, {data})", call.name);

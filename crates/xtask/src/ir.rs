@@ -168,6 +168,35 @@ pub struct Call {
     pub needs_client: bool,
 }
 
+/// The groups directly under `group`: `items.files` and `items.shares` under `items`;
+/// under `client`, the client's own, every top-level group but itself.
+pub fn child_groups<'a>(groups: impl IntoIterator<Item = &'a str>, group: &str) -> Vec<&'a str> {
+    groups
+        .into_iter()
+        .filter(|g| {
+            if group == "client" {
+                !g.contains('.') && *g != "client"
+            } else {
+                g.strip_prefix(group)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|rest| !rest.contains('.'))
+            }
+        })
+        .collect()
+}
+
+/// The field of a parameter of type `ty` whose bytes travel beside the JSON rather than
+/// in it (the content of `FileCreateParams` and `DocumentCreateParams`).
+pub fn beside<'a>(defs: &'a std::collections::BTreeMap<String, Def>, ty: &Ty) -> Option<&'a Field> {
+    let Ty::Named(name) = ty else { return None };
+    match defs.get(name) {
+        Some(Def::Struct { fields, .. }) => {
+            fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional)
+        }
+        _ => None,
+    }
+}
+
 /// The calls of the table.
 pub fn calls() -> Result<Vec<Call>, String> {
     sesame_invoke::CALLS

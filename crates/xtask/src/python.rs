@@ -477,18 +477,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             let invoker = if sync { "SyncInvoker" } else { "AsyncInvoker" };
             let _ = writeln!(out, "\n    def __init__(self, invoker: {invoker}) -> None:");
             let _ = writeln!(out, "        self._invoker = invoker");
-            let children: Vec<&&str> = groups
-                .keys()
-                .filter(|g| {
-                    if *group == "client" {
-                        !g.contains('.') && **g != "client"
-                    } else {
-                        g.strip_prefix(group)
-                            .and_then(|r| r.strip_prefix('.'))
-                            .is_some_and(|r| !r.contains('.'))
-                    }
-                })
-                .collect();
+            let children = crate::ir::child_groups(groups.keys().copied(), group);
             for child in children {
                 let attr = child.rsplit('.').next().unwrap_or(child);
                 let _ = writeln!(
@@ -540,19 +529,15 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
     for (name, ty, optional) in &call.params {
         let var = ident(name);
         let value = model.encode(&var, ty);
-        if let Ty::Named(type_name) = ty {
-            if let Some(Def::Struct { fields, .. }) = model.defs.get(type_name) {
-                if let Some(bytes) = fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional) {
-                    data = Some(format!("{var}.{}", ident(&bytes.wire)));
-                    let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
-                    let _ = writeln!(
-                        out,
-                        "        parameters[\"{name}\"].pop(\"{}\", None)",
-                        bytes.wire
-                    );
-                    continue;
-                }
-            }
+        if let Some(bytes) = crate::ir::beside(model.defs, ty) {
+            data = Some(format!("{var}.{}", ident(&bytes.wire)));
+            let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
+            let _ = writeln!(
+                out,
+                "        parameters[\"{name}\"].pop(\"{}\", None)",
+                bytes.wire
+            );
+            continue;
         }
         if *optional {
             let _ = writeln!(

@@ -344,18 +344,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             out,
             "\n/** The `{group}` calls. */\nexport class {class} {{"
         );
-        let children: Vec<&&str> = groups
-            .keys()
-            .filter(|g| {
-                if *group == "client" {
-                    !g.contains('.') && **g != "client"
-                } else {
-                    g.strip_prefix(group)
-                        .and_then(|r| r.strip_prefix('.'))
-                        .is_some_and(|r| !r.contains('.'))
-                }
-            })
-            .collect();
+        let children = crate::ir::child_groups(groups.keys().copied(), group);
         for child in &children {
             let attr = child.rsplit('.').next().unwrap_or(child);
             let _ = writeln!(out, "  readonly {attr}: {};", pascal(child));
@@ -428,19 +417,15 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
     let mut data = None;
     for (name, ty, optional) in &call.params {
         let var = camel(name);
-        if let Ty::Named(type_name) = ty {
-            if let Some(Def::Struct { fields, .. }) = model.defs.get(type_name) {
-                if let Some(bytes) = fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional) {
-                    data = Some(format!("{var}.{}", property(&bytes.wire)));
-                    // The content goes beside the JSON; the rest has nothing to convert.
-                    let _ = writeln!(
-                        out,
-                        "    const {{ {}: _content, ...{var}Rest }} = {var};\n    parameters[{name:?}] = {var}Rest;",
-                        property(&bytes.wire),
-                    );
-                    continue;
-                }
-            }
+        if let Some(bytes) = crate::ir::beside(model.defs, ty) {
+            data = Some(format!("{var}.{}", property(&bytes.wire)));
+            // The content goes beside the JSON; the rest has nothing to convert.
+            let _ = writeln!(
+                out,
+                "    const {{ {}: _content, ...{var}Rest }} = {var};\n    parameters[{name:?}] = {var}Rest;",
+                property(&bytes.wire),
+            );
+            continue;
         }
         let value = converted(&var, ty, true);
         if *optional {
