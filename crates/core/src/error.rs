@@ -248,8 +248,7 @@ pub struct ErrorDetails {
     pub token: Option<&'static str>,
 }
 
-/// Where and why a secret reference is malformed (see
-/// [`ReferenceError`](crate::reference::ReferenceError)).
+/// Where and why a secret reference is malformed (see [`ReferenceError`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

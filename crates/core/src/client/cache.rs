@@ -205,7 +205,7 @@ pub(crate) fn item_from_parts(
         created_at: overview.created_at,
         updated_at: overview.updated_at,
     };
-    super::items::fill_otp_codes(&mut item);
+    fill_otp_codes(&mut item);
     item
 }
 
@@ -521,5 +521,28 @@ impl Inner {
 
     fn cached_key(&self, vault: &Id) -> Result<Option<Arc<VaultKey>>> {
         self.read_cache(|cache| cache.vaults.get(vault).map(|v| Arc::clone(&v.key)))
+    }
+}
+
+/// Fills in the current code of every one-time password field, as the 1Password SDK does.
+pub(crate) fn fill_otp_codes(item: &mut Item) {
+    use crate::model::{ItemFieldDetails, ItemFieldType, OtpFieldDetails};
+    use crate::totp::Totp;
+    for field in item
+        .fields
+        .iter_mut()
+        .filter(|f| f.field_type == ItemFieldType::Totp)
+    {
+        let details = match Totp::parse(&field.value).and_then(|t| t.now()) {
+            Ok(code) => OtpFieldDetails {
+                code: Some(code.code().to_owned()),
+                error_message: None,
+            },
+            Err(e) => OtpFieldDetails {
+                code: None,
+                error_message: Some(e.to_string()),
+            },
+        };
+        field.details = Some(ItemFieldDetails::Otp(details));
     }
 }

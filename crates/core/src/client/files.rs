@@ -319,7 +319,7 @@ impl Files<'_> {
             .items()
             .create_streaming(
                 params,
-                Some(super::items::StreamedDocument {
+                Some(StreamedDocument {
                     name: name.to_owned(),
                     size,
                     reader: Box::new(reader),
@@ -889,6 +889,13 @@ impl Inner {
             .await
             .map_err(|e| Error::Server(format!("the download task failed: {e}")))?
     }
+}
+
+/// A document to upload while creating an item: `size` bytes from `reader`.
+pub(crate) struct StreamedDocument {
+    pub(crate) name: String,
+    pub(crate) size: u64,
+    pub(crate) reader: Box<dyn std::io::Read + Send>,
 }
 
 #[cfg(test)]

@@ -12,27 +12,18 @@ use crate::api::{
 use crate::crypto::VaultKey;
 use crate::id::Id;
 use crate::model::{
-    Item, ItemCategory, ItemCreateParams, ItemFieldDetails, ItemFieldType, ItemFile,
-    ItemListFilters, ItemOverview, ItemState, ItemsDeleteAllResponse, ItemsGetAllResponse,
-    ItemsUpdateAllResponse, OtpFieldDetails,
+    Item, ItemCategory, ItemCreateParams, ItemFieldType, ItemFile, ItemListFilters, ItemOverview,
+    ItemState, ItemsDeleteAllResponse, ItemsGetAllResponse, ItemsUpdateAllResponse,
 };
-use crate::totp::Totp;
 use crate::Resource;
 use crate::{Error, ErrorCode, Result};
 
 use super::cache::{item_from_parts, item_overview};
-use super::files::Files;
+use super::files::{Files, StreamedDocument};
 use super::lookup;
 use super::sealed::{self, DetailsPlain, OverviewPlain, SealedFileKey};
 use super::transport::{map_error, Retry};
 use super::{parse_id, Client, Inner};
-
-/// A document to upload while creating an item: `size` bytes from `reader`.
-pub(crate) struct StreamedDocument {
-    pub(crate) name: String,
-    pub(crate) size: u64,
-    pub(crate) reader: Box<dyn std::io::Read + Send>,
-}
 
 /// How often [`Items::archive`] re-reads and retries when another writer got there first.
 const ARCHIVE_ATTEMPTS: usize = 3;
@@ -677,27 +668,6 @@ impl Inner {
             Resource::Item,
         )
         .await
-    }
-}
-
-/// Fills in the current code of every one-time password field, as the 1Password SDK does.
-pub(crate) fn fill_otp_codes(item: &mut Item) {
-    for field in item
-        .fields
-        .iter_mut()
-        .filter(|f| f.field_type == ItemFieldType::Totp)
-    {
-        let details = match Totp::parse(&field.value).and_then(|t| t.now()) {
-            Ok(code) => OtpFieldDetails {
-                code: Some(code.code().to_owned()),
-                error_message: None,
-            },
-            Err(e) => OtpFieldDetails {
-                code: None,
-                error_message: Some(e.to_string()),
-            },
-        };
-        field.details = Some(ItemFieldDetails::Otp(details));
     }
 }
 
