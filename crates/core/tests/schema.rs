@@ -731,6 +731,16 @@ fn every_type(checks: &Checks) {
     ] {
         checks.read(&separator);
     }
+    // How a program asks for a client (only read).
+    checks.reads_ok::<ClientOptions>(json!({
+        "auth": "sesame_sa_x", "integrationName": "deploy-bot", "integrationVersion": "1.0.0"
+    }));
+    checks.reads_ok::<ClientOptions>(json!({
+        "auth": "sesame_sa_x", "integrationName": "deploy-bot", "integrationVersion": "1.0.0",
+        "serverUrl": "https://sesame.example", "timeoutSeconds": 10, "retries": 0,
+        "cacheTtlSeconds": null
+    }));
+
     for list in [
         WordListType::FullWords,
         WordListType::Syllables,
@@ -768,6 +778,10 @@ fn what_serde_writes_matches_every_schema() {
     );
     let read_types: BTreeSet<String> = schema::READ_TYPES.iter().map(|t| t.to_string()).collect();
     assert_eq!(checks.reads.defs(), read_types);
+    assert!(
+        checks.writes.root["$defs"].get("ClientOptions").is_none(),
+        "a type Sesame only reads is in the reads root only"
+    );
 }
 
 #[test]
@@ -830,6 +844,10 @@ fn schemas_refuse_what_serde_never_writes() {
         &json!({"limit": 1, "remaining": 1, "resetSeconds": "5s"}),
     );
     writes.rejects("GeneratedPassword", &json!({"password": "x"}));
+    writes.rejects(
+        "TotpCode",
+        &json!({"code": "123456", "validFrom": 0, "validUntil": 30}),
+    );
     writes.rejects("Error", &json!({"code": "not_found"}));
     writes.rejects(
         "Error",
@@ -868,6 +886,7 @@ fn reads_schema_matches_what_serde_reads() {
     checks.reads_ok::<ItemFieldDetails>(json!({"type": "Address", "content": null}));
     checks.reads_ok::<ItemFieldDetails>(json!({"type": "Otp", "content": {}}));
     checks.reads_ok::<ItemListFilters>(json!({}));
+    checks.reads_ok::<DocumentCreateParams>(json!({"name": "a.bin"}));
     checks.reads_ok::<ItemShareParams>(json!({"expireAfter": "OneHour", "oneTimeOnly": true}));
     checks.reads_ok::<RateLimitSettings>(json!({"reads": null, "writes": 100}));
     checks.reads_ok::<Principal>(json!({
@@ -893,6 +912,10 @@ fn reads_schema_matches_what_serde_reads() {
         "createdAt": "yesterday", "updatedAt": "2026-11-25T12:30:00Z"
     }));
     checks.reads_err::<ItemShareDuration>(json!("OneWeek"));
+    checks.reads_err::<ClientOptions>(json!({"integrationName": "n", "integrationVersion": "1"}));
+    checks.reads_err::<ClientOptions>(json!({
+        "auth": "a", "integrationName": "n", "integrationVersion": "1", "timeout": 5
+    }));
 }
 
 /// `x-unknown-as` names what serde writes for a value it read but did not know, on every

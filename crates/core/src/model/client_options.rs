@@ -24,11 +24,13 @@ use crate::client::ClientConfig;
 /// assert!(!format!("{options:?}").contains("sesame_sa_"));
 /// ```
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ClientOptions {
     /// The service account token.
     #[serde(deserialize_with = "secret")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub auth: SecretString,
     /// The program's name, recorded in the audit trail.
     pub integration_name: String,

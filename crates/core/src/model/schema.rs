@@ -23,7 +23,12 @@
 //! what the bindings receive; anything a binding builds to that shape is also accepted.
 //! [`root_for`]`(Contract::Deserialize)` describes what Sesame **reads** (only the
 //! [`READ_TYPES`]: errors, responses and generated passwords are only written): fields
-//! with a default are optional, and the catch-alls below accept anything.
+//! with a default are optional, and the catch-alls below accept anything. A type Sesame
+//! only reads ([`ClientOptions`]) is in the reads schema only.
+//!
+//! A generator writing the types a binding *sends* (`…Params`, filters, recipes,
+//! [`ClientOptions`]) may take them from the reads schema, where a field with a default
+//! may be left out; what the writes schema requires is always accepted too.
 //!
 //! Forms that serde does not derive are described by hand:
 //!
@@ -38,6 +43,7 @@
 //! - [`Error`]: the envelope `{"code", "message"}` plus the optional
 //!   [`ErrorDetails`] fields beside them;
 //! - [`GeneratedPassword`]: `{"password", "entropyBits"}`;
+//! - [`ClientOptions::auth`]: a string (read into a `SecretString`);
 //! - [`ItemFieldDetails`]: see its [catch-all](#catch-alls).
 //!
 //! # Catch-alls
@@ -80,41 +86,49 @@ use crate::error::ReferenceErrorDetails;
 use crate::id::Id;
 use crate::{Error, ErrorCode, ErrorDetails, Resource};
 
-/// Declares the boundary types once: [`TYPES`], and what [`root_for`] generates. Types
-/// Sesame reads and writes must implement `Serialize` and `DeserializeOwned`; types it
-/// only writes, `Serialize`.
+/// Declares the boundary types once: [`TYPES`], [`READ_TYPES`] and what [`root_for`]
+/// generates. Types Sesame reads and writes must implement `Serialize` and
+/// `DeserializeOwned`; types it only writes, `Serialize`; types it only reads,
+/// `DeserializeOwned`.
 macro_rules! boundary_types {
     (
-        reads_and_writes: [$($read:ident),* $(,)?],
-        writes_only: [$($written:ident),* $(,)?] $(,)?
+        reads_and_writes: [$($both:ident),* $(,)?],
+        writes_only: [$($written:ident),* $(,)?],
+        reads_only: [$($read:ident),* $(,)?] $(,)?
     ) => {
-        /// The Rust name of every boundary type, which is its key in the `$defs` of
+        /// The Rust name of every type Sesame writes, which is its key in the `$defs` of
         /// [`root`]. `$defs` also holds the [response entries](self#response-entries).
         pub const TYPES: &[&str] = &[
-            $(stringify!($read),)*
+            $(stringify!($both),)*
             $(stringify!($written),)*
         ];
 
-        /// The Rust name of every boundary type that Sesame also reads: the `$defs` of
+        /// The Rust name of every type Sesame reads: the `$defs` of
         /// [`root_for`]`(Contract::Deserialize)`.
-        pub const READ_TYPES: &[&str] = &[$(stringify!($read),)*];
+        pub const READ_TYPES: &[&str] = &[$(stringify!($both),)* $(stringify!($read),)*];
 
         fn add_all(generator: &mut SchemaGenerator) {
-            $(add_read::<$read>(generator);)*
+            $(add_both::<$both>(generator);)*
             if generator.contract().is_serialize() {
                 $(add_written::<$written>(generator);)*
+            } else {
+                $(add_read::<$read>(generator);)*
             }
         }
     };
 }
 
-fn add_read<T: JsonSchema + serde::Serialize + serde::de::DeserializeOwned>(
+fn add_both<T: JsonSchema + serde::Serialize + serde::de::DeserializeOwned>(
     generator: &mut SchemaGenerator,
 ) {
     generator.subschema_for::<T>();
 }
 
 fn add_written<T: JsonSchema + serde::Serialize>(generator: &mut SchemaGenerator) {
+    generator.subschema_for::<T>();
+}
+
+fn add_read<T: JsonSchema + serde::de::DeserializeOwned>(generator: &mut SchemaGenerator) {
     generator.subschema_for::<T>();
 }
 
@@ -204,6 +218,11 @@ boundary_types!(
         // Passwords and one-time passwords.
         GeneratedPassword,
         TotpCode,
+    ],
+    reads_only: [
+        // How a program asks for a client (in the reads root only, so the bindings
+        // generated from `root` do not change until they take it on).
+        ClientOptions,
     ],
 );
 
