@@ -932,8 +932,7 @@ type RateLimitState struct {
 	ResetSeconds int64 `json:"resetSeconds"`
 }
 
-// ReferenceErrorDetails: Where and why a secret reference is malformed (see
-// [`ReferenceError`](crate::reference::ReferenceError)).
+// ReferenceErrorDetails: Where and why a secret reference is malformed (see [`ReferenceError`]).
 type ReferenceErrorDetails struct {
 	// What to write instead.
 	Hint string `json:"hint"`

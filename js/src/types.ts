@@ -1460,8 +1460,7 @@ export interface RateLimitState {
 }
 
 /**
- * Where and why a secret reference is malformed (see
- * [`ReferenceError`](crate::reference::ReferenceError)).
+ * Where and why a secret reference is malformed (see [`ReferenceError`]).
  */
 export interface ReferenceErrorDetails {
   /**

@@ -1620,10 +1620,7 @@ class RateLimitState:
 
 @dataclasses.dataclass
 class ReferenceErrorDetails:
-    """
-    Where and why a secret reference is malformed (see
-    [`ReferenceError`](crate::reference::ReferenceError)).
-    """
+    """Where and why a secret reference is malformed (see [`ReferenceError`])."""
     hint: str
     """What to write instead."""
     kind: str
