@@ -281,8 +281,7 @@ func (a *SecretsAPI) Resolve(ctx context.Context, secretReference string) (strin
 }
 
 // ResolveBytes the bytes a reference points to: a file's content whether or not it is text, or a
-//
-//	field's value as UTF-8 (raw bytes beside the reply).
+// field's value as UTF-8 (raw bytes beside the reply).
 func (a *SecretsAPI) ResolveBytes(ctx context.Context, secretReference string) ([]byte, error) {
 	parameters := map[string]any{
 		"secret_reference": secretReference,

@@ -336,7 +336,7 @@ export class Secrets {
 
   /**
    * The bytes a reference points to: a file's content whether or not it is text, or a
-   *  field's value as UTF-8 (raw bytes beside the reply).
+   * field's value as UTF-8 (raw bytes beside the reply).
    */
   async resolveBytes(secretReference: string): Promise<Uint8Array> {
     const parameters: Record<string, unknown> = {};

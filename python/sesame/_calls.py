@@ -266,7 +266,7 @@ class Secrets:
     async def resolve_bytes(self, secret_reference: str) -> bytes:
         """
         The bytes a reference points to: a file's content whether or not it is text, or a
-         field's value as UTF-8 (raw bytes beside the reply).
+        field's value as UTF-8 (raw bytes beside the reply).
         """
         parameters: Dict[str, Any] = {}
         parameters["secret_reference"] = secret_reference
@@ -634,7 +634,7 @@ class SyncSecrets:
     def resolve_bytes(self, secret_reference: str) -> bytes:
         """
         The bytes a reference points to: a file's content whether or not it is text, or a
-         field's value as UTF-8 (raw bytes beside the reply).
+        field's value as UTF-8 (raw bytes beside the reply).
         """
         parameters: Dict[str, Any] = {}
         parameters["secret_reference"] = secret_reference

@@ -206,7 +206,15 @@ pub fn calls() -> Result<Vec<Call>, String> {
                 name: c.name.to_owned(),
                 group: c.group.to_owned(),
                 method: c.method.to_owned(),
-                doc: c.doc.trim().to_owned(),
+                // `/// text` lines arrive as " text": one line each, without the space.
+                doc: c
+                    .doc
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .trim()
+                    .to_owned(),
                 // Required parameters first: no language takes a required argument after
                 // an optional one.
                 params: {

@@ -9,6 +9,9 @@
 //! | Python | `python/sesame/types.py`, `python/sesame/errors.py`, `python/sesame/_calls.py` |
 //! | TypeScript | `js/src/types.ts`, `js/src/errors.ts`, `js/src/calls.ts` |
 //! | Go | `go/types.go`, `go/errors.go`, `go/calls.go` |
+//!
+//! `cargo xtask calls` prints the call table as JSON and `cargo xtask schema` the model's
+//! JSON Schema (what Sesame writes), for tools outside this repository.
 
 mod golang;
 mod ir;
@@ -48,10 +51,25 @@ pub fn stale(root: &Path, files: &[(PathBuf, String)]) -> Vec<PathBuf> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: cargo xtask codegen [--check] [--root DIR]";
-    if args.first().map(String::as_str) != Some("codegen") {
-        eprintln!("{usage}");
-        return ExitCode::from(2);
+    let usage = "usage: cargo xtask codegen [--check] [--root DIR] | calls | schema";
+    match args.first().map(String::as_str) {
+        Some("codegen") => {}
+        Some("calls") => {
+            println!("{}", sesame_invoke::calls_json());
+            return ExitCode::SUCCESS;
+        }
+        Some("schema") => {
+            let root = sesame_core::model::schema::root();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(root.as_value()).unwrap_or_default()
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
     }
     let check = args.iter().any(|a| a == "--check");
     let root = match args.iter().position(|a| a == "--root") {
