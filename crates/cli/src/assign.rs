@@ -3,6 +3,7 @@
 //! sections and files it adds.
 
 use sesame_core::model::{ItemField, ItemFieldType, ItemSection};
+use sesame_core::reference::name_matches;
 
 use crate::exit::{CliResult, Failure, Kind};
 
@@ -130,12 +131,12 @@ pub(crate) fn slug(title: &str, taken: &[String]) -> String {
     id
 }
 
-/// The id of the section of `sections` whose id is `wanted` or whose title is it
-/// (ignoring ASCII case), added to `sections` if there is none.
+/// The id of the section of `sections` whose id is `wanted` or whose title answers to it
+/// (the core's name rule), added to `sections` if there is none.
 pub(crate) fn section_for(sections: &mut Vec<ItemSection>, wanted: &str) -> String {
     if let Some(s) = sections
         .iter()
-        .find(|s| s.id == wanted || s.title.eq_ignore_ascii_case(wanted))
+        .find(|s| s.id == wanted || name_matches(&s.title, wanted))
     {
         return s.id.clone();
     }
@@ -157,8 +158,7 @@ pub(crate) fn apply(
     for a in assignments {
         let section_id = a.section.as_ref().map(|title| section_for(sections, title));
         let existing = fields.iter().position(|f| {
-            f.section_id == section_id
-                && (f.id == a.field || f.title.eq_ignore_ascii_case(&a.field))
+            f.section_id == section_id && (f.id == a.field || name_matches(&f.title, &a.field))
         });
         match (a.field_type, existing) {
             (Some(None), Some(i)) => {
@@ -183,7 +183,7 @@ pub(crate) fn apply(
             (kind, None) => {
                 let kind = kind
                     .flatten()
-                    .unwrap_or(if a.field.eq_ignore_ascii_case("password") {
+                    .unwrap_or(if name_matches(&a.field, "password") {
                         ItemFieldType::Concealed
                     } else {
                         ItemFieldType::Text
@@ -268,5 +268,22 @@ mod tests {
         assert_eq!(section_for(&mut sections, "FILES"), "files");
         assert_eq!(section_for(&mut sections, "files"), "files");
         assert_eq!(sections.len(), 1);
+        // Non-ASCII titles fold as references fold them, so `item edit` and `op://` agree.
+        let added = section_for(&mut sections, "Ärger");
+        assert_eq!(section_for(&mut sections, "äRGER"), added);
+        assert_eq!(sections.len(), 2);
+    }
+
+    #[test]
+    fn fields_match_names_by_the_reference_rule() {
+        let mut fields = vec![ItemField::new(
+            "pw",
+            "Pässword",
+            ItemFieldType::Concealed,
+            "old",
+        )];
+        let mut sections = Vec::new();
+        apply(&mut fields, &mut sections, &[a("PÄSSWORD=new")]).unwrap();
+        assert_eq!((fields.len(), fields[0].value.as_str()), (1, "new"));
     }
 }

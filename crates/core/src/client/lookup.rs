@@ -10,6 +10,7 @@
 //! are [`Error::Ambiguous`] listing their ids (sorted); none is `Ok(None)` here and
 //! [`Error::NotFound`] for the public `find` calls.
 
+use crate::reference::name_matches;
 use crate::{Error, Resource, Result};
 
 /// Picks the one candidate whose id is `segment` or whose name matches it (see the
@@ -27,7 +28,7 @@ pub(crate) fn pick<'a, T: ?Sized>(
         if id_of(candidate) == segment {
             return Ok(Some(candidate));
         }
-        if eq_name(name_of(candidate), segment) {
+        if name_matches(name_of(candidate), segment) {
             by_name.push(candidate);
         }
     }
@@ -62,15 +63,6 @@ pub(crate) fn find<'a, T: ?Sized>(
         what,
         message: not_found(),
     })
-}
-
-/// Whether `name` matches `segment`: equal after Unicode lowercase folding (`"Ärger"`
-/// and `"äRGER"` match; `"STRASSE"` and `"straße"` do not, as their lowercase forms
-/// differ).
-pub(crate) fn eq_name(name: &str, segment: &str) -> bool {
-    name.eq_ignore_ascii_case(segment)
-        || (!name.is_ascii() || !segment.is_ascii())
-            && name.to_lowercase() == segment.to_lowercase()
 }
 
 #[cfg(test)]

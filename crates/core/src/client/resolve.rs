@@ -10,9 +10,9 @@ use crate::Resource;
 use crate::{Error, Result};
 
 // Re-exported for the vault and item lookup of `secrets`.
-use super::lookup::eq_name;
 pub(crate) use super::lookup::pick;
 use super::sealed::DetailsPlain;
+use crate::reference::name_matches;
 
 /// The field ids that carry a 1Password purpose.
 const USERNAME_IDS: [&str; 1] = ["username"];
@@ -111,7 +111,7 @@ fn find_field<'a>(
     )? {
         return Ok(Target::Field(field));
     }
-    if NOTES_NAMES.iter().any(|n| eq_name(n, wanted)) {
+    if NOTES_NAMES.iter().any(|n| name_matches(n, wanted)) {
         return Ok(Target::Notes);
     }
     Err(Error::NotFound {

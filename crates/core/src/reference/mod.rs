@@ -47,6 +47,22 @@ pub use self::error::{ReferenceError, ReferenceErrorKind, Segment};
 /// The only accepted scheme.
 const SCHEME: &str = "op://";
 
+/// Whether a vault, item, section, field or file `name` answers to `segment`: the one
+/// name rule of references, lookups and the command line. Equal after Unicode lowercase
+/// folding (`"Ärger"` and `"äRGER"` match; `"STRASSE"` and `"straße"` do not, as their
+/// lowercase forms differ). An id matches only itself, exactly.
+///
+/// ```
+/// use sesame_core::reference::name_matches;
+/// assert!(name_matches("Ünïcode Dätabase", "ünïcode dätabase"));
+/// assert!(!name_matches("STRASSE", "straße"));
+/// ```
+pub fn name_matches(name: &str, segment: &str) -> bool {
+    name.eq_ignore_ascii_case(segment)
+        || (!name.is_ascii() || !segment.is_ascii())
+            && name.to_lowercase() == segment.to_lowercase()
+}
+
 /// Checks that `reference` is a well-formed secret reference, without allocating.
 ///
 /// ```

@@ -13,6 +13,7 @@ use sesame_core::model::ItemListFilters;
 use sesame_core::model::{
     Item, ItemCategory, ItemCreateParams, ItemFieldType, ItemListFilter, ItemListFilterByStateInner,
 };
+use sesame_core::reference::name_matches;
 use sesame_core::reference::{ReferencePart, SecretReference};
 use sesame_core::Client;
 
@@ -204,13 +205,12 @@ async fn references(client: &Client, item: &Item) -> CliResult<Vec<FieldReferenc
             .section_id
             .as_ref()
             .and_then(|id| item.sections.iter().find(|s| &s.id == id));
-        // A title shared with another field of the same section would be ambiguous: names
-        // match ignoring case by Unicode lowercase, as the core client matches them.
-        let title = field.title.to_lowercase();
+        // A title shared with another field of the same section would be ambiguous under
+        // the name rule references follow.
         let shared = item
             .fields
             .iter()
-            .filter(|f| f.section_id == field.section_id && f.title.to_lowercase() == title)
+            .filter(|f| f.section_id == field.section_id && name_matches(&f.title, &field.title))
             .count()
             > 1;
         let name = if shared {
