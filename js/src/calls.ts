@@ -15,15 +15,25 @@ export interface OfflineInvoker {
 }
 
 let offline: OfflineInvoker | undefined;
+let anonymous: Invoker | undefined;
 
-/** Installs the invoker of offline calls (the package does this when it loads). */
-export function setOfflineInvoker(invoker: OfflineInvoker): void {
-  offline = invoker;
+/**
+ * Installs the process-level invokers: of offline calls, and of calls that need no
+ * client but do I/O. The package does this when it loads.
+ */
+export function setProcessInvokers(offlineCalls: OfflineInvoker, anonymousCalls: Invoker): void {
+  offline = offlineCalls;
+  anonymous = anonymousCalls;
 }
 
 function offlineInvoker(): OfflineInvoker {
   if (offline === undefined) throw new Error("the Sesame native addon is not loaded");
   return offline;
+}
+
+function anonymousInvoker(): Invoker {
+  if (anonymous === undefined) throw new Error("the Sesame native addon is not loaded");
+  return anonymous;
 }
 
 /** The `client` calls. */
@@ -394,10 +404,10 @@ export class Shares {
   /**
    * Opens a share link as its recipient would (no account needed).
    */
-  static open(link: string): types.SharedItem {
+  static async open(link: string): Promise<types.SharedItem> {
     const parameters: Record<string, unknown> = {};
     parameters["link"] = link;
-    const [result] = offlineInvoker().invoke("SharesOpen", parameters);
+    const [result] = await anonymousInvoker().invoke("SharesOpen", parameters);
     return types.fromWireSharedItem(result as never) as types.SharedItem;
   }
 }

@@ -32,6 +32,14 @@ def _offline() -> SyncInvoker:
     return offline_invoker()  # type: ignore[no-any-return]
 
 
+def _anonymous() -> AsyncInvoker:
+    # Calls that need no client but do I/O (opening a share link) run on the native
+    # module's process-level async invoker.
+    from ._native import anonymous_invoker  # type: ignore[import-not-found]
+
+    return anonymous_invoker()  # type: ignore[no-any-return]
+
+
 class ClientCalls:
     """The `client` calls."""
 
@@ -311,11 +319,11 @@ class Shares:
         self._invoker = invoker
 
     @staticmethod
-    def open(link: str) -> SharedItem:
+    async def open(link: str) -> SharedItem:
         """Opens a share link as its recipient would (no account needed)."""
         parameters: Dict[str, Any] = {}
         parameters["link"] = link
-        result, _ = _offline().invoke("SharesOpen", parameters)
+        result, _ = await _anonymous().invoke("SharesOpen", parameters)
         return SharedItem._from_wire(result)  # type: ignore[no-any-return]
 
 

@@ -44,8 +44,12 @@ pub use table::{params, Request, CALLS};
 pub enum Needs {
     /// It runs against a client's session (almost every call).
     Client,
-    /// It runs offline or against a public link: validate, generate, TOTP, open a share.
-    Nothing,
+    /// It runs offline and at once: validate a reference, generate a password or a TOTP
+    /// code. Bindings make it a static, synchronous function.
+    Offline,
+    /// It needs no client but does I/O: opening a share link. Bindings make it a static
+    /// function that does not block (a Promise, a coroutine).
+    Anonymous,
 }
 
 /// One parameter of a call, for the code generators.

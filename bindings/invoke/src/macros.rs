@@ -8,7 +8,7 @@
 /// ```text
 /// /// Docs (become the generated wrappers' docs).
 /// Name: "group" . "method" (param: Type, #[serde(default)] optional: Type) -> Result,
-///     needs: Client | Nothing,
+///     needs: Client | Offline | Anonymous,
 ///     |ctx, p| expression of type sesame_core::Result<Result>;
 /// ```
 macro_rules! calls {

@@ -47,17 +47,17 @@ calls! {
 
     /// Checks a reference's syntax, offline.
     ValidateSecretReference: "secrets" . "validate_secret_reference" (secret_reference: String) -> (),
-        needs: Nothing,
+        needs: Offline,
         |_c, p| Secrets::validate_secret_reference(&p.secret_reference);
 
     /// A password from a recipe, offline.
     GeneratePassword: "secrets" . "generate_password" (recipe: PasswordRecipe) -> GeneratedPassword,
-        needs: Nothing,
+        needs: Offline,
         |_c, p| Secrets::generate_password(&p.recipe);
 
     /// The current one-time password of an `otpauth://` URI or a base32 secret, offline.
     GenerateTotpCode: "secrets" . "generate_totp_code" (totp: String) -> TotpCode,
-        needs: Nothing,
+        needs: Offline,
         |_c, p| Totp::parse(&p.totp).and_then(|t| t.now());
 
     /// Creates an item.
@@ -169,7 +169,7 @@ calls! {
 
     /// Opens a share link as its recipient would (no account needed).
     SharesOpen: "shares" . "open" (link: String) -> SharedItem,
-        needs: Nothing,
+        needs: Anonymous,
         |_c, p| open_share_link(&p.link, SHARE_OPEN_TIMEOUT).await;
 
     /// The vaults this principal can see.

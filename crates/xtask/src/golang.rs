@@ -348,10 +348,10 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             }
         );
         let offline_name = format!("{}Offline", exported(&group.replace('.', "_")));
-        if members.iter().any(|c| c.needs_client) {
+        if members.iter().any(|c| c.needs_client()) {
             let _ = writeln!(out, "\n// {type_name} holds the {group} calls.\ntype {type_name} struct{{ inv invoker }}");
         }
-        if members.iter().any(|c| !c.needs_client) {
+        if members.iter().any(|c| !c.needs_client()) {
             let _ = writeln!(
                 out,
                 "\n// {offline_name} holds the {group} calls that need no client.\ntype {offline_name} struct{{}}\n\n// {} runs the {group} calls that need no client.\nvar {} {offline_name}",
@@ -360,7 +360,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             );
         }
         for call in members {
-            let receiver = if call.needs_client {
+            let receiver = if call.needs_client() {
                 format!("a *{type_name}")
             } else {
                 offline_name.clone()
@@ -390,7 +390,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
                 exported(&call.method),
                 args.join(", ")
             );
-            let inv = if call.needs_client {
+            let inv = if call.needs_client() {
                 "a.inv"
             } else {
                 "offlineInvoker"

@@ -164,8 +164,9 @@ pub struct Call {
     pub params: Vec<(String, Ty, bool)>,
     /// The result type.
     pub result: Ty,
-    /// Whether it needs a client (otherwise it is a static, offline call).
-    pub needs_client: bool,
+    /// Whether it needs a client; if not, whether it is offline (static and synchronous)
+    /// or does I/O (static and asynchronous).
+    pub needs: sesame_invoke::Needs,
 }
 
 /// The groups directly under `group`: `items.files` and `items.shares` under `items`;
@@ -194,6 +195,13 @@ pub fn beside<'a>(defs: &'a std::collections::BTreeMap<String, Def>, ty: &Ty) ->
             fields.iter().find(|f| f.ty == Ty::Bytes && !f.optional)
         }
         _ => None,
+    }
+}
+
+impl Call {
+    /// Whether the call runs against a client.
+    pub fn needs_client(&self) -> bool {
+        self.needs == sesame_invoke::Needs::Client
     }
 }
 
@@ -227,7 +235,7 @@ pub fn calls() -> Result<Vec<Call>, String> {
                     params
                 },
                 result: Ty::parse(c.result)?,
-                needs_client: c.needs == sesame_invoke::Needs::Client,
+                needs: c.needs,
             })
         })
         .collect()

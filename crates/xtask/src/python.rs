@@ -458,7 +458,12 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
          def _offline() -> SyncInvoker:\n\
          \x20   # Calls that need no client run on the native module's process-level invoker.\n\
          \x20   from ._native import offline_invoker  # type: ignore[import-not-found]\n\n\
-         \x20   return offline_invoker()  # type: ignore[no-any-return]\n",
+         \x20   return offline_invoker()  # type: ignore[no-any-return]\n\n\n\
+         def _anonymous() -> AsyncInvoker:\n\
+         \x20   # Calls that need no client but do I/O (opening a share link) run on the native\n\
+         \x20   # module's process-level async invoker.\n\
+         \x20   from ._native import anonymous_invoker  # type: ignore[import-not-found]\n\n\
+         \x20   return anonymous_invoker()  # type: ignore[no-any-return]\n",
     );
     let mut groups: BTreeMap<&str, Vec<&Call>> = BTreeMap::new();
     for call in calls {
@@ -505,11 +510,14 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
         }
     }
     let result = model.annotation(&call.result);
-    let static_call = !call.needs_client;
-    let (def, receiver) = match (static_call, sync) {
-        (true, _) => ("    @staticmethod\n    def", String::new()),
-        (false, true) => ("    def", "self".to_owned()),
-        (false, false) => ("    async def", "self".to_owned()),
+    use sesame_invoke::Needs;
+    let static_call = !call.needs_client();
+    let (def, receiver) = match (call.needs, sync) {
+        (Needs::Client, true) => ("    def", "self".to_owned()),
+        (Needs::Client, false) => ("    async def", "self".to_owned()),
+        // I/O without a client: a coroutine in the async class, blocking in the sync one.
+        (Needs::Anonymous, false) => ("    @staticmethod\n    async def", String::new()),
+        _ => ("    @staticmethod\n    def", String::new()),
     };
     let mut all_args = Vec::new();
     if !receiver.is_empty() {
@@ -549,18 +557,22 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
         }
     }
     let data_arg = data.map(|d| format!(", {d}")).unwrap_or_default();
-    let invoke = if static_call {
-        format!("_offline().invoke(\"{}\", parameters{data_arg})", call.name)
-    } else if sync {
-        format!(
+    let invoke = match (static_call, sync, call.needs) {
+        (true, false, Needs::Anonymous) => {
+            format!(
+                "await _anonymous().invoke(\"{}\", parameters{data_arg})",
+                call.name
+            )
+        }
+        (true, _, _) => format!("_offline().invoke(\"{}\", parameters{data_arg})", call.name),
+        (false, true, _) => format!(
             "self._invoker.invoke(\"{}\", parameters{data_arg})",
             call.name
-        )
-    } else {
-        format!(
+        ),
+        (false, false, _) => format!(
             "await self._invoker.invoke(\"{}\", parameters{data_arg})",
             call.name
-        )
+        ),
     };
     match &call.result {
         Ty::Unit => {

@@ -320,14 +320,23 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
          export interface OfflineInvoker {\n\
          \x20 invoke(name: string, parameters: Record<string, unknown>): [unknown, Uint8Array | undefined];\n\
          }\n\n\
-         let offline: OfflineInvoker | undefined;\n\n\
-         /** Installs the invoker of offline calls (the package does this when it loads). */\n\
-         export function setOfflineInvoker(invoker: OfflineInvoker): void {\n\
-         \x20 offline = invoker;\n\
+         let offline: OfflineInvoker | undefined;\n\
+         let anonymous: Invoker | undefined;\n\n\
+         /**\n\
+         \x20* Installs the process-level invokers: of offline calls, and of calls that need no\n\
+         \x20* client but do I/O. The package does this when it loads.\n\
+         \x20*/\n\
+         export function setProcessInvokers(offlineCalls: OfflineInvoker, anonymousCalls: Invoker): void {\n\
+         \x20 offline = offlineCalls;\n\
+         \x20 anonymous = anonymousCalls;\n\
          }\n\n\
          function offlineInvoker(): OfflineInvoker {\n\
          \x20 if (offline === undefined) throw new Error(\"the Sesame native addon is not loaded\");\n\
          \x20 return offline;\n\
+         }\n\n\
+         function anonymousInvoker(): Invoker {\n\
+         \x20 if (anonymous === undefined) throw new Error(\"the Sesame native addon is not loaded\");\n\
+         \x20 return anonymous;\n\
          }\n",
     );
     let mut groups: BTreeMap<&str, Vec<&Call>> = BTreeMap::new();
@@ -402,10 +411,10 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
     };
     out.push('\n');
     jsdoc(out, "  ", &call.doc);
-    let (keyword, ret) = if call.needs_client {
-        ("async ", format!("Promise<{result}>"))
-    } else {
-        ("static ", result.clone())
+    let (keyword, ret) = match call.needs {
+        sesame_invoke::Needs::Offline => ("static ", result.clone()),
+        sesame_invoke::Needs::Anonymous => ("static async ", format!("Promise<{result}>")),
+        _ => ("async ", format!("Promise<{result}>")),
     };
     let _ = writeln!(
         out,
@@ -438,13 +447,20 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
         }
     }
     let data_arg = data.map(|d| format!(", {d}")).unwrap_or_default();
-    let invoke = if call.needs_client {
-        format!(
+    let invoke = match call.needs {
+        sesame_invoke::Needs::Offline => {
+            format!("offlineInvoker().invoke({:?}, parameters)", call.name)
+        }
+        sesame_invoke::Needs::Anonymous => {
+            format!(
+                "await anonymousInvoker().invoke({:?}, parameters{data_arg})",
+                call.name
+            )
+        }
+        _ => format!(
             "await this.invoker.invoke({:?}, parameters{data_arg})",
             call.name
-        )
-    } else {
-        format!("offlineInvoker().invoke({:?}, parameters)", call.name)
+        ),
     };
     match &call.result {
         Ty::Unit => {
