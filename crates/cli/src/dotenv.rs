@@ -9,6 +9,9 @@
 //!   values (never in single-quoted ones), from the entries read so far (earlier in this
 //!   file or an earlier file) and then the process environment; an unset variable is
 //!   empty.
+//! - A value may not expand past 128 KiB, nor all of them past 2 MiB: what Linux passes to
+//!   a command it starts (`MAX_ARG_STRLEN` and a typical `ARG_MAX`). Without the bound, a
+//!   few lines such as `A=$A$A` repeated would grow a value exponentially.
 
 use std::collections::HashMap;
 
@@ -25,20 +28,28 @@ impl std::fmt::Display for DotenvError {
     }
 }
 
+/// The longest value, in bytes, once expanded (Linux's `MAX_ARG_STRLEN`).
+const MAX_VALUE: usize = 128 * 1024;
+/// The most bytes all values of the files may hold together.
+const MAX_TOTAL: usize = 2 * 1024 * 1024;
+
 fn is_name(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// Expands variables in `text`.
+/// Expands variables in `text`; `None` when the result would pass [`MAX_VALUE`].
 fn expand(
     text: &str,
     defined: &HashMap<String, String>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> String {
+) -> Option<String> {
     let lookup = |name: &str| defined.get(name).cloned().or_else(|| env(name));
     let mut out = String::new();
     let mut rest = text;
     while let Some(d) = rest.find('$') {
+        if out.len() > MAX_VALUE {
+            return None;
+        }
         out.push_str(&rest[..d]);
         let after = &rest[d + 1..];
         if let Some(braced) = after.strip_prefix('{') {
@@ -64,7 +75,7 @@ fn expand(
         rest = after;
     }
     out.push_str(rest);
-    out
+    (out.len() <= MAX_VALUE).then_some(out)
 }
 
 /// Parses one file's text, adding its entries to `defined` (later entries win).
@@ -124,9 +135,9 @@ pub(crate) fn parse_into(
             }
             let inner = &body[..closing];
             if quote == '\'' {
-                inner.to_owned()
+                Some(inner.to_owned())
             } else {
-                expand(&unescape(inner), defined, env).replace(DOLLAR, "$")
+                expand(&unescape(inner), defined, env).map(|v| v.replace(DOLLAR, "$"))
             }
         } else {
             let value = match value.find(" #") {
@@ -135,6 +146,27 @@ pub(crate) fn parse_into(
             };
             expand(value.trim(), defined, env)
         };
+        let parsed = parsed.filter(|v| v.len() <= MAX_VALUE).ok_or_else(|| {
+            error(format!(
+                "the value of {name} is longer than {} KiB once its variables are expanded, \
+                 more than a command can be given; shorten it",
+                MAX_VALUE / 1024
+            ))
+        })?;
+        let total: usize = defined
+            .iter()
+            .filter(|(k, _)| k.as_str() != name)
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
+            + name.len()
+            + parsed.len();
+        if total > MAX_TOTAL {
+            return Err(error(format!(
+                "the values read so far hold more than {} MiB, more than a command can be \
+                 given; split the files or shorten the values",
+                MAX_TOTAL / (1024 * 1024)
+            )));
+        }
         defined.insert(name.to_owned(), parsed);
     }
     Ok(())
@@ -238,6 +270,23 @@ mod tests {
         assert_eq!(defined["A"], "2");
         assert_eq!(defined["B"], "b2");
         assert_eq!(defined["C"], "b2");
+    }
+
+    #[test]
+    fn values_cannot_grow_past_what_a_command_can_be_given() {
+        let mut text = String::from("A=xxxxxxxxxxxxxxxx\n");
+        for _ in 0..20 {
+            text.push_str("A=$A$A$A$A\n");
+        }
+        let mut defined = HashMap::new();
+        let err = parse_into(&text, &mut defined, &env).unwrap_err();
+        assert!(err.message.contains("128 KiB"), "{err}");
+        let mut many = String::new();
+        for i in 0..40 {
+            many.push_str(&format!("V{i}={}\n", "x".repeat(100 * 1024)));
+        }
+        let err = parse_into(&many, &mut HashMap::new(), &env).unwrap_err();
+        assert!(err.message.contains("2 MiB"), "{err}");
     }
 
     #[test]
