@@ -148,7 +148,7 @@ type ErrorDetails struct {
 	Argument *string `json:"argument,omitempty"`
 	// The ids of every candidate an ambiguous name matched.
 	Candidates []string `json:"candidates,omitempty"`
-	// The name that matched more than one candidate.
+	// The name that matched nothing, or more than one candidate.
 	Name *string `json:"name,omitempty"`
 	// Where and why a secret reference is malformed.
 	Reference *ReferenceErrorDetails `json:"reference,omitempty"`
@@ -171,7 +171,7 @@ type ErrorEnvelope struct {
 	Code ErrorCode `json:"code"`
 	// What went wrong, for people.
 	Message string `json:"message"`
-	// The name that matched more than one candidate.
+	// The name that matched nothing, or more than one candidate.
 	Name *string `json:"name,omitempty"`
 	// Where and why a secret reference is malformed.
 	Reference *ReferenceErrorDetails `json:"reference,omitempty"`

@@ -322,7 +322,7 @@ export interface ErrorDetails {
    */
   candidates?: string[];
   /**
-   * The name that matched more than one candidate.
+   * The name that matched nothing, or more than one candidate.
    */
   name?: string;
   /**
@@ -365,7 +365,7 @@ export interface ErrorEnvelope {
    */
   message: string;
   /**
-   * The name that matched more than one candidate.
+   * The name that matched nothing, or more than one candidate.
    */
   name?: string;
   /**

@@ -339,7 +339,7 @@ class ErrorDetails:
     candidates: Optional[List[str]] = None
     """The ids of every candidate an ambiguous name matched."""
     name: Optional[str] = None
-    """The name that matched more than one candidate."""
+    """The name that matched nothing, or more than one candidate."""
     reference: Optional[ReferenceErrorDetails] = None
     """Where and why a secret reference is malformed."""
     resource: Optional[Resource] = None
@@ -395,7 +395,7 @@ class ErrorEnvelope:
     candidates: Optional[List[str]] = None
     """The ids of every candidate an ambiguous name matched."""
     name: Optional[str] = None
-    """The name that matched more than one candidate."""
+    """The name that matched nothing, or more than one candidate."""
     reference: Optional[ReferenceErrorDetails] = None
     """Where and why a secret reference is malformed."""
     resource: Optional[Resource] = None

@@ -228,7 +228,7 @@ pub struct ErrorDetails {
     /// What kind of thing was not found or is ambiguous.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<Resource>,
-    /// The name that matched more than one candidate.
+    /// The name that matched nothing, or more than one candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The ids of every candidate an ambiguous name matched.
@@ -299,6 +299,8 @@ pub enum Error {
     NotFound {
         /// The kind of thing.
         what: Resource,
+        /// The name or id that matched nothing, when there was one.
+        name: Option<String>,
         /// Which name or id, and where it was looked for.
         message: String,
     },
@@ -377,6 +379,7 @@ impl Error {
     pub fn not_found(what: Resource, message: impl Into<String>) -> Self {
         Self::NotFound {
             what,
+            name: None,
             message: message.into(),
         }
     }
@@ -395,7 +398,10 @@ impl Error {
             }
             Self::InvalidToken(e) => details.token = Some(e.kind().code()),
             Self::InvalidInput { what, .. } => details.argument = Some(what.clone()),
-            Self::NotFound { what, .. } => details.resource = Some(*what),
+            Self::NotFound { what, name, .. } => {
+                details.resource = Some(*what);
+                details.name.clone_from(name);
+            }
             Self::Ambiguous {
                 what,
                 name,
@@ -522,6 +528,20 @@ mod tests {
             ]
         );
         assert_eq!(ErrorCode::Integrity.number(), 12);
+    }
+
+    #[test]
+    fn not_found_names_what_matched_nothing() {
+        let err = Error::NotFound {
+            what: Resource::Field,
+            name: Some("pasword".into()),
+            message: "no field \"pasword\" in item Postgres".into(),
+        };
+        let details = err.details();
+        assert_eq!(
+            (details.resource, details.name.as_deref()),
+            (Some(Resource::Field), Some("pasword"))
+        );
     }
 
     #[test]

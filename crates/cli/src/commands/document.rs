@@ -128,6 +128,7 @@ pub(crate) async fn document(command: DocumentCommand, ctx: &mut Ctx) -> CliResu
             let item = document_item(&client, &vault, &document).await?;
             let attributes = item.document.clone().ok_or_else(|| Error::NotFound {
                 what: sesame_core::Resource::File,
+                name: None,
                 message: format!("Document item {:?} has no document", item.title),
             })?;
             transfer::download(

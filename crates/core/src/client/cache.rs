@@ -95,6 +95,7 @@ impl Cache {
             Some(why) => unusable_vault(vault, why),
             None => Error::NotFound {
                 what: crate::Resource::Vault,
+                name: Some(vault.to_string()),
                 message: format!("no vault {vault} is visible to this principal"),
             },
         })

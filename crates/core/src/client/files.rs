@@ -273,6 +273,7 @@ impl Files<'_> {
         if updated.files.len() == before {
             return Err(Error::NotFound {
                 what: crate::Resource::File,
+                name: None,
                 message: format!(
                     "item {:?} has no file in section {section_id:?} as field {field_id:?}",
                     item.title
@@ -843,6 +844,7 @@ impl Inner {
             .find(|f| f.id == file_id)
             .ok_or_else(|| Error::NotFound {
                 what: crate::Resource::File,
+                name: Some(file_id.to_string()),
                 message: format!("item {item} has no file with id {file_id:?}"),
             })?;
         let sealed = details.file_key(file_id).ok_or_else(|| {

@@ -291,8 +291,9 @@ impl<'a> Items<'a> {
                         .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR);
                     let bytes = serde_json::to_vec(&body).unwrap_or_default();
                     Err(match map_error(status, &bytes, None, Resource::Item) {
-                        Error::NotFound { what, message } => Error::NotFound {
+                        Error::NotFound { what, message, .. } => Error::NotFound {
                             what,
+                            name: None,
                             message: format!("item {id}: {message}"),
                         },
                         other => other,

@@ -61,6 +61,7 @@ pub(crate) fn find<'a, T: ?Sized>(
 ) -> Result<&'a T> {
     pick(what, segment, candidates, id_of, name_of)?.ok_or_else(|| Error::NotFound {
         what,
+        name: Some(segment.to_owned()),
         message: not_found(),
     })
 }
@@ -176,7 +177,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(
-            matches!(&err, Error::NotFound { what, message } if *what == "vault" && message == "no such vault"),
+            matches!(&err, Error::NotFound { what, message, .. } if *what == "vault" && message == "no such vault"),
             "{err}"
         );
     }

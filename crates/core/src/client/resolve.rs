@@ -45,15 +45,18 @@ pub(crate) fn resolve_in_item(
     }
     match find_field(details, reference, item) {
         Ok(target) => value_of(&target, details, reference, now).map(Resolved::Text),
-        Err(Error::NotFound { what, message }) if what == Resource::Field => {
-            match find_file(details, reference, item)? {
-                Some(file) => file_value(file, reference),
-                None => Err(Error::NotFound {
-                    what,
-                    message: format!("{message} (nor a file of that name)"),
-                }),
-            }
-        }
+        Err(Error::NotFound {
+            what,
+            name,
+            message,
+        }) if what == Resource::Field => match find_file(details, reference, item)? {
+            Some(file) => file_value(file, reference),
+            None => Err(Error::NotFound {
+                what,
+                name,
+                message: format!("{message} (nor a file of that name)"),
+            }),
+        },
         Err(e) => Err(e),
     }
 }
@@ -82,6 +85,7 @@ fn find_field<'a>(
         )?
         .ok_or_else(|| Error::NotFound {
             what: crate::Resource::Section,
+            name: Some(section_segment.to_owned()),
             message: format!("no section {section_segment:?} in item {item}"),
         })?;
         let in_section = details
@@ -92,6 +96,7 @@ fn find_field<'a>(
             .map(Target::Field)
             .ok_or_else(|| Error::NotFound {
                 what: crate::Resource::Field,
+                name: Some(wanted.to_owned()),
                 message: format!(
                     "no field {wanted:?} in section {section_segment:?} of item {item}"
                 ),
@@ -116,6 +121,7 @@ fn find_field<'a>(
     }
     Err(Error::NotFound {
         what: crate::Resource::Field,
+        name: Some(wanted.to_owned()),
         message: format!("no field {wanted:?} in item {item}"),
     })
 }
@@ -259,6 +265,7 @@ fn file_attribute(
     let wanted = reference.field();
     let file = find_file(details, reference, item)?.ok_or_else(|| Error::NotFound {
         what: crate::Resource::File,
+        name: Some(wanted.to_owned()),
         message: format!("no file named {wanted:?} in item {item}"),
     })?;
     file_value(file, reference)
@@ -283,6 +290,7 @@ fn find_file<'a>(
             )?
             .ok_or_else(|| Error::NotFound {
                 what: crate::Resource::Section,
+                name: Some(section_segment.to_owned()),
                 message: format!("no section {section_segment:?} in item {item}"),
             })?;
             details
@@ -446,7 +454,7 @@ mod tests {
         );
         let err = resolve(&d, "op://v/i/missing").unwrap_err();
         assert!(
-            matches!(&err, Error::NotFound { what, message } if what == "field" && message.contains("missing"))
+            matches!(&err, Error::NotFound { what, message, .. } if what == "field" && message.contains("missing"))
         );
     }
 

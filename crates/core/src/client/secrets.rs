@@ -295,6 +295,7 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
             .and_then(|id| cache.unreadable_item(vault_id, &id));
         unreadable.unwrap_or_else(|| Error::NotFound {
             what: crate::Resource::Item,
+            name: Some(reference.item().to_owned()),
             message: format!(
                 "no active item {:?} in vault {}",
                 reference.item(),
@@ -333,6 +334,7 @@ fn locate(inner: &Inner, cache: &Cache, reference: &SecretReference) -> Result<L
 fn not_found_vault(reference: &SecretReference, cache: &Cache) -> Error {
     Error::NotFound {
         what: crate::Resource::Vault,
+        name: Some(reference.vault().to_owned()),
         message: format!(
             "no vault {:?} among the {} vaults this principal can see",
             reference.vault(),
@@ -400,6 +402,7 @@ impl Inner {
                 if overview.state != ItemState::Active {
                     return Err(Error::NotFound {
                         what: crate::Resource::Item,
+                        name: None,
                         message: format!("item {:?} is archived", overview.title),
                     });
                 }

@@ -317,6 +317,7 @@ pub(crate) fn map_error(
     match ErrorCode::from_name(&code) {
         Some(ErrorCode::NotFound) => Error::NotFound {
             what: not_found,
+            name: None,
             message,
         },
         Some(ErrorCode::PermissionDenied) => Error::PermissionDenied(message),
