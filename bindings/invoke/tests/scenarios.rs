@@ -237,8 +237,10 @@ impl<'a> Run<'a> {
             "as",
             "offline",
             "bytes",
+            "bytesBase64",
             "expect",
             "expectBytes",
+            "expectBytesBase64",
             "save",
             "client",
             "token",
@@ -270,13 +272,18 @@ impl<'a> Run<'a> {
             .ok_or("a step needs \"call\", \"cli\" or \"client\"")?;
         let who = step.get("as").and_then(Value::as_str).unwrap_or("owner");
         let request = json!({"name": call, "parameters": self.substitute(step.get("parameters").unwrap_or(&json!({})))});
-        let bytes = step.get("bytes").map(|b| {
-            self.substitute(b)
-                .as_str()
-                .expect("bytes is a string")
-                .as_bytes()
-                .to_vec()
-        });
+        let bytes = match (step.get("bytes"), step.get("bytesBase64")) {
+            (Some(text), None) => Some(
+                self.substitute(text)
+                    .as_str()
+                    .ok_or("bytes is a string")?
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            (None, Some(encoded)) => Some(base64(encoded)?),
+            (None, None) => None,
+            _ => return Err("a step has bytes or bytesBase64, not both".to_owned()),
+        };
         let client = if step.get("offline").and_then(Value::as_bool) == Some(true) {
             None
         } else {
@@ -294,10 +301,25 @@ impl<'a> Run<'a> {
             (None, Some(error)) => Err(error.clone()),
             _ => return Err(format!("reply is neither ok nor error: {envelope}")),
         };
-        if let Some(expected) = step.get("expectBytes").map(|b| self.substitute(b)) {
-            let got = reply.bytes.as_deref().map(String::from_utf8_lossy);
-            if got.as_deref() != expected.as_str() {
-                return Err(format!("{call}: expected bytes {expected}, got {got:?}"));
+        let expected_bytes = match (step.get("expectBytes"), step.get("expectBytesBase64")) {
+            (Some(text), None) => Some(
+                self.substitute(text)
+                    .as_str()
+                    .ok_or("expectBytes is a string")?
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            (None, Some(encoded)) => Some(base64(encoded)?),
+            (None, None) => None,
+            _ => return Err("a step has expectBytes or expectBytesBase64, not both".to_owned()),
+        };
+        if let Some(expected) = expected_bytes {
+            if reply.bytes.as_deref() != Some(expected.as_slice()) {
+                return Err(format!(
+                    "{call}: expected bytes {:?}, got {:?}",
+                    String::from_utf8_lossy(&expected),
+                    reply.bytes.as_deref().map(String::from_utf8_lossy)
+                ));
             }
         }
         if let Ok(ok) = &outcome {
@@ -343,6 +365,15 @@ impl<'a> Run<'a> {
         serde_json::from_slice(&output.stdout)
             .map_err(|e| format!("sesame {}: stdout is not JSON: {e}", args.join(" ")))
     }
+}
+
+/// Standard base64 (`bytesBase64`, `expectBytesBase64`).
+fn base64(value: &Value) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let text = value.as_str().ok_or("base64 bytes are a string")?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("{text:?} is not standard base64: {e}"))
 }
 
 /// Compares a call's outcome with `{"ok": …}` / `{"error": …}` (no expectation: any
@@ -444,6 +475,13 @@ fn matches(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
                         Ok(())
                     } else {
                         fail(format!("expected nothing, got {actual}"))
+                    }
+                }
+                "$not" => {
+                    if matches(arg, actual, path).is_err() {
+                        Ok(())
+                    } else {
+                        fail(format!("expected anything but {arg}, got {actual}"))
                     }
                 }
                 other => fail(format!("unknown matcher {other}")),
@@ -574,4 +612,7 @@ fn the_matcher_can_fail() {
     assert!(matches(&json!({"$unordered": [1, 2]}), &json!([2, 1]), "$").is_ok());
     assert!(matches(&json!({"b": {"$absent": true}}), &json!({"a": 1}), "$").is_ok());
     assert!(matches(&json!({"b": 1}), &json!({"a": 1}), "$").is_err());
+    assert!(matches(&json!({"$not": {"$contains": 1}}), &json!([2, 3]), "$").is_ok());
+    assert!(matches(&json!({"$not": {"$contains": 1}}), &json!([1, 3]), "$").is_err());
+    assert_eq!(base64(&json!("//4A")), Ok(vec![0xff, 0xfe, 0x00]));
 }
