@@ -74,9 +74,9 @@ func (a *ItemsAPI) Create(ctx context.Context, params ItemCreateParams) (Item, e
 }
 
 // CreateAll creates up to 50 items in one vault, each with its own result.
-func (a *ItemsAPI) CreateAll(ctx context.Context, vaultId string, params []ItemCreateParams) (ItemsUpdateAllResponse, error) {
+func (a *ItemsAPI) CreateAll(ctx context.Context, vaultID string, params []ItemCreateParams) (ItemsUpdateAllResponse, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 		"params":   params,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsCreateAll", parameters, nil)
@@ -84,19 +84,19 @@ func (a *ItemsAPI) CreateAll(ctx context.Context, vaultId string, params []ItemC
 }
 
 // Get an item with all its fields.
-func (a *ItemsAPI) Get(ctx context.Context, vaultId string, itemId string) (Item, error) {
+func (a *ItemsAPI) Get(ctx context.Context, vaultID string, itemID string) (Item, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
-		"item_id":  itemId,
+		"vault_id": vaultID,
+		"item_id":  itemID,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsGet", parameters, nil)
 	return decode[Item](raw, err)
 }
 
 // GetAll up to 50 items of one vault, each with its own result.
-func (a *ItemsAPI) GetAll(ctx context.Context, vaultId string, itemIds []string) (ItemsGetAllResponse, error) {
+func (a *ItemsAPI) GetAll(ctx context.Context, vaultID string, itemIds []string) (ItemsGetAllResponse, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 		"item_ids": itemIds,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsGetAll", parameters, nil)
@@ -113,19 +113,19 @@ func (a *ItemsAPI) Put(ctx context.Context, item Item) (Item, error) {
 }
 
 // Delete deletes an item.
-func (a *ItemsAPI) Delete(ctx context.Context, vaultId string, itemId string) error {
+func (a *ItemsAPI) Delete(ctx context.Context, vaultID string, itemID string) error {
 	parameters := map[string]any{
-		"vault_id": vaultId,
-		"item_id":  itemId,
+		"vault_id": vaultID,
+		"item_id":  itemID,
 	}
 	_, _, err := a.inv.invoke(ctx, "ItemsDelete", parameters, nil)
 	return err
 }
 
 // DeleteAll deletes up to 50 items of one vault, each with its own result.
-func (a *ItemsAPI) DeleteAll(ctx context.Context, vaultId string, itemIds []string) (ItemsDeleteAllResponse, error) {
+func (a *ItemsAPI) DeleteAll(ctx context.Context, vaultID string, itemIds []string) (ItemsDeleteAllResponse, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 		"item_ids": itemIds,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsDeleteAll", parameters, nil)
@@ -133,19 +133,19 @@ func (a *ItemsAPI) DeleteAll(ctx context.Context, vaultId string, itemIds []stri
 }
 
 // Archive archives an item: still listed on request, never resolved.
-func (a *ItemsAPI) Archive(ctx context.Context, vaultId string, itemId string) error {
+func (a *ItemsAPI) Archive(ctx context.Context, vaultID string, itemID string) error {
 	parameters := map[string]any{
-		"vault_id": vaultId,
-		"item_id":  itemId,
+		"vault_id": vaultID,
+		"item_id":  itemID,
 	}
 	_, _, err := a.inv.invoke(ctx, "ItemsArchive", parameters, nil)
 	return err
 }
 
 // List the overviews of a vault's items (active ones unless the filters say otherwise).
-func (a *ItemsAPI) List(ctx context.Context, vaultId string, filters *ItemListFilters) ([]ItemOverview, error) {
+func (a *ItemsAPI) List(ctx context.Context, vaultID string, filters *ItemListFilters) ([]ItemOverview, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 		"filters":  filters,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsList", parameters, nil)
@@ -158,21 +158,20 @@ type ItemsFilesAPI struct{ inv invoker }
 // Attach attaches a file (its content as raw bytes beside the request) to an item.
 func (a *ItemsFilesAPI) Attach(ctx context.Context, item Item, fileParams FileCreateParams) (Item, error) {
 	parameters := map[string]any{
-		"item":        item,
-		"file_params": fileParams,
+		"item": item,
 	}
 	data := fileParams.Content
-	fileParams.Content = nil
+	fileParams.Content = []byte{}
 	parameters["file_params"] = fileParams
 	raw, _, err := a.inv.invoke(ctx, "ItemsFilesAttach", parameters, data)
 	return decode[Item](raw, err)
 }
 
 // Read a file's content, as raw bytes beside the reply.
-func (a *ItemsFilesAPI) Read(ctx context.Context, vaultId string, itemId string, attr FileAttributes) ([]byte, error) {
+func (a *ItemsFilesAPI) Read(ctx context.Context, vaultID string, itemID string, attr FileAttributes) ([]byte, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
-		"item_id":  itemId,
+		"vault_id": vaultID,
+		"item_id":  itemID,
 		"attr":     attr,
 	}
 	_, content, err := a.inv.invoke(ctx, "ItemsFilesRead", parameters, nil)
@@ -180,11 +179,11 @@ func (a *ItemsFilesAPI) Read(ctx context.Context, vaultId string, itemId string,
 }
 
 // Delete removes a file from an item.
-func (a *ItemsFilesAPI) Delete(ctx context.Context, item Item, sectionId string, fieldId string) (Item, error) {
+func (a *ItemsFilesAPI) Delete(ctx context.Context, item Item, sectionID string, fieldID string) (Item, error) {
 	parameters := map[string]any{
 		"item":       item,
-		"section_id": sectionId,
-		"field_id":   fieldId,
+		"section_id": sectionID,
+		"field_id":   fieldID,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsFilesDelete", parameters, nil)
 	return decode[Item](raw, err)
@@ -193,11 +192,10 @@ func (a *ItemsFilesAPI) Delete(ctx context.Context, item Item, sectionId string,
 // ReplaceDocument replaces a Document item's document (its content as raw bytes beside the request).
 func (a *ItemsFilesAPI) ReplaceDocument(ctx context.Context, item Item, docParams DocumentCreateParams) (Item, error) {
 	parameters := map[string]any{
-		"item":       item,
-		"doc_params": docParams,
+		"item": item,
 	}
 	data := docParams.Content
-	docParams.Content = nil
+	docParams.Content = []byte{}
 	parameters["doc_params"] = docParams
 	raw, _, err := a.inv.invoke(ctx, "ItemsFilesReplaceDocument", parameters, data)
 	return decode[Item](raw, err)
@@ -207,10 +205,10 @@ func (a *ItemsFilesAPI) ReplaceDocument(ctx context.Context, item Item, docParam
 type ItemsSharesAPI struct{ inv invoker }
 
 // GetAccountPolicy the share policy that applies to an item.
-func (a *ItemsSharesAPI) GetAccountPolicy(ctx context.Context, vaultId string, itemId string) (ItemShareAccountPolicy, error) {
+func (a *ItemsSharesAPI) GetAccountPolicy(ctx context.Context, vaultID string, itemID string) (ItemShareAccountPolicy, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
-		"item_id":  itemId,
+		"vault_id": vaultID,
+		"item_id":  itemID,
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsSharesGetAccountPolicy", parameters, nil)
 	return decode[ItemShareAccountPolicy](raw, err)
@@ -245,9 +243,9 @@ func (a *ItemsSharesAPI) List(ctx context.Context) ([]ItemShare, error) {
 }
 
 // Revoke revokes a share link: it stops working at once.
-func (a *ItemsSharesAPI) Revoke(ctx context.Context, shareId string) error {
+func (a *ItemsSharesAPI) Revoke(ctx context.Context, shareID string) error {
 	parameters := map[string]any{
-		"share_id": shareId,
+		"share_id": shareID,
 	}
 	_, _, err := a.inv.invoke(ctx, "ItemsSharesRevoke", parameters, nil)
 	return err
@@ -352,18 +350,18 @@ func (a *VaultsAPI) List(ctx context.Context) ([]VaultOverview, error) {
 }
 
 // GetOverview one vault's overview.
-func (a *VaultsAPI) GetOverview(ctx context.Context, vaultId string) (VaultOverview, error) {
+func (a *VaultsAPI) GetOverview(ctx context.Context, vaultID string) (VaultOverview, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsGetOverview", parameters, nil)
 	return decode[VaultOverview](raw, err)
 }
 
 // Get one vault, with its access list when asked for.
-func (a *VaultsAPI) Get(ctx context.Context, vaultId string, vaultParams *VaultGetParams) (Vault, error) {
+func (a *VaultsAPI) Get(ctx context.Context, vaultID string, vaultParams *VaultGetParams) (Vault, error) {
 	parameters := map[string]any{
-		"vault_id":     vaultId,
+		"vault_id":     vaultID,
 		"vault_params": vaultParams,
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsGet", parameters, nil)
@@ -380,9 +378,9 @@ func (a *VaultsAPI) Create(ctx context.Context, params VaultCreateParams) (Vault
 }
 
 // Update changes a vault's title or description.
-func (a *VaultsAPI) Update(ctx context.Context, vaultId string, params VaultUpdateParams) (Vault, error) {
+func (a *VaultsAPI) Update(ctx context.Context, vaultID string, params VaultUpdateParams) (Vault, error) {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 		"params":   params,
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsUpdate", parameters, nil)
@@ -390,19 +388,19 @@ func (a *VaultsAPI) Update(ctx context.Context, vaultId string, params VaultUpda
 }
 
 // Delete deletes a vault and everything in it.
-func (a *VaultsAPI) Delete(ctx context.Context, vaultId string) error {
+func (a *VaultsAPI) Delete(ctx context.Context, vaultID string) error {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 	}
 	_, _, err := a.inv.invoke(ctx, "VaultsDelete", parameters, nil)
 	return err
 }
 
 // GrantPermissions gives a principal access to a vault, with permission bits.
-func (a *VaultsAPI) GrantPermissions(ctx context.Context, vaultId string, principalId string, permissions int64) (VaultAccess, error) {
+func (a *VaultsAPI) GrantPermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error) {
 	parameters := map[string]any{
-		"vault_id":     vaultId,
-		"principal_id": principalId,
+		"vault_id":     vaultID,
+		"principal_id": principalID,
 		"permissions":  permissions,
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsGrantPermissions", parameters, nil)
@@ -410,10 +408,10 @@ func (a *VaultsAPI) GrantPermissions(ctx context.Context, vaultId string, princi
 }
 
 // UpdatePermissions changes a principal's permission bits on a vault.
-func (a *VaultsAPI) UpdatePermissions(ctx context.Context, vaultId string, principalId string, permissions int64) (VaultAccess, error) {
+func (a *VaultsAPI) UpdatePermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error) {
 	parameters := map[string]any{
-		"vault_id":     vaultId,
-		"principal_id": principalId,
+		"vault_id":     vaultID,
+		"principal_id": principalID,
 		"permissions":  permissions,
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsUpdatePermissions", parameters, nil)
@@ -421,19 +419,19 @@ func (a *VaultsAPI) UpdatePermissions(ctx context.Context, vaultId string, princ
 }
 
 // RevokePermissions removes a principal's access to a vault.
-func (a *VaultsAPI) RevokePermissions(ctx context.Context, vaultId string, principalId string) error {
+func (a *VaultsAPI) RevokePermissions(ctx context.Context, vaultID string, principalID string) error {
 	parameters := map[string]any{
-		"vault_id":     vaultId,
-		"principal_id": principalId,
+		"vault_id":     vaultID,
+		"principal_id": principalID,
 	}
 	_, _, err := a.inv.invoke(ctx, "VaultsRevokePermissions", parameters, nil)
 	return err
 }
 
 // Leave gives up this principal's own access to a vault.
-func (a *VaultsAPI) Leave(ctx context.Context, vaultId string) error {
+func (a *VaultsAPI) Leave(ctx context.Context, vaultID string) error {
 	parameters := map[string]any{
-		"vault_id": vaultId,
+		"vault_id": vaultID,
 	}
 	_, _, err := a.inv.invoke(ctx, "VaultsLeave", parameters, nil)
 	return err

@@ -101,6 +101,23 @@ def check_errors(errors) -> None:  # type: ignore[no-untyped-def]
     assert type(unknown) is errors.SesameError
 
 
+ITEM = {
+    "id": "i",
+    "title": "t",
+    "category": "Login",
+    "vaultId": "v",
+    "fields": [],
+    "sections": [],
+    "notes": "",
+    "tags": [],
+    "websites": [],
+    "version": 1,
+    "files": [],
+    "createdAt": "2026-01-01T00:00:00Z",
+    "updatedAt": "2026-01-01T00:00:00Z",
+}
+
+
 def check_calls(calls, t) -> None:  # type: ignore[no-untyped-def]
     sent = []
 
@@ -109,11 +126,20 @@ def check_calls(calls, t) -> None:  # type: ignore[no-untyped-def]
             sent.append((name, parameters, data))
             if name == "ItemsFilesRead":
                 return None, b"content"
+            if name == "ItemsFilesAttach":
+                return ITEM, None
             return "s3cret", None
 
     client = _calls_client(calls, Invoker())
     assert asyncio.run(client.secrets.resolve("op://a/b/c")) == "s3cret"
     assert sent[-1] == ("SecretsResolve", {"secret_reference": "op://a/b/c"}, None)
+    item = t.Item._from_wire(ITEM)
+    params = t.FileCreateParams(name="a.txt", content=b"\x00\xff", section_id="s", field_id="f")
+    asyncio.run(client.items.files.attach(item, params))
+    name, parameters, data = sent[-1]
+    assert name == "ItemsFilesAttach" and data == b"\x00\xff", sent[-1]
+    assert parameters["file_params"] == {"name": "a.txt", "sectionId": "s", "fieldId": "f"}
+    assert params.content == b"\x00\xff", "the caller's object is left as it was"
     attr = t.FileAttributes(id="f", name="a.txt", size=7)
     assert asyncio.run(client.items.files.read("v", "i", attr)) == b"content"
     assert sent[-1][1]["attr"] == {"id": "f", "name": "a.txt", "size": 7}

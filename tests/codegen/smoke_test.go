@@ -10,10 +10,17 @@ import (
 	"testing"
 )
 
-type recorder struct{ name string }
+type recorder struct {
+	name       string
+	parameters map[string]any
+	data       []byte
+}
 
-func (r *recorder) invoke(_ context.Context, name string, _ map[string]any, _ []byte) (json.RawMessage, []byte, error) {
-	r.name = name
+func (r *recorder) invoke(_ context.Context, name string, parameters map[string]any, data []byte) (json.RawMessage, []byte, error) {
+	r.name, r.parameters, r.data = name, parameters, data
+	if name == "ItemsFilesAttach" {
+		return json.RawMessage(`{"id":"i","title":"t","category":"Login","vaultId":"v","fields":[],"sections":[],"notes":"","tags":[],"websites":[],"version":2,"files":[],"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z"}`), nil, nil
+	}
 	return json.RawMessage(`"s3cret"`), nil, nil
 }
 
@@ -57,5 +64,22 @@ func TestGeneratedCalls(t *testing.T) {
 	value, err := secrets.Resolve(context.Background(), "op://a/b/c")
 	if err != nil || value != "s3cret" || r.name != "SecretsResolve" {
 		t.Fatalf("%q %v %q", value, err, r.name)
+	}
+}
+
+func TestGeneratedCallsSendFileContentBeside(t *testing.T) {
+	r := &recorder{}
+	files := &ItemsFilesAPI{inv: r}
+	params := FileCreateParams{Name: "a.bin", Content: []byte{0, 255}, SectionID: "s", FieldID: "f"}
+	item, err := files.Attach(context.Background(), Item{ID: "i", VaultID: "v"}, params)
+	if err != nil || item.Version != 2 {
+		t.Fatalf("%+v %v", item, err)
+	}
+	if string(r.data) != "\x00\xff" || len(params.Content) != 2 {
+		t.Fatalf("content beside: %q, caller's params: %q", r.data, params.Content)
+	}
+	text, err := json.Marshal(r.parameters["file_params"])
+	if err != nil || string(text) != `{"content":"","fieldId":"f","name":"a.bin","sectionId":"s"}` {
+		t.Fatalf("file_params JSON: %s %v", text, err)
 	}
 }

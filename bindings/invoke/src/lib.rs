@@ -158,16 +158,22 @@ impl Output for Bytes {
 /// What a call runs with: the client, if any, and the raw bytes sent beside the request.
 #[derive(Debug)]
 pub struct Context<'a> {
+    /// The call, for messages.
+    name: &'static str,
     client: Option<&'a Client>,
     bytes: Option<Vec<u8>>,
 }
 
 impl<'a> Context<'a> {
+    /// The client a call runs against; the one place a missing client is reported.
     fn client(&self) -> Result<&'a Client> {
         self.client.ok_or_else(|| {
             Error::invalid_input(
                 "client",
-                "this call needs an authenticated client: create one first (authenticate)",
+                format!(
+                    "{} needs an authenticated client: create one first (authenticate)",
+                    self.name
+                ),
             )
         })
     }
@@ -186,16 +192,11 @@ pub async fn invoke(client: Option<&Client>, request: &[u8], bytes: Option<Vec<u
         Ok(request) => request,
         Err(e) => return Reply::error(&e),
     };
-    let mut context = Context { client, bytes };
-    if request.needs() == Needs::Client && client.is_none() {
-        return Reply::error(&Error::invalid_input(
-            "client",
-            format!(
-                "{} needs an authenticated client: create one first (authenticate)",
-                request.name()
-            ),
-        ));
-    }
+    let mut context = Context {
+        name: request.name(),
+        client,
+        bytes,
+    };
     match table::dispatch(request, &mut context).await {
         Ok(reply) => reply,
         Err(e) => Reply::error(&e),

@@ -50,13 +50,6 @@ macro_rules! calls {
                     $(Self::$name(_) => stringify!($name),)*
                 }
             }
-
-            /// Whether the call needs an authenticated client.
-            pub fn needs(&self) -> Needs {
-                match self {
-                    $(Self::$name(_) => Needs::$needs,)*
-                }
-            }
         }
 
         /// Every call, in declaration order.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::ir::{camel, pascal, snake, Call, Def, Ty};
+use crate::ir::{pascal, snake, Call, Def, Ty};
 use crate::PREAMBLE;
 
 /// Go's initialisms, upper-cased in exported names (`VaultID`, `URL`).
@@ -397,16 +397,22 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             };
             let mut data = "nil".to_owned();
             out.push_str("\tparameters := map[string]any{\n");
-            for (name, _, _) in &call.params {
-                let _ = writeln!(out, "\t\t{name:?}: {},", go_param(name));
+            for (name, ty, _) in &call.params {
+                if crate::ir::beside(model.defs, ty).is_none() {
+                    let _ = writeln!(out, "\t\t{name:?}: {},", go_param(name));
+                }
             }
             out.push_str("\t}\n");
             for (name, ty, _) in &call.params {
                 if let Some(bytes) = crate::ir::beside(model.defs, ty) {
-                    // The content goes beside the JSON as raw bytes.
+                    // The content goes beside the JSON as raw bytes; the JSON holds an
+                    // empty string in its place (nil would encode as null).
                     let var = go_param(name);
                     let field = exported(&bytes.wire);
-                    let _ = writeln!(out, "\tdata := {var}.{field}\n\t{var}.{field} = nil\n\tparameters[{name:?}] = {var}");
+                    let _ = writeln!(
+                        out,
+                        "\tdata := {var}.{field}\n\t{var}.{field} = []byte{{}}\n\tparameters[{name:?}] = {var}"
+                    );
                     data = "data".to_owned();
                 }
             }
@@ -434,11 +440,19 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
     out
 }
 
+/// A Go parameter name: lower camelCase with Go's initialisms (`vaultID`, `id`).
 fn go_param(name: &str) -> String {
-    let c = camel(name);
-    match c.as_str() {
-        "type" | "func" | "range" | "map" | "go" | "select" | "default" => format!("{c}_"),
-        _ => c,
+    let mut words = snake(name)
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+        .into_iter();
+    let first = words.next().unwrap_or_default();
+    let param = first + &words.map(|w| exported(&w)).collect::<String>();
+    match param.as_str() {
+        "type" | "func" | "range" | "map" | "go" | "select" | "default" => format!("{param}_"),
+        _ => param,
     }
 }
 

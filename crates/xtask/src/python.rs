@@ -424,6 +424,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
          classes (`Secrets`, `Items`, …) and their synchronous twins (`SyncSecrets`, …).\"\"\"\n\n\
          from __future__ import annotations\n\n\
          import base64  # noqa: F401\n\
+         import dataclasses\n\
          import datetime  # noqa: F401\n\
          from typing import Any, Dict, List, Optional, Protocol, Tuple\n\n\
          from .types import *  # noqa: F403\n\
@@ -538,8 +539,14 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
         let var = ident(name);
         let value = model.encode(&var, ty);
         if let Some(bytes) = crate::ir::beside(model.defs, ty) {
-            data = Some(format!("{var}.{}", ident(&bytes.wire)));
-            let _ = writeln!(out, "        parameters[\"{name}\"] = {value}");
+            // Encoded without its content (never base64 a file only to drop it), which
+            // goes beside the JSON as raw bytes.
+            let attr = ident(&bytes.wire);
+            data = Some(format!("{var}.{attr}"));
+            let _ = writeln!(
+                out,
+                "        parameters[\"{name}\"] = dataclasses.replace({var}, {attr}=b\"\")._to_wire()"
+            );
             let _ = writeln!(
                 out,
                 "        parameters[\"{name}\"].pop(\"{}\", None)",
