@@ -10,6 +10,7 @@ use reqwest::Method;
 use crate::api::{AuditCheckpoint, AuditHead, EventsPage};
 use crate::audit::{hash_bytes, ChainWalk};
 use crate::crypto::{account_id_for, audit_checkpoint_message, verify_signature};
+use crate::encoding::base64url_encode;
 use crate::model::AuditVerification;
 use crate::Resource;
 use crate::{Error, Result};
@@ -160,7 +161,7 @@ impl Client {
         let checkpoint = AuditCheckpoint {
             seq: verification.events,
             hash: verification.head_hash.clone(),
-            signature: URL_SAFE_NO_PAD.encode(self.inner.keys.sign(&message)),
+            signature: base64url_encode(self.inner.keys.sign(&message)),
         };
         self.inner
             .call_json(

@@ -82,8 +82,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use rand::RngCore;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -92,6 +90,7 @@ use serde::Serialize;
 
 use crate::api::{self, AuthRequest, AuthResponse};
 use crate::crypto::PrincipalKeys;
+use crate::encoding::base64url_encode;
 use crate::model::{EventsPage, Principal, RateLimitState};
 use crate::token::ServiceAccountToken;
 use crate::Resource;
@@ -460,7 +459,7 @@ impl Inner {
     fn auth_request(&self) -> AuthRequest {
         let mut nonce = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let nonce = URL_SAFE_NO_PAD.encode(nonce);
+        let nonce = base64url_encode(nonce);
         let timestamp = unix_now();
         let (name, version) = (
             self.config.integration_name.as_str(),
@@ -481,7 +480,7 @@ impl Inner {
             nonce,
             integration_name: name.to_owned(),
             integration_version: version.to_owned(),
-            signature: URL_SAFE_NO_PAD.encode(self.keys.sign(&message)),
+            signature: base64url_encode(self.keys.sign(&message)),
         }
     }
 

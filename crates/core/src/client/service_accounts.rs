@@ -5,14 +5,12 @@ use reqwest::Method;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-
 use crate::api::{
     KeyRotationRequest, Principal, PrincipalRateLimit, RateLimitSettings,
     ServiceAccountCreateRequest, ServiceAccountRights, VaultAccessRecord, VaultGrant,
     MAX_RATE_LIMIT,
 };
+use crate::encoding::base64url_encode;
 use crate::id::Id;
 use crate::model::permissions;
 use crate::token::ServiceAccountToken;
@@ -97,8 +95,8 @@ impl ServiceAccounts<'_> {
         let request = ServiceAccountCreateRequest {
             id,
             name: name.to_owned(),
-            signing_public_key: URL_SAFE_NO_PAD.encode(signing),
-            encryption_public_key: URL_SAFE_NO_PAD.encode(encryption),
+            signing_public_key: base64url_encode(signing),
+            encryption_public_key: base64url_encode(encryption),
             certificate: inner.certify(&id, 1, &signing, &encryption),
             expires_at,
             grants: inner.wrap_grants(&id, 1, &encryption, &wanted).await?,
@@ -339,8 +337,8 @@ impl ServiceAccounts<'_> {
         let keys = token.keys();
         let (signing, encryption) = (keys.signing_public_key(), keys.encryption_public_key());
         let request = KeyRotationRequest {
-            signing_public_key: URL_SAFE_NO_PAD.encode(signing),
-            encryption_public_key: URL_SAFE_NO_PAD.encode(encryption),
+            signing_public_key: base64url_encode(signing),
+            encryption_public_key: base64url_encode(encryption),
             certificate: inner.certify(&id, generation, &signing, &encryption),
             grants: inner
                 .wrap_grants(&id, generation, &encryption, &kept)

@@ -22,6 +22,7 @@ use crate::api::{
     ShareOpenRequest, ShareOpenResponse,
 };
 use crate::crypto::{SharePart, ShareSecret};
+use crate::encoding::base64url_encode;
 use crate::id::Id;
 use crate::model::{
     AllowedRecipientType, AllowedType, FileAttributes, Item, ItemCategory, ItemField, ItemSection,
@@ -236,7 +237,7 @@ impl Shares<'_> {
         };
         let request = ShareCreateRequest {
             id: share,
-            access_hash: URL_SAFE_NO_PAD.encode(secret.access_hash(&share)),
+            access_hash: base64url_encode(secret.access_hash(&share)),
             expire_after,
             one_time_only: params.one_time_only,
             recipients,
@@ -297,7 +298,7 @@ impl Shares<'_> {
                 size: attributes.size,
                 section_id: section_id.map(str::to_owned),
                 field_id: field_id.map(str::to_owned),
-                content: URL_SAFE_NO_PAD.encode(content.as_slice()),
+                content: base64url_encode(content.as_slice()),
             });
         }
         let plain = zeroize::Zeroizing::new(to_json(&FilesSnapshot { files })?);
@@ -498,7 +499,7 @@ impl Link {
     }
 
     fn access(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.secret.access_token(&self.share).as_ref())
+        base64url_encode(self.secret.access_token(&self.share).as_ref())
     }
 }
 

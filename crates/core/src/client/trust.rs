@@ -12,6 +12,7 @@ use crate::api::{AuthResponse, Principal, PrincipalKind, VaultRecord};
 use crate::crypto::{
     account_id_for, grant_message, principal_certificate_message, verify_signature, WrappedVaultKey,
 };
+use crate::encoding::base64url_encode;
 use crate::id::Id;
 use crate::Resource;
 use crate::{Error, Result};
@@ -165,8 +166,8 @@ impl Inner {
         let cached = self.read_trust(|t| t.principals.get(&principal.id).copied())?;
         if let Some(keys) = cached {
             if keys.key_generation == principal.key_generation
-                && URL_SAFE_NO_PAD.encode(keys.signing) == principal.signing_public_key
-                && URL_SAFE_NO_PAD.encode(keys.encryption) == principal.encryption_public_key
+                && base64url_encode(keys.signing) == principal.signing_public_key
+                && base64url_encode(keys.encryption) == principal.encryption_public_key
             {
                 return Ok(keys);
             }
@@ -317,7 +318,7 @@ impl Inner {
             self.principal_id(),
             wrapped,
         );
-        URL_SAFE_NO_PAD.encode(self.keys.sign(&message))
+        base64url_encode(self.keys.sign(&message))
     }
 
     /// The owner's certificate, base64url, of a principal's keys (only an owner's is
@@ -336,7 +337,7 @@ impl Inner {
             signing,
             encryption,
         );
-        URL_SAFE_NO_PAD.encode(self.keys.sign(&message))
+        base64url_encode(self.keys.sign(&message))
     }
 }
 
@@ -351,8 +352,8 @@ mod tests {
             id: "b".repeat(26).parse().unwrap(),
             name: "ci".into(),
             kind: PrincipalKind::ServiceAccount,
-            signing_public_key: URL_SAFE_NO_PAD.encode(keys.signing_public_key()),
-            encryption_public_key: URL_SAFE_NO_PAD.encode(keys.encryption_public_key()),
+            signing_public_key: base64url_encode(keys.signing_public_key()),
+            encryption_public_key: base64url_encode(keys.encryption_public_key()),
             key_generation: generation,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             expires_at: None,
@@ -369,7 +370,7 @@ mod tests {
         let account = account_id_for(&owner.signing_public_key());
         let id: Id = "b".repeat(26).parse().unwrap();
         let sign = |by: &PrincipalKeys, generation: u32| {
-            URL_SAFE_NO_PAD.encode(by.sign(&principal_certificate_message(
+            base64url_encode(by.sign(&principal_certificate_message(
                 &account,
                 &id,
                 generation,
