@@ -16,29 +16,89 @@ from .types import _ItemFieldDetails_from_wire, _ItemListFilter_from_wire, _Pass
 
 class AsyncInvoker(Protocol):
     async def invoke(
-        self, name: str, parameters: Dict[str, Any], data: Optional[bytes] = None
+        self,
+        name: str,
+        parameters: Dict[str, Any],
+        data: Optional[Content] = None,
+        sink: Optional[Destination] = None,
     ) -> Tuple[Any, Optional[bytes]]: ...
 
 
 class SyncInvoker(Protocol):
     def invoke(
-        self, name: str, parameters: Dict[str, Any], data: Optional[bytes] = None
+        self,
+        name: str,
+        parameters: Dict[str, Any],
+        data: Optional[Content] = None,
+        sink: Optional[Destination] = None,
     ) -> Tuple[Any, Optional[bytes]]: ...
 
 
 def _offline() -> SyncInvoker:
-    # Calls that need no client run on the native module's process-level invoker.
-    from ._native import offline_invoker  # type: ignore[import-not-found]
+    # Calls that need no client run on the package's process-level invoker.
+    from ._invoker import offline_invoker
 
-    return offline_invoker()  # type: ignore[no-any-return]
+    return offline_invoker()
+
+
+def _process() -> SyncInvoker:
+    # Calls that need no client but do I/O, from a thread that may block.
+    from ._invoker import process_invoker
+
+    return process_invoker()
 
 
 def _anonymous() -> AsyncInvoker:
-    # Calls that need no client but do I/O (opening a share link) run on the native
-    # module's process-level async invoker.
-    from ._native import anonymous_invoker  # type: ignore[import-not-found]
+    # Calls that need no client but do I/O (opening a share link) run on the
+    # package's process-level async invoker.
+    from ._invoker import anonymous_invoker
 
-    return anonymous_invoker()  # type: ignore[no-any-return]
+    return anonymous_invoker()
+
+
+# Each call of the table: (group path from the client, method, needs a client).
+CALLS: Dict[str, Tuple[str, str, bool]] = {
+    "SecretsResolve": ("secrets", "resolve", True),
+    "SecretsResolveBytes": ("secrets", "resolve_bytes", True),
+    "SecretsResolveAll": ("secrets", "resolve_all", True),
+    "ValidateSecretReference": ("secrets", "validate_secret_reference", False),
+    "GeneratePassword": ("secrets", "generate_password", False),
+    "GenerateTotpCode": ("secrets", "generate_totp_code", False),
+    "ItemsCreate": ("items", "create", True),
+    "ItemsCreateAll": ("items", "create_all", True),
+    "ItemsGet": ("items", "get", True),
+    "ItemsGetAll": ("items", "get_all", True),
+    "ItemsPut": ("items", "put", True),
+    "ItemsDelete": ("items", "delete", True),
+    "ItemsDeleteAll": ("items", "delete_all", True),
+    "ItemsArchive": ("items", "archive", True),
+    "ItemsList": ("items", "list", True),
+    "ItemsFilesAttach": ("items.files", "attach", True),
+    "ItemsFilesRead": ("items.files", "read", True),
+    "ItemsFilesDelete": ("items.files", "delete", True),
+    "ItemsFilesReplaceDocument": ("items.files", "replace_document", True),
+    "ItemsSharesGetAccountPolicy": ("items.shares", "get_account_policy", True),
+    "ItemsSharesValidateRecipients": ("items.shares", "validate_recipients", True),
+    "ItemsSharesCreate": ("items.shares", "create", True),
+    "ItemsSharesList": ("items.shares", "list", True),
+    "ItemsSharesRevoke": ("items.shares", "revoke", True),
+    "ItemsSharesSetAccountPolicy": ("items.shares", "set_account_policy", True),
+    "SharesOpen": ("shares", "open", False),
+    "VaultsList": ("vaults", "list", True),
+    "VaultsGetOverview": ("vaults", "get_overview", True),
+    "VaultsGet": ("vaults", "get", True),
+    "VaultsCreate": ("vaults", "create", True),
+    "VaultsUpdate": ("vaults", "update", True),
+    "VaultsDelete": ("vaults", "delete", True),
+    "VaultsGrantPermissions": ("vaults", "grant_permissions", True),
+    "VaultsUpdatePermissions": ("vaults", "update_permissions", True),
+    "VaultsRevokePermissions": ("vaults", "revoke_permissions", True),
+    "VaultsLeave": ("vaults", "leave", True),
+    "ClientRateLimit": ("client", "rate_limit", True),
+    "ClientUnreadableRecords": ("client", "unreadable_records", True),
+    "EventsList": ("events", "list", True),
+    "EventsVerify": ("events", "verify", True),
+}
 
 
 class ClientCalls:
@@ -189,6 +249,18 @@ class ItemsFiles:
         _, content = await self._invoker.invoke("ItemsFilesRead", parameters)
         return content or b""
 
+    async def read_to(self, vault_id: str, item_id: str, attr: FileAttributes, destination: Destination) -> None:
+        """
+        `read`, written to `destination` as it arrives (memory stays bounded): a path gets
+        the whole content or nothing (owner-only permissions), a file object gets it in
+        chunks.
+        """
+        parameters: Dict[str, Any] = {}
+        parameters["vault_id"] = vault_id
+        parameters["item_id"] = item_id
+        parameters["attr"] = attr._to_wire()
+        await self._invoker.invoke("ItemsFilesRead", parameters, None, destination)
+
     async def delete(self, item: Item, section_id: str, field_id: str) -> Item:
         """Removes a file from an item."""
         parameters: Dict[str, Any] = {}
@@ -281,6 +353,16 @@ class Secrets:
         parameters["secret_reference"] = secret_reference
         _, content = await self._invoker.invoke("SecretsResolveBytes", parameters)
         return content or b""
+
+    async def resolve_bytes_to(self, secret_reference: str, destination: Destination) -> None:
+        """
+        `resolve_bytes`, written to `destination` as it arrives (memory stays bounded): a path gets
+        the whole content or nothing (owner-only permissions), a file object gets it in
+        chunks.
+        """
+        parameters: Dict[str, Any] = {}
+        parameters["secret_reference"] = secret_reference
+        await self._invoker.invoke("SecretsResolveBytes", parameters, None, destination)
 
     async def resolve_all(self, secret_references: List[str]) -> ResolveAllResponse:
         """Many references at once, each with its own result."""
@@ -557,6 +639,18 @@ class SyncItemsFiles:
         _, content = self._invoker.invoke("ItemsFilesRead", parameters)
         return content or b""
 
+    def read_to(self, vault_id: str, item_id: str, attr: FileAttributes, destination: Destination) -> None:
+        """
+        `read`, written to `destination` as it arrives (memory stays bounded): a path gets
+        the whole content or nothing (owner-only permissions), a file object gets it in
+        chunks.
+        """
+        parameters: Dict[str, Any] = {}
+        parameters["vault_id"] = vault_id
+        parameters["item_id"] = item_id
+        parameters["attr"] = attr._to_wire()
+        self._invoker.invoke("ItemsFilesRead", parameters, None, destination)
+
     def delete(self, item: Item, section_id: str, field_id: str) -> Item:
         """Removes a file from an item."""
         parameters: Dict[str, Any] = {}
@@ -650,6 +744,16 @@ class SyncSecrets:
         _, content = self._invoker.invoke("SecretsResolveBytes", parameters)
         return content or b""
 
+    def resolve_bytes_to(self, secret_reference: str, destination: Destination) -> None:
+        """
+        `resolve_bytes`, written to `destination` as it arrives (memory stays bounded): a path gets
+        the whole content or nothing (owner-only permissions), a file object gets it in
+        chunks.
+        """
+        parameters: Dict[str, Any] = {}
+        parameters["secret_reference"] = secret_reference
+        self._invoker.invoke("SecretsResolveBytes", parameters, None, destination)
+
     def resolve_all(self, secret_references: List[str]) -> ResolveAllResponse:
         """Many references at once, each with its own result."""
         parameters: Dict[str, Any] = {}
@@ -692,7 +796,7 @@ class SyncShares:
         """Opens a share link as its recipient would (no account needed)."""
         parameters: Dict[str, Any] = {}
         parameters["link"] = link
-        result, _ = _offline().invoke("SharesOpen", parameters)
+        result, _ = _process().invoke("SharesOpen", parameters)
         return SharedItem._from_wire(result)  # type: ignore[no-any-return]
 
 

@@ -157,3 +157,27 @@ def error_from_envelope(error: Dict[str, Any]) -> SesameError:
     details = {k: v for k, v in error.items() if k not in ("code", "message")}
     cls = ERRORS_BY_CODE.get(str(error.get("code")), SesameError)
     return cls(str(error.get("message", "")), details=details)
+
+
+# The 1Password SDK's name for the same failure, so ported `except` clauses work.
+RateLimitExceededException = RateLimitedError
+
+
+__all__ = [
+    "AmbiguousError",
+    "AuthenticationError",
+    "ConflictError",
+    "ERRORS_BY_CODE",
+    "IntegrityError",
+    "InvalidInputError",
+    "InvalidReferenceError",
+    "InvalidTokenError",
+    "NetworkError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitExceededException",
+    "RateLimitedError",
+    "ServerError",
+    "SesameError",
+    "error_from_envelope",
+]

@@ -8,7 +8,28 @@ import base64
 import dataclasses
 import datetime
 import enum
-from typing import Any, ClassVar, Dict, List, Optional, Union
+import os
+from typing import Any, BinaryIO, ClassVar, Dict, List, Optional, Union
+
+Content = Union[bytes, bytearray, memoryview, "os.PathLike[str]", BinaryIO]
+"""File content to upload: bytes, or a path or binary file object to stream from
+(calls that send content beside the request read it in chunks)."""
+
+Destination = Union[str, "os.PathLike[str]", BinaryIO]
+"""Where downloaded content goes: a path (written whole or not at all, owner-only)
+or a binary file object opened for writing."""
+
+
+def _content_out(value: Content) -> str:
+    # Content inside the JSON (an item created with its files) is base64.
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    elif isinstance(value, (str, os.PathLike)):
+        with open(value, "rb") as file:
+            data = file.read()
+    else:
+        data = value.read()
+    return base64.b64encode(data).decode("ascii")
 
 
 def _timestamp_out(value: Union[datetime.datetime, str]) -> str:
@@ -255,7 +276,7 @@ class AutofillBehavior(str, enum.Enum):
 @dataclasses.dataclass
 class DocumentCreateParams:
     """The document of a Document item."""
-    content: bytes
+    content: Content
     """
     Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
     the JSON).
@@ -265,7 +286,7 @@ class DocumentCreateParams:
 
     def _to_wire(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
-        out["content"] = base64.b64encode(self.content).decode("ascii")
+        out["content"] = _content_out(self.content)
         out["name"] = self.name
         return out
 
@@ -492,7 +513,7 @@ class FileAttributes:
 @dataclasses.dataclass
 class FileCreateParams:
     """A file to attach when creating an item or with `files().attach`."""
-    content: bytes
+    content: Content
     """
     Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
     the JSON).
@@ -506,7 +527,7 @@ class FileCreateParams:
 
     def _to_wire(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
-        out["content"] = base64.b64encode(self.content).decode("ascii")
+        out["content"] = _content_out(self.content)
         out["fieldId"] = self.field_id
         out["name"] = self.name
         out["sectionId"] = self.section_id
@@ -2345,3 +2366,84 @@ def _ValidRecipient_from_wire(data: Dict[str, Any]) -> ValidRecipient:
     if kind == "Domain":
         return ValidRecipientDomain(data.get("parameters"))
     raise ValueError(f"unknown ValidRecipient type {kind!r}")
+
+
+__all__ = [
+    "AddressFieldDetails",
+    "AllowedRecipientType",
+    "AllowedType",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "AuditHead",
+    "AuditVerification",
+    "AutofillBehavior",
+    "Content",
+    "Destination",
+    "DocumentCreateParams",
+    "EmptyResponse",
+    "ErrorCode",
+    "ErrorDetails",
+    "ErrorEnvelope",
+    "EventsPage",
+    "FileAttributes",
+    "FileCreateParams",
+    "GeneratedPassword",
+    "Id",
+    "Item",
+    "ItemCategory",
+    "ItemCreateParams",
+    "ItemField",
+    "ItemFieldDetails",
+    "ItemFieldType",
+    "ItemFile",
+    "ItemListFilter",
+    "ItemListFilterByStateInner",
+    "ItemListFilters",
+    "ItemOverview",
+    "ItemResponse",
+    "ItemSection",
+    "ItemShare",
+    "ItemShareAccountPolicy",
+    "ItemShareDuration",
+    "ItemShareFiles",
+    "ItemShareParams",
+    "ItemState",
+    "ItemsDeleteAllResponse",
+    "ItemsGetAllResponse",
+    "ItemsUpdateAllResponse",
+    "OtpFieldDetails",
+    "PasswordRecipe",
+    "PasswordRecipeMemorableInner",
+    "PasswordRecipePinInner",
+    "PasswordRecipeRandomInner",
+    "Principal",
+    "PrincipalKind",
+    "PrincipalRateLimit",
+    "RateLimitSettings",
+    "RateLimitState",
+    "ReferenceErrorDetails",
+    "ResolveAllResponse",
+    "ResolvedReference",
+    "ResolvedReferenceResponse",
+    "Resource",
+    "SeparatorType",
+    "ServiceAccountRights",
+    "SharedFile",
+    "SharedItem",
+    "SshKeyAttributes",
+    "TotpCode",
+    "UnreadableKind",
+    "UnreadableRecord",
+    "ValidRecipient",
+    "Vault",
+    "VaultAccess",
+    "VaultAccessorType",
+    "VaultCreateParams",
+    "VaultGetParams",
+    "VaultListParams",
+    "VaultOverview",
+    "VaultType",
+    "VaultUpdateParams",
+    "Website",
+    "WordListType",
+]

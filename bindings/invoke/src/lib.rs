@@ -31,7 +31,11 @@ mod macros;
 mod runtime;
 mod table;
 
+use std::future::Future;
+use std::io::{self, Read, Write};
+
 use serde::Serialize;
+use sesame_core::client::OutputFile;
 use sesame_core::model::ClientOptions;
 use sesame_core::{Client, Error, Result};
 
@@ -155,13 +159,66 @@ impl Output for Bytes {
     }
 }
 
-/// What a call runs with: the client, if any, and the raw bytes sent beside the request.
-#[derive(Debug)]
+/// File content sent beside a request (to upload), never as JSON.
+pub enum Content {
+    /// All of it, in memory.
+    Bytes(Vec<u8>),
+    /// Streamed from `reader`, which must yield exactly `size` bytes (a file, a stream of
+    /// the binding's language): memory stays bounded whatever the size.
+    Reader {
+        /// How many bytes `reader` yields.
+        size: u64,
+        /// Where they come from; read on a blocking thread of the runtime.
+        reader: Box<dyn Read + Send>,
+    },
+}
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bytes(bytes) => write!(f, "Content::Bytes({} bytes)", bytes.len()),
+            Self::Reader { size, .. } => write!(f, "Content::Reader({size} bytes)"),
+        }
+    }
+}
+
+/// Where the file content a call returns goes instead of the reply: a streamed download,
+/// with memory bounded whatever the size.
+pub trait Sink: Write + Send {
+    /// Called once all the content was written and authenticated: make it permanent
+    /// (rename a temporary file into place, flush a stream). Not called after an error.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be made permanent; the call fails with it.
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// A download to a path: the file appears there, complete, only on success.
+impl Sink for OutputFile {
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        self.commit().map(drop)
+    }
+}
+
+/// What a call runs with: the client, if any, and the content sent beside the request or
+/// the sink its content goes to.
 pub struct Context<'a> {
     /// The call, for messages.
     name: &'static str,
     client: Option<&'a Client>,
-    bytes: Option<Vec<u8>>,
+    content: Option<Content>,
+    sink: Option<Box<dyn Sink>>,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("name", &self.name)
+            .field("content", &self.content)
+            .field("sink", &self.sink.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Context<'a> {
@@ -178,16 +235,49 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// The raw bytes sent beside the request, taken once.
-    fn bytes(&mut self) -> Option<Vec<u8>> {
-        self.bytes.take()
+    /// What to upload: the content sent beside the request if there is one, else
+    /// `inline` (content given inside the JSON parameters).
+    fn upload(&mut self, inline: Vec<u8>) -> (u64, Box<dyn Read + Send>) {
+        match self.content.take() {
+            Some(Content::Reader { size, reader }) => (size, reader),
+            Some(Content::Bytes(bytes)) => (bytes.len() as u64, Box::new(io::Cursor::new(bytes))),
+            None => (inline.len() as u64, Box::new(io::Cursor::new(inline))),
+        }
     }
+
+    /// Where downloaded content goes, if the binding streams it; taken once.
+    fn sink(&mut self) -> Option<Box<dyn Sink>> {
+        self.sink.take()
+    }
+}
+
+/// Finishes a streamed download, or says why it could not be.
+fn finish(sink: Box<dyn Sink>) -> Result<Bytes> {
+    sink.finish().map(|()| Bytes(Vec::new())).map_err(|e| {
+        Error::invalid_input(
+            "destination",
+            format!("the content arrived but could not be saved: {e}"),
+        )
+    })
 }
 
 /// Runs one call. `client` is the binding's client handle (`None` for a process-level
 /// call); `bytes` is raw content sent beside the request. Never fails: every problem,
 /// including a malformed request or an unknown call name, is an `{"error": …}` reply.
 pub async fn invoke(client: Option<&Client>, request: &[u8], bytes: Option<Vec<u8>>) -> Reply {
+    invoke_streaming(client, request, bytes.map(Content::Bytes), None).await
+}
+
+/// [`invoke`] with streamed content: `content` to upload (a call that takes file content
+/// reads it from there), and `sink` for a call that returns file content (it is written
+/// there and finished, and the reply carries no bytes). Calls that do neither ignore
+/// them.
+pub async fn invoke_streaming(
+    client: Option<&Client>,
+    request: &[u8],
+    content: Option<Content>,
+    sink: Option<Box<dyn Sink>>,
+) -> Reply {
     let request = match parse(request) {
         Ok(request) => request,
         Err(e) => return Reply::error(&e),
@@ -195,11 +285,48 @@ pub async fn invoke(client: Option<&Client>, request: &[u8], bytes: Option<Vec<u
     let mut context = Context {
         name: request.name(),
         client,
-        bytes,
+        content,
+        sink,
     };
     match table::dispatch(request, &mut context).await {
         Ok(reply) => reply,
         Err(e) => Reply::error(&e),
+    }
+}
+
+/// Runs an offline call (`Needs::Offline`: validate a reference, generate a password or
+/// a TOTP code) at once on the calling thread, without the runtime: the fast path for
+/// bindings' static functions. Any other call is an `invalid_input` reply.
+pub fn invoke_offline(request: &[u8]) -> Reply {
+    let request = match parse(request) {
+        Ok(request) => request,
+        Err(e) => return Reply::error(&e),
+    };
+    let name = request.name();
+    if !CALLS
+        .iter()
+        .any(|call| call.name == name && call.needs == Needs::Offline)
+    {
+        return Reply::error(&Error::invalid_input(
+            "name",
+            format!("{name} is not an offline call: run it with invoke"),
+        ));
+    }
+    let mut context = Context {
+        name,
+        client: None,
+        content: None,
+        sink: None,
+    };
+    let mut future = std::pin::pin!(table::dispatch(request, &mut context));
+    let mut waker = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut waker) {
+        std::task::Poll::Ready(Ok(reply)) => reply,
+        std::task::Poll::Ready(Err(e)) => Reply::error(&e),
+        // Offline calls never wait; reaching this is a bug in the table.
+        std::task::Poll::Pending => Reply::error(&Error::Server(format!(
+            "{name} is declared offline but waited for I/O"
+        ))),
     }
 }
 

@@ -5,6 +5,7 @@
 //! Adding a call here adds it to every language at the next `cargo xtask codegen`; the
 //! scenario coverage test fails until a scenario under `tests/scenarios/` exercises it.
 
+use std::io::Write;
 use std::time::Duration;
 
 use sesame_core::client::{open_share_link, Secrets};
@@ -19,7 +20,7 @@ use sesame_core::model::{
 use sesame_core::totp::Totp;
 use sesame_core::Error;
 
-use crate::{Bytes, Call, Context, Needs, Output, Param, Reply};
+use crate::{finish, Bytes, Call, Context, Needs, Output, Param, Reply};
 
 /// How long opening a share link may take when the caller does not say.
 const SHARE_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,7 +39,16 @@ calls! {
     /// field's value as UTF-8 (raw bytes beside the reply).
     SecretsResolveBytes: "secrets" . "resolve_bytes" (secret_reference: String) -> Bytes,
         needs: Client,
-        |c, p| c.client()?.secrets().resolve_bytes(&p.secret_reference).await.map(Bytes);
+        |c, p| {
+            let bytes = c.client()?.secrets().resolve_bytes(&p.secret_reference).await?;
+            match c.sink() {
+                Some(mut sink) => {
+                    sink.write_all(&bytes).map_err(|e| Error::invalid_input("destination", format!("could not write the content: {e}")))?;
+                    finish(sink)
+                }
+                None => Ok(Bytes(bytes)),
+            }
+        };
 
     /// Many references at once, each with its own result.
     SecretsResolveAll: "secrets" . "resolve_all" (secret_references: Vec<String>) -> ResolveAllResponse,
@@ -109,17 +119,22 @@ calls! {
     ItemsFilesAttach: "items.files" . "attach" (item: Item, file_params: FileCreateParams) -> Item,
         needs: Client,
         |c, p| {
-            let mut file = p.file_params;
-            if let Some(content) = c.bytes() {
-                file.content = content;
-            }
-            c.client()?.items().files().attach(&p.item, file).await
+            let file = p.file_params;
+            let (size, reader) = c.upload(file.content);
+            let files = c.client()?.items().files();
+            files.attach_reader(&p.item, &file.name, &file.section_id, &file.field_id, size, reader).await
         };
 
     /// A file's content, as raw bytes beside the reply.
     ItemsFilesRead: "items.files" . "read" (vault_id: String, item_id: String, attr: FileAttributes) -> Bytes,
         needs: Client,
-        |c, p| c.client()?.items().files().read(&p.vault_id, &p.item_id, &p.attr).await.map(Bytes);
+        |c, p| {
+            let files = c.client()?.items().files();
+            match c.sink() {
+                Some(sink) => finish(files.read_to_writer(&p.vault_id, &p.item_id, &p.attr, sink).await?),
+                None => files.read(&p.vault_id, &p.item_id, &p.attr).await.map(Bytes),
+            }
+        };
 
     /// Removes a file from an item.
     ItemsFilesDelete: "items.files" . "delete" (item: Item, section_id: String, field_id: String) -> Item,
@@ -130,11 +145,10 @@ calls! {
     ItemsFilesReplaceDocument: "items.files" . "replace_document" (item: Item, doc_params: DocumentCreateParams) -> Item,
         needs: Client,
         |c, p| {
-            let mut document = p.doc_params;
-            if let Some(content) = c.bytes() {
-                document.content = content;
-            }
-            c.client()?.items().files().replace_document(&p.item, document).await
+            let document = p.doc_params;
+            let (size, reader) = c.upload(document.content);
+            let files = c.client()?.items().files();
+            files.replace_document_reader(&p.item, &document.name, size, reader).await
         };
 
     /// The share policy that applies to an item.

@@ -2,7 +2,7 @@
 //! `errors.py` (the exception hierarchy, from `ErrorCode`) and `_calls.py` (async and sync
 //! wrappers of every call over an invoker the package provides).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -71,6 +71,9 @@ fn docstring(out: &mut String, indent: &str, doc: &str) {
 /// How the renderer sees each model type.
 struct Model<'a> {
     defs: &'a BTreeMap<String, Def>,
+    /// Types whose file content a call sends beside the JSON: their content may be a path
+    /// or a file object to stream from, not only bytes.
+    streamed: BTreeSet<String>,
 }
 
 impl Model<'_> {
@@ -146,6 +149,11 @@ impl Model<'_> {
         }
     }
 
+    /// Whether `field` of struct `owner` is file content that may be streamed.
+    fn streamed(&self, owner: &str, field: &Field) -> bool {
+        field.ty == Ty::Bytes && self.streamed.contains(owner)
+    }
+
     fn render_struct(&self, out: &mut String, name: &str, doc: &str, fields: &[Field]) {
         let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {name}:");
         docstring(out, "    ", doc);
@@ -153,12 +161,12 @@ impl Model<'_> {
             fields.iter().partition(|f| !f.optional);
         for field in required.iter().chain(&optional) {
             let default = if field.optional { " = None" } else { "" };
-            let _ = writeln!(
-                out,
-                "    {}: {}{default}",
-                ident(&field.wire),
+            let annotation = if self.streamed(name, field) {
+                "Content".to_owned()
+            } else {
                 self.field_annotation(field)
-            );
+            };
+            let _ = writeln!(out, "    {}: {annotation}{default}", ident(&field.wire));
             docstring(out, "    ", &field.doc);
         }
         if fields.is_empty() {
@@ -168,7 +176,11 @@ impl Model<'_> {
         let _ = writeln!(out, "        out: Dict[str, Any] = {{}}");
         for field in fields {
             let attr = format!("self.{}", ident(&field.wire));
-            let value = self.encode(&attr, &field.ty);
+            let value = if self.streamed(name, field) {
+                format!("_content_out({attr})")
+            } else {
+                self.encode(&attr, &field.ty)
+            };
             if field.optional {
                 let _ = writeln!(
                     out,
@@ -206,8 +218,24 @@ impl Model<'_> {
             "\"\"\"The Sesame model: every type that crosses the language boundary, as plain\n\
              dataclasses and enums named and shaped like the 1Password SDK's.\"\"\"\n\n\
              from __future__ import annotations\n\n\
-             import base64\nimport dataclasses\nimport datetime\nimport enum\n\
-             from typing import Any, ClassVar, Dict, List, Optional, Union\n\n\n\
+             import base64\nimport dataclasses\nimport datetime\nimport enum\nimport os\n\
+             from typing import Any, BinaryIO, ClassVar, Dict, List, Optional, Union\n\n\
+             Content = Union[bytes, bytearray, memoryview, \"os.PathLike[str]\", BinaryIO]\n\
+             \"\"\"File content to upload: bytes, or a path or binary file object to stream from\n\
+             (calls that send content beside the request read it in chunks).\"\"\"\n\n\
+             Destination = Union[str, \"os.PathLike[str]\", BinaryIO]\n\
+             \"\"\"Where downloaded content goes: a path (written whole or not at all, owner-only)\n\
+             or a binary file object opened for writing.\"\"\"\n\n\n\
+             def _content_out(value: Content) -> str:\n\
+             \x20   # Content inside the JSON (an item created with its files) is base64.\n\
+             \x20   if isinstance(value, (bytes, bytearray, memoryview)):\n\
+             \x20       data = bytes(value)\n\
+             \x20   elif isinstance(value, (str, os.PathLike)):\n\
+             \x20       with open(value, \"rb\") as file:\n\
+             \x20           data = file.read()\n\
+             \x20   else:\n\
+             \x20       data = value.read()\n\
+             \x20   return base64.b64encode(data).decode(\"ascii\")\n\n\n\
              def _timestamp_out(value: Union[datetime.datetime, str]) -> str:\n\
              \x20   if isinstance(value, datetime.datetime):\n\
              \x20       if value.tzinfo is None:\n\
@@ -336,6 +364,16 @@ impl Model<'_> {
             }
         }
         out.push_str(&unions);
+        // The public names, so that `from sesame.types import *` brings the model and
+        // nothing this module imports.
+        let mut names: Vec<&str> = self.defs.keys().map(String::as_str).collect();
+        names.extend(["Content", "Destination"]);
+        names.sort_unstable();
+        out.push_str("\n\n__all__ = [\n");
+        for name in names {
+            let _ = writeln!(out, "    \"{name}\",");
+        }
+        out.push_str("]\n");
         out
     }
 }
@@ -407,8 +445,26 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \x20   \"\"\"The exception for an `{\"code\", \"message\", …details}` error envelope.\"\"\"\n\
          \x20   details = {k: v for k, v in error.items() if k not in (\"code\", \"message\")}\n\
          \x20   cls = ERRORS_BY_CODE.get(str(error.get(\"code\")), SesameError)\n\
-         \x20   return cls(str(error.get(\"message\", \"\")), details=details)\n",
+         \x20   return cls(str(error.get(\"message\", \"\")), details=details)\n\n\n\
+         # The 1Password SDK's name for the same failure, so ported `except` clauses work.\n\
+         RateLimitExceededException = RateLimitedError\n",
     );
+    let mut names: Vec<String> = codes.iter().map(|(code, _, _)| error_class(code)).collect();
+    names.extend(
+        [
+            "SesameError",
+            "ERRORS_BY_CODE",
+            "error_from_envelope",
+            "RateLimitExceededException",
+        ]
+        .map(str::to_owned),
+    );
+    names.sort_unstable();
+    out.push_str("\n\n__all__ = [\n");
+    for name in names {
+        let _ = writeln!(out, "    \"{name}\",");
+    }
+    out.push_str("]\n");
     out
 }
 
@@ -450,26 +506,55 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
     out.push_str(
         "\n\nclass AsyncInvoker(Protocol):\n\
          \x20   async def invoke(\n\
-         \x20       self, name: str, parameters: Dict[str, Any], data: Optional[bytes] = None\n\
+         \x20       self,\n\
+         \x20       name: str,\n\
+         \x20       parameters: Dict[str, Any],\n\
+         \x20       data: Optional[Content] = None,\n\
+         \x20       sink: Optional[Destination] = None,\n\
          \x20   ) -> Tuple[Any, Optional[bytes]]: ...\n\n\n\
          class SyncInvoker(Protocol):\n\
          \x20   def invoke(\n\
-         \x20       self, name: str, parameters: Dict[str, Any], data: Optional[bytes] = None\n\
+         \x20       self,\n\
+         \x20       name: str,\n\
+         \x20       parameters: Dict[str, Any],\n\
+         \x20       data: Optional[Content] = None,\n\
+         \x20       sink: Optional[Destination] = None,\n\
          \x20   ) -> Tuple[Any, Optional[bytes]]: ...\n\n\n\
          def _offline() -> SyncInvoker:\n\
-         \x20   # Calls that need no client run on the native module's process-level invoker.\n\
-         \x20   from ._native import offline_invoker  # type: ignore[import-not-found]\n\n\
-         \x20   return offline_invoker()  # type: ignore[no-any-return]\n\n\n\
+         \x20   # Calls that need no client run on the package's process-level invoker.\n\
+         \x20   from ._invoker import offline_invoker\n\n\
+         \x20   return offline_invoker()\n\n\n\
+         def _process() -> SyncInvoker:\n\
+         \x20   # Calls that need no client but do I/O, from a thread that may block.\n\
+         \x20   from ._invoker import process_invoker\n\n\
+         \x20   return process_invoker()\n\n\n\
          def _anonymous() -> AsyncInvoker:\n\
-         \x20   # Calls that need no client but do I/O (opening a share link) run on the native\n\
-         \x20   # module's process-level async invoker.\n\
-         \x20   from ._native import anonymous_invoker  # type: ignore[import-not-found]\n\n\
-         \x20   return anonymous_invoker()  # type: ignore[no-any-return]\n",
+         \x20   # Calls that need no client but do I/O (opening a share link) run on the\n\
+         \x20   # package's process-level async invoker.\n\
+         \x20   from ._invoker import anonymous_invoker\n\n\
+         \x20   return anonymous_invoker()\n",
     );
     let mut groups: BTreeMap<&str, Vec<&Call>> = BTreeMap::new();
     for call in calls {
         groups.entry(call.group.as_str()).or_default().push(call);
     }
+    // Where each call of the table lives, for tools that go from a call's name to its
+    // method (the shared scenarios' runner).
+    out.push_str(
+        "\n\n# Each call of the table: (group path from the client, method, needs a client).\n\
+         CALLS: Dict[str, Tuple[str, str, bool]] = {\n",
+    );
+    for call in calls {
+        let _ = writeln!(
+            out,
+            "    \"{}\": (\"{}\", \"{}\", {}),",
+            call.name,
+            call.group,
+            ident(&call.method),
+            if call.needs_client() { "True" } else { "False" }
+        );
+    }
+    out.push_str("}\n");
     for sync in [false, true] {
         let prefix = if sync { "Sync" } else { "" };
         for (group, members) in &groups {
@@ -494,10 +579,54 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             }
             for call in members {
                 render_method(model, &mut out, call, sync);
+                if call.result == Ty::Bytes {
+                    render_download(&mut out, call, sync, model);
+                }
             }
         }
     }
     out
+}
+
+/// `{method}_to(…, destination)`: a call returning file content, streamed to a path or a
+/// file object instead of held in memory.
+fn render_download(out: &mut String, call: &Call, sync: bool, model: &Model<'_>) {
+    let mut args = vec!["self".to_owned()];
+    for (name, ty, _) in &call.params {
+        args.push(format!("{}: {}", ident(name), model.annotation(ty)));
+    }
+    args.push("destination: Destination".to_owned());
+    let def = if sync { "def" } else { "async def" };
+    let _ = writeln!(
+        out,
+        "\n    {def} {}_to({}) -> None:",
+        ident(&call.method),
+        args.join(", ")
+    );
+    docstring(
+        out,
+        "        ",
+        &format!(
+            "`{}`, written to `destination` as it arrives (memory stays bounded): a path gets\n\
+             the whole content or nothing (owner-only permissions), a file object gets it in\n\
+             chunks.",
+            ident(&call.method)
+        ),
+    );
+    let _ = writeln!(out, "        parameters: Dict[str, Any] = {{}}");
+    for (name, ty, _) in &call.params {
+        let _ = writeln!(
+            out,
+            "        parameters[\"{name}\"] = {}",
+            model.encode(&ident(name), ty)
+        );
+    }
+    let wait = if sync { "" } else { "await " };
+    let _ = writeln!(
+        out,
+        "        {wait}self._invoker.invoke(\"{}\", parameters, None, destination)",
+        call.name
+    );
 }
 
 fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
@@ -571,6 +700,10 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
                 call.name
             )
         }
+        // I/O without a client, blocking: the process-level invoker that may wait.
+        (true, true, Needs::Anonymous) => {
+            format!("_process().invoke(\"{}\", parameters{data_arg})", call.name)
+        }
         (true, _, _) => format!("_offline().invoke(\"{}\", parameters{data_arg})", call.name),
         (false, true, _) => format!(
             "self._invoker.invoke(\"{}\", parameters{data_arg})",
@@ -606,7 +739,16 @@ pub fn render(
     calls: &[Call],
     codes: &[(&str, u32, &str)],
 ) -> Result<Vec<(PathBuf, String)>, String> {
-    let model = Model { defs };
+    let streamed = calls
+        .iter()
+        .flat_map(|call| &call.params)
+        .filter(|(_, ty, _)| crate::ir::beside(defs, ty).is_some())
+        .filter_map(|(_, ty, _)| match ty {
+            Ty::Named(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let model = Model { defs, streamed };
     Ok(vec![
         (
             PathBuf::from("python/sesame/types.py"),

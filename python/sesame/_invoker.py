@@ -1,0 +1,231 @@
+"""The bridge between the generated wrappers (`_calls.py`) and the native module: it
+encodes each call as the call table's JSON request, passes file content and download
+destinations through as bytes, paths or file objects, and raises the error a reply
+carries as the matching `sesame.errors` exception.
+
+Async calls never block the event loop: the native module runs them on its runtime and
+hands the reply back with `loop.call_soon_threadsafe`. Blocking calls release the GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Any, Dict, Optional, Tuple, Union
+
+from . import _native
+from .errors import InvalidInputError, SesameError, error_from_envelope
+from .types import Content, Destination
+
+Reply = Tuple[Any, Optional[bytes]]
+
+
+def request(name: str, parameters: Dict[str, Any]) -> bytes:
+    """The call table's request for one call."""
+    return json.dumps(
+        {"name": name, "parameters": parameters}, separators=(",", ":")
+    ).encode()
+
+
+def result(reply: bytes, content: Optional[bytes]) -> Reply:
+    """The call's result and content, or its error raised."""
+    envelope = json.loads(reply)
+    if "error" in envelope:
+        raise error_from_envelope(envelope["error"])
+    return envelope.get("ok"), content
+
+
+class _Stream:
+    """A caller's file object, passed to the native module, remembering the exception
+    it raised so that the call's error can name it as its `__cause__`."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self.failure: Optional[BaseException] = None
+
+    def read(self, size: int) -> bytes:
+        try:
+            return bytes(self._file.read(size))
+        except BaseException as e:
+            self.failure = e
+            raise
+
+    def write(self, data: bytes) -> Optional[int]:
+        try:
+            written = self._file.write(data)
+            return written if isinstance(written, int) else None
+        except BaseException as e:
+            self.failure = e
+            raise
+
+    def flush(self) -> None:
+        flush = getattr(self._file, "flush", None)
+        if flush is not None:
+            try:
+                flush()
+            except BaseException as e:
+                self.failure = e
+                raise
+
+
+NativeData = Union[None, bytes, str, Tuple[_Stream, int]]
+
+
+def _content(data: Optional[Content]) -> Tuple[NativeData, Optional[_Stream]]:
+    if data is None or isinstance(data, bytes):
+        return data, None
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data), None
+    if isinstance(data, os.PathLike):
+        return os.fsdecode(data), None
+    if isinstance(data, str):
+        # A str could be content or a path; never guess (and never echo it: it may be
+        # a secret).
+        raise InvalidInputError(
+            "content is a str: give bytes (text.encode()), or pathlib.Path(...) to upload "
+            "a file from disk",
+            details={"argument": "content"},
+        )
+    if not hasattr(data, "read"):
+        raise InvalidInputError(
+            f"content is a {type(data).__name__}: give bytes, a pathlib.Path or a binary "
+            "file object opened for reading",
+            details={"argument": "content"},
+        )
+    try:
+        start = data.tell()
+        end = data.seek(0, os.SEEK_END)
+        data.seek(start)
+    except (AttributeError, OSError, ValueError) as e:
+        raise InvalidInputError(
+            "content is a file object that cannot seek, so its size is unknown: read it "
+            "into bytes, or give a seekable file",
+            details={"argument": "content"},
+        ) from e
+    stream = _Stream(data)
+    return (stream, end - start), stream
+
+
+def _destination(sink: Optional[Destination]) -> Tuple[Any, Optional[_Stream]]:
+    if sink is None:
+        return None, None
+    if isinstance(sink, (str, os.PathLike)):
+        return os.fsdecode(sink), None
+    if not hasattr(sink, "write"):
+        raise InvalidInputError(
+            f"destination is a {type(sink).__name__}: give a path or a binary file object "
+            "opened for writing",
+            details={"argument": "destination"},
+        )
+    stream = _Stream(sink)
+    return stream, stream
+
+
+def _raise_with_cause(error: SesameError, *streams: Optional[_Stream]) -> None:
+    for stream in streams:
+        if stream is not None and stream.failure is not None:
+            raise error from stream.failure
+    raise error
+
+
+def _settle(future: "asyncio.Future[Tuple[bytes, Optional[bytes]]]", reply: bytes, content: Optional[bytes]) -> None:
+    if not future.done():
+        future.set_result((reply, content))
+
+
+class AsyncInvoker:
+    """Runs calls from an event loop: on a client, or process-level when `client` is
+    None (opening a share link)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Optional[_native.NativeClient]) -> None:
+        self._client = client
+
+    async def invoke(
+        self,
+        name: str,
+        parameters: Dict[str, Any],
+        data: Optional[Content] = None,
+        sink: Optional[Destination] = None,
+    ) -> Reply:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Tuple[bytes, Optional[bytes]]] = loop.create_future()
+
+        def done(reply: bytes, content: Optional[bytes]) -> None:
+            loop.call_soon_threadsafe(_settle, future, reply, content)
+
+        native_data, reading = _content(data)
+        native_sink, writing = _destination(sink)
+        start = self._client.invoke_async if self._client is not None else _native.invoke_async
+        pending = start(request(name, parameters), native_data, native_sink, done)
+        try:
+            reply, content = await future
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
+        try:
+            return result(reply, content)
+        except SesameError as e:
+            _raise_with_cause(e, reading, writing)
+            raise
+
+
+class SyncInvoker:
+    """Runs calls from a thread, which blocks (the GIL is released meanwhile): on a
+    client, or process-level when `client` is None."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Optional[_native.NativeClient]) -> None:
+        self._client = client
+
+    def invoke(
+        self,
+        name: str,
+        parameters: Dict[str, Any],
+        data: Optional[Content] = None,
+        sink: Optional[Destination] = None,
+    ) -> Reply:
+        native_data, reading = _content(data)
+        native_sink, writing = _destination(sink)
+        run = self._client.invoke if self._client is not None else _native.invoke
+        reply, content = run(request(name, parameters), native_data, native_sink)
+        try:
+            return result(reply, content)
+        except SesameError as e:
+            _raise_with_cause(e, reading, writing)
+            raise
+
+
+class OfflineInvoker:
+    """Runs offline calls (validate, generate) at once on the calling thread."""
+
+    __slots__ = ()
+
+    def invoke(
+        self,
+        name: str,
+        parameters: Dict[str, Any],
+        data: Optional[Content] = None,
+        sink: Optional[Destination] = None,
+    ) -> Reply:
+        return result(_native.invoke_offline(request(name, parameters)), None)
+
+
+_OFFLINE = OfflineInvoker()
+_PROCESS = SyncInvoker(None)
+_ANONYMOUS = AsyncInvoker(None)
+
+
+def offline_invoker() -> OfflineInvoker:
+    return _OFFLINE
+
+
+def process_invoker() -> SyncInvoker:
+    return _PROCESS
+
+
+def anonymous_invoker() -> AsyncInvoker:
+    return _ANONYMOUS

@@ -1,0 +1,212 @@
+"""The client: `await Client.authenticate(auth=token, integration_name=…,
+integration_version=…)`, as in the 1Password SDK, with Sesame's options beside."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional, Type, TypeVar, Union
+
+from . import _native
+from ._calls import ClientCalls, SyncClientCalls
+from ._invoker import AsyncInvoker, SyncInvoker, result
+from .errors import InvalidInputError
+
+__all__ = ["Client", "SyncClient", "Token"]
+
+
+class Token:
+    """A service account token, kept out of `repr()`, `str()` and tracebacks' locals
+    display. Pass it (or the plain string) as `auth`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise InvalidInputError(
+                f"a token is a str, not a {type(value).__name__}",
+                details={"argument": "auth"},
+            )
+        self._value = value
+
+    def reveal(self) -> str:
+        """The token itself, for the rare code that must pass it on."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Token(<hidden>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        # Pickling would write the token wherever the pickle goes.
+        raise TypeError("a Token cannot be pickled: it would write the secret out")
+
+
+def _options(
+    auth: Union[str, Token],
+    integration_name: str,
+    integration_version: str,
+    server_url: Optional[str],
+    timeout_seconds: Optional[int],
+    retries: Optional[int],
+    cache_ttl_seconds: Optional[int],
+) -> bytes:
+    token = auth.reveal() if isinstance(auth, Token) else auth
+    if not isinstance(token, str):
+        raise InvalidInputError(
+            f"auth is a {type(auth).__name__}: give the service account token as a str "
+            "or a sesame.Token",
+            details={"argument": "auth"},
+        )
+    options: Dict[str, Any] = {
+        "auth": token,
+        "integrationName": integration_name,
+        "integrationVersion": integration_version,
+    }
+    for key, value in (
+        ("serverUrl", server_url),
+        ("timeoutSeconds", timeout_seconds),
+        ("retries", retries),
+        ("cacheTtlSeconds", cache_ttl_seconds),
+    ):
+        if value is not None:
+            options[key] = value
+    return json.dumps(options).encode()
+
+
+def _checked(outcome: Any) -> _native.NativeClient:
+    # The native module answers with the client, or the error envelope to raise.
+    if isinstance(outcome, bytes):
+        result(outcome, None)
+    assert isinstance(outcome, _native.NativeClient)
+    return outcome
+
+
+C = TypeVar("C", bound="Client")
+S = TypeVar("S", bound="SyncClient")
+
+
+class Client(ClientCalls):
+    """An authenticated client for `asyncio` code: `client.secrets`, `client.items`,
+    `client.vaults`, `client.shares`, `client.events`.
+
+    Safe to share between tasks and threads. `async with` (or `close()`) releases it;
+    so does garbage collection.
+
+    Options beyond the 1Password SDK (defaults in brackets): `server_url` [the one the
+    token records], `timeout_seconds` per HTTP call [30], `retries` of idempotent calls
+    after a transient failure, waiting as long as a `Retry-After` says [3],
+    `cache_ttl_seconds` during which reads skip the sync round trip [0: sync on every
+    read].
+    """
+
+    def __init__(self, native: _native.NativeClient, integration: str) -> None:
+        super().__init__(AsyncInvoker(native))
+        self._native = native
+        self._integration = integration
+
+    @classmethod
+    async def authenticate(
+        cls: Type[C],
+        auth: Union[str, Token],
+        integration_name: str,
+        integration_version: str,
+        *,
+        server_url: Optional[str] = None,
+        timeout_seconds: Optional[int] = None,
+        retries: Optional[int] = None,
+        cache_ttl_seconds: Optional[int] = None,
+    ) -> C:
+        """Authenticates with a service account token and syncs the vaults it can
+        read."""
+        import asyncio
+
+        options = _options(
+            auth, integration_name, integration_version, server_url,
+            timeout_seconds, retries, cache_ttl_seconds,
+        )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(outcome: Any) -> None:
+            if not future.done():
+                future.set_result(outcome)
+
+        def done(outcome: Any) -> None:
+            loop.call_soon_threadsafe(settle, outcome)
+
+        pending = _native.authenticate_async(options, done)
+        try:
+            outcome = await future
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
+        return cls(_checked(outcome), f"{integration_name}/{integration_version}")
+
+    def close(self) -> None:
+        """Releases the client; later calls raise `InvalidInputError`. Idempotent."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._native.closed)
+
+    async def __aenter__(self: C) -> C:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<sesame.Client {self._integration} {state}>"
+
+
+class SyncClient(SyncClientCalls):
+    """The same client for code that is not async: every call blocks the calling thread
+    (never the GIL). Safe to share between threads; `with` (or `close()`) releases it.
+    Options as for `Client`."""
+
+    def __init__(self, native: _native.NativeClient, integration: str) -> None:
+        super().__init__(SyncInvoker(native))
+        self._native = native
+        self._integration = integration
+
+    @classmethod
+    def authenticate(
+        cls: Type[S],
+        auth: Union[str, Token],
+        integration_name: str,
+        integration_version: str,
+        *,
+        server_url: Optional[str] = None,
+        timeout_seconds: Optional[int] = None,
+        retries: Optional[int] = None,
+        cache_ttl_seconds: Optional[int] = None,
+    ) -> S:
+        """Authenticates with a service account token and syncs the vaults it can
+        read."""
+        options = _options(
+            auth, integration_name, integration_version, server_url,
+            timeout_seconds, retries, cache_ttl_seconds,
+        )
+        outcome = _native.authenticate(options)
+        return cls(_checked(outcome), f"{integration_name}/{integration_version}")
+
+    def close(self) -> None:
+        """Releases the client; later calls raise `InvalidInputError`. Idempotent."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._native.closed)
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<sesame.SyncClient {self._integration} {state}>"

@@ -1,0 +1,84 @@
+"""Fixtures of the Python SDK's suite: a real `sesame server` (SQLite, fresh data
+directory, 127.0.0.1) for the session, and its owner's token.
+
+The suite runs against the installed wheel (`make test` installs it into a fresh venv);
+it never imports the sources under python/.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def sesame_bin() -> str:
+    """The `sesame` binary: $SESAME_BIN, else the debug build of the workspace."""
+    path = os.environ.get("SESAME_BIN") or str(ROOT / "target" / "debug" / "sesame")
+    if not os.path.exists(path):
+        pytest.exit(f"{path} is missing: run `cargo build -p sesame-cli` (make test does)", 2)
+    return path
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    owner_token: str
+    data_dir: pathlib.Path
+
+    def cli(self, *args: str, token: str | None = None) -> str:
+        """Runs the `sesame` command line against this server; its stdout."""
+        env = dict(os.environ)
+        env["SESAME_URL"] = self.url
+        env["SESAME_SERVICE_ACCOUNT_TOKEN"] = token or self.owner_token
+        env["XDG_CONFIG_HOME"] = str(self.data_dir / "config")
+        done = subprocess.run(
+            [sesame_bin(), *args], env=env, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"sesame {' '.join(args[:2])} failed: {done.stderr}")
+        return done.stdout
+
+
+def start_server(data_dir: pathlib.Path) -> tuple[subprocess.Popen[str], Server]:
+    env = dict(os.environ)
+    # `server init` never overwrites a saved credential: give it its own config home.
+    env["XDG_CONFIG_HOME"] = str(data_dir / "config")
+    subprocess.run(
+        [sesame_bin(), "server", "init", "--data-dir", str(data_dir), "--url", "http://127.0.0.1:1"],
+        env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
+    )
+    token = (data_dir / "owner.credential").read_text().strip()
+    process = subprocess.Popen(
+        [sesame_bin(), "server", "start", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"the server did not start: {line!r}")
+    return process, Server(line.removeprefix("listening on "), token, data_dir)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="sesame-py-"))
+    process, running = start_server(data_dir)
+    try:
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
