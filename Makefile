@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke
+.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
@@ -22,6 +22,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	$(CARGO) test --workspace --doc
 	node --test tests/share_page/
 	tests/codegen/check.sh
+	$(MAKE) --no-print-directory python-test
 	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -36,14 +37,34 @@ compat: $(PYENV)/.installed ## Check our reference validator against the officia
 	$(CARGO) build --quiet -p sesame-core --example validate_references
 	$(PYENV)/bin/python tests/compat/references_vs_1password.py target/debug/examples/validate_references
 
+# The Python SDK: its wheel, built once per run from the shared target directory (debug,
+# like every test build), installed with the suite's tools into a fresh venv.
+WHEEL_DIR := target/wheels
+SDK_VENV := target/sdk-venv
+python-wheel: $(PYENV)/.installed ## Build the Python SDK's wheel (debug) into target/wheels
+	rm -f $(WHEEL_DIR)/sesame_sdk-*.whl
+	cd python && ../$(PYENV)/bin/maturin build --quiet --profile dev --out ../$(WHEEL_DIR)
+
+python-test: python-wheel ## The Python SDK's suite against the installed wheel and a real server
+	$(CARGO) build --quiet -p sesame-cli --bin sesame
+	rm -rf $(SDK_VENV)
+	python3 -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt $(WHEEL_DIR)/sesame_sdk-*.whl
+	@# Types: strict mypy on the installed package and the typed examples, and the native
+	@# module's stub checked against the built module (so it cannot drift).
+	cd tests/python && ../../$(SDK_VENV)/bin/python -m mypy --strict --cache-dir ../../target/mypy-cache -p sesame
+	cd tests/python && ../../$(SDK_VENV)/bin/python -m mypy --strict --cache-dir ../../target/mypy-cache ../../python/examples/sync_items.py ../../python/examples/resolve_many.py
+	cd tests/python && ../../$(SDK_VENV)/bin/python -m mypy.stubtest --mypy-config-file ../../python/stubtest.ini sesame._native
+	cd tests/python && ../../$(SDK_VENV)/bin/python -m pytest -q
+
 lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff, generated files fresh)
 	@$(CARGO) xtask codegen --check || { echo "generated binding files are stale: run \`make gen\` and commit them" >&2; exit 1; }
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
-	$(PYENV)/bin/ruff check bench tests
-	$(PYENV)/bin/ruff format --check bench tests
+	$(PYENV)/bin/ruff check bench tests python
+	$(PYENV)/bin/ruff format --check bench tests python
 
 gen: ## Rewrite the generated binding files (Python, TypeScript, Go) from the model and the call table
 	$(CARGO) xtask codegen
@@ -54,7 +75,7 @@ vectors: ## Rewrite the generated test vectors (crypto, tokens) after a delibera
 fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --all
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
-	$(PYENV)/bin/ruff format bench tests
+	$(PYENV)/bin/ruff format bench tests python
 
 bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
 	$(CARGO) build --quiet --release -p sesame-cli --bin sesame

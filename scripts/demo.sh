@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet -p sesame-cli -p sesame-core --bin sesame --example provision_demo --example resolve_secret
+# The Python SDK, built from this checkout into its own venv (make python-wheel).
+make --no-print-directory --quiet python-wheel >/dev/null
+python3 -m venv target/demo-venv
+target/demo-venv/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/sesame_sdk-*.whl
 bin=target/debug
 dir=$(mktemp -d)
 server_pid=""
@@ -43,6 +47,10 @@ for reference in "op://Demo/Postgres/username" "op://Demo/Postgres/password" "op
 done
 echo "a reference that does not resolve:"
 "$bin/examples/resolve_secret" "op://Demo/Postgres/api key" || true
+
+echo "== resolve from Python: the 1Password SDK's quickstart, with only the import and token changed"
+echo "\$ python python/examples/quickstart.py   # resolves op://vault/item/field"
+target/demo-venv/bin/python python/examples/quickstart.py
 
 echo "== sesame read (as the read-only service account)"
 echo "\$ sesame read op://Demo/Postgres/username"

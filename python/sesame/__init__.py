@@ -19,18 +19,18 @@ from .types import *  # noqa: F403
 from .vaults import Vaults
 
 __all__ = [
+    "DEFAULT_INTEGRATION_NAME",
+    "DEFAULT_INTEGRATION_VERSION",
     "Client",
-    "SyncClient",
-    "Token",
-    "Secrets",
+    "Events",
     "Items",
     "ItemsFiles",
     "ItemsShares",
-    "Vaults",
+    "Secrets",
     "Shares",
-    "Events",
-    "DEFAULT_INTEGRATION_NAME",
-    "DEFAULT_INTEGRATION_VERSION",
+    "SyncClient",
+    "Token",
+    "Vaults",
 ]
 # Every model type and error class, as the 1Password SDK exports them.
 __all__ += types.__all__ + errors.__all__

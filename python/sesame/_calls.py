@@ -116,13 +116,13 @@ class ClientCalls:
         """The rate-limit budget the server last reported (no round trip)."""
         parameters: Dict[str, Any] = {}
         result, _ = await self._invoker.invoke("ClientRateLimit", parameters)
-        return None if result is None else RateLimitState._from_wire(result)  # type: ignore[no-any-return]
+        return None if result is None else RateLimitState._from_wire(result)
 
     async def unreadable_records(self) -> List[UnreadableRecord]:
         """Records the last sync could not open (each fails only the calls that need it)."""
         parameters: Dict[str, Any] = {}
         result, _ = await self._invoker.invoke("ClientUnreadableRecords", parameters)
-        return [UnreadableRecord._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [UnreadableRecord._from_wire(x) for x in result]
 
 
 class Events:
@@ -138,13 +138,13 @@ class Events:
         if after is not None:
             parameters["after"] = after
         result, _ = await self._invoker.invoke("EventsList", parameters)
-        return EventsPage._from_wire(result)  # type: ignore[no-any-return]
+        return EventsPage._from_wire(result)
 
     async def verify(self) -> AuditVerification:
         """Checks the whole audit trail against the owner's signed checkpoints."""
         parameters: Dict[str, Any] = {}
         result, _ = await self._invoker.invoke("EventsVerify", parameters)
-        return AuditVerification._from_wire(result)  # type: ignore[no-any-return]
+        return AuditVerification._from_wire(result)
 
 
 class Items:
@@ -160,7 +160,7 @@ class Items:
         parameters: Dict[str, Any] = {}
         parameters["params"] = params._to_wire()
         result, _ = await self._invoker.invoke("ItemsCreate", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     async def create_all(self, vault_id: str, params: List[ItemCreateParams]) -> ItemsUpdateAllResponse:
         """Creates up to 50 items in one vault, each with its own result."""
@@ -168,7 +168,7 @@ class Items:
         parameters["vault_id"] = vault_id
         parameters["params"] = [x._to_wire() for x in params]
         result, _ = await self._invoker.invoke("ItemsCreateAll", parameters)
-        return ItemsUpdateAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ItemsUpdateAllResponse._from_wire(result)
 
     async def get(self, vault_id: str, item_id: str) -> Item:
         """An item with all its fields."""
@@ -176,7 +176,7 @@ class Items:
         parameters["vault_id"] = vault_id
         parameters["item_id"] = item_id
         result, _ = await self._invoker.invoke("ItemsGet", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     async def get_all(self, vault_id: str, item_ids: List[str]) -> ItemsGetAllResponse:
         """Up to 50 items of one vault, each with its own result."""
@@ -184,14 +184,14 @@ class Items:
         parameters["vault_id"] = vault_id
         parameters["item_ids"] = item_ids
         result, _ = await self._invoker.invoke("ItemsGetAll", parameters)
-        return ItemsGetAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ItemsGetAllResponse._from_wire(result)
 
     async def put(self, item: Item) -> Item:
         """Replaces an item with this version of it (a stale version is a conflict)."""
         parameters: Dict[str, Any] = {}
         parameters["item"] = item._to_wire()
         result, _ = await self._invoker.invoke("ItemsPut", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     async def delete(self, vault_id: str, item_id: str) -> None:
         """Deletes an item."""
@@ -206,7 +206,7 @@ class Items:
         parameters["vault_id"] = vault_id
         parameters["item_ids"] = item_ids
         result, _ = await self._invoker.invoke("ItemsDeleteAll", parameters)
-        return ItemsDeleteAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ItemsDeleteAllResponse._from_wire(result)
 
     async def archive(self, vault_id: str, item_id: str) -> None:
         """Archives an item: still listed on request, never resolved."""
@@ -222,7 +222,7 @@ class Items:
         if filters is not None:
             parameters["filters"] = filters._to_wire()
         result, _ = await self._invoker.invoke("ItemsList", parameters)
-        return [ItemOverview._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [ItemOverview._from_wire(x) for x in result]
 
 
 class ItemsFiles:
@@ -238,7 +238,7 @@ class ItemsFiles:
         parameters["file_params"] = dataclasses.replace(file_params, content=b"")._to_wire()
         parameters["file_params"].pop("content", None)
         result, _ = await self._invoker.invoke("ItemsFilesAttach", parameters, file_params.content)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     async def read(self, vault_id: str, item_id: str, attr: FileAttributes) -> bytes:
         """A file's content, as raw bytes beside the reply."""
@@ -268,7 +268,7 @@ class ItemsFiles:
         parameters["section_id"] = section_id
         parameters["field_id"] = field_id
         result, _ = await self._invoker.invoke("ItemsFilesDelete", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     async def replace_document(self, item: Item, doc_params: DocumentCreateParams) -> Item:
         """Replaces a Document item's document (its content as raw bytes beside the request)."""
@@ -277,7 +277,7 @@ class ItemsFiles:
         parameters["doc_params"] = dataclasses.replace(doc_params, content=b"")._to_wire()
         parameters["doc_params"].pop("content", None)
         result, _ = await self._invoker.invoke("ItemsFilesReplaceDocument", parameters, doc_params.content)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
 
 class ItemsShares:
@@ -292,7 +292,7 @@ class ItemsShares:
         parameters["vault_id"] = vault_id
         parameters["item_id"] = item_id
         result, _ = await self._invoker.invoke("ItemsSharesGetAccountPolicy", parameters)
-        return ItemShareAccountPolicy._from_wire(result)  # type: ignore[no-any-return]
+        return ItemShareAccountPolicy._from_wire(result)
 
     async def validate_recipients(self, policy: ItemShareAccountPolicy, recipients: List[str]) -> List[ValidRecipient]:
         """Checks recipients (addresses or domains) against a policy."""
@@ -300,7 +300,7 @@ class ItemsShares:
         parameters["policy"] = policy._to_wire()
         parameters["recipients"] = recipients
         result, _ = await self._invoker.invoke("ItemsSharesValidateRecipients", parameters)
-        return [_ValidRecipient_from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [_ValidRecipient_from_wire(x) for x in result]
 
     async def create(self, item: Item, policy: ItemShareAccountPolicy, params: ItemShareParams) -> str:
         """Creates a share link of an item; returns the link."""
@@ -315,7 +315,7 @@ class ItemsShares:
         """The share links this principal created, newest first."""
         parameters: Dict[str, Any] = {}
         result, _ = await self._invoker.invoke("ItemsSharesList", parameters)
-        return [ItemShare._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [ItemShare._from_wire(x) for x in result]
 
     async def revoke(self, share_id: str) -> None:
         """Revokes a share link: it stops working at once."""
@@ -328,7 +328,7 @@ class ItemsShares:
         parameters: Dict[str, Any] = {}
         parameters["policy"] = policy._to_wire()
         result, _ = await self._invoker.invoke("ItemsSharesSetAccountPolicy", parameters)
-        return ItemShareAccountPolicy._from_wire(result)  # type: ignore[no-any-return]
+        return ItemShareAccountPolicy._from_wire(result)
 
 
 class Secrets:
@@ -369,7 +369,7 @@ class Secrets:
         parameters: Dict[str, Any] = {}
         parameters["secret_references"] = secret_references
         result, _ = await self._invoker.invoke("SecretsResolveAll", parameters)
-        return ResolveAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ResolveAllResponse._from_wire(result)
 
     @staticmethod
     def validate_secret_reference(secret_reference: str) -> None:
@@ -384,7 +384,7 @@ class Secrets:
         parameters: Dict[str, Any] = {}
         parameters["recipe"] = recipe._to_wire()
         result, _ = _offline().invoke("GeneratePassword", parameters)
-        return GeneratedPassword._from_wire(result)  # type: ignore[no-any-return]
+        return GeneratedPassword._from_wire(result)
 
     @staticmethod
     def generate_totp_code(totp: str) -> TotpCode:
@@ -392,7 +392,7 @@ class Secrets:
         parameters: Dict[str, Any] = {}
         parameters["totp"] = totp
         result, _ = _offline().invoke("GenerateTotpCode", parameters)
-        return TotpCode._from_wire(result)  # type: ignore[no-any-return]
+        return TotpCode._from_wire(result)
 
 
 class Shares:
@@ -407,7 +407,7 @@ class Shares:
         parameters: Dict[str, Any] = {}
         parameters["link"] = link
         result, _ = await _anonymous().invoke("SharesOpen", parameters)
-        return SharedItem._from_wire(result)  # type: ignore[no-any-return]
+        return SharedItem._from_wire(result)
 
 
 class Vaults:
@@ -420,14 +420,14 @@ class Vaults:
         """The vaults this principal can see."""
         parameters: Dict[str, Any] = {}
         result, _ = await self._invoker.invoke("VaultsList", parameters)
-        return [VaultOverview._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [VaultOverview._from_wire(x) for x in result]
 
     async def get_overview(self, vault_id: str) -> VaultOverview:
         """One vault's overview."""
         parameters: Dict[str, Any] = {}
         parameters["vault_id"] = vault_id
         result, _ = await self._invoker.invoke("VaultsGetOverview", parameters)
-        return VaultOverview._from_wire(result)  # type: ignore[no-any-return]
+        return VaultOverview._from_wire(result)
 
     async def get(self, vault_id: str, vault_params: Optional[VaultGetParams] = None) -> Vault:
         """One vault, with its access list when asked for."""
@@ -436,14 +436,14 @@ class Vaults:
         if vault_params is not None:
             parameters["vault_params"] = vault_params._to_wire()
         result, _ = await self._invoker.invoke("VaultsGet", parameters)
-        return Vault._from_wire(result)  # type: ignore[no-any-return]
+        return Vault._from_wire(result)
 
     async def create(self, params: VaultCreateParams) -> Vault:
         """Creates a vault."""
         parameters: Dict[str, Any] = {}
         parameters["params"] = params._to_wire()
         result, _ = await self._invoker.invoke("VaultsCreate", parameters)
-        return Vault._from_wire(result)  # type: ignore[no-any-return]
+        return Vault._from_wire(result)
 
     async def update(self, vault_id: str, params: VaultUpdateParams) -> Vault:
         """Changes a vault's title or description."""
@@ -451,7 +451,7 @@ class Vaults:
         parameters["vault_id"] = vault_id
         parameters["params"] = params._to_wire()
         result, _ = await self._invoker.invoke("VaultsUpdate", parameters)
-        return Vault._from_wire(result)  # type: ignore[no-any-return]
+        return Vault._from_wire(result)
 
     async def delete(self, vault_id: str) -> None:
         """Deletes a vault and everything in it."""
@@ -466,7 +466,7 @@ class Vaults:
         parameters["principal_id"] = principal_id
         parameters["permissions"] = permissions
         result, _ = await self._invoker.invoke("VaultsGrantPermissions", parameters)
-        return VaultAccess._from_wire(result)  # type: ignore[no-any-return]
+        return VaultAccess._from_wire(result)
 
     async def update_permissions(self, vault_id: str, principal_id: str, permissions: int) -> VaultAccess:
         """Changes a principal's permission bits on a vault."""
@@ -475,7 +475,7 @@ class Vaults:
         parameters["principal_id"] = principal_id
         parameters["permissions"] = permissions
         result, _ = await self._invoker.invoke("VaultsUpdatePermissions", parameters)
-        return VaultAccess._from_wire(result)  # type: ignore[no-any-return]
+        return VaultAccess._from_wire(result)
 
     async def revoke_permissions(self, vault_id: str, principal_id: str) -> None:
         """Removes a principal's access to a vault."""
@@ -506,13 +506,13 @@ class SyncClientCalls:
         """The rate-limit budget the server last reported (no round trip)."""
         parameters: Dict[str, Any] = {}
         result, _ = self._invoker.invoke("ClientRateLimit", parameters)
-        return None if result is None else RateLimitState._from_wire(result)  # type: ignore[no-any-return]
+        return None if result is None else RateLimitState._from_wire(result)
 
     def unreadable_records(self) -> List[UnreadableRecord]:
         """Records the last sync could not open (each fails only the calls that need it)."""
         parameters: Dict[str, Any] = {}
         result, _ = self._invoker.invoke("ClientUnreadableRecords", parameters)
-        return [UnreadableRecord._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [UnreadableRecord._from_wire(x) for x in result]
 
 
 class SyncEvents:
@@ -528,13 +528,13 @@ class SyncEvents:
         if after is not None:
             parameters["after"] = after
         result, _ = self._invoker.invoke("EventsList", parameters)
-        return EventsPage._from_wire(result)  # type: ignore[no-any-return]
+        return EventsPage._from_wire(result)
 
     def verify(self) -> AuditVerification:
         """Checks the whole audit trail against the owner's signed checkpoints."""
         parameters: Dict[str, Any] = {}
         result, _ = self._invoker.invoke("EventsVerify", parameters)
-        return AuditVerification._from_wire(result)  # type: ignore[no-any-return]
+        return AuditVerification._from_wire(result)
 
 
 class SyncItems:
@@ -550,7 +550,7 @@ class SyncItems:
         parameters: Dict[str, Any] = {}
         parameters["params"] = params._to_wire()
         result, _ = self._invoker.invoke("ItemsCreate", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     def create_all(self, vault_id: str, params: List[ItemCreateParams]) -> ItemsUpdateAllResponse:
         """Creates up to 50 items in one vault, each with its own result."""
@@ -558,7 +558,7 @@ class SyncItems:
         parameters["vault_id"] = vault_id
         parameters["params"] = [x._to_wire() for x in params]
         result, _ = self._invoker.invoke("ItemsCreateAll", parameters)
-        return ItemsUpdateAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ItemsUpdateAllResponse._from_wire(result)
 
     def get(self, vault_id: str, item_id: str) -> Item:
         """An item with all its fields."""
@@ -566,7 +566,7 @@ class SyncItems:
         parameters["vault_id"] = vault_id
         parameters["item_id"] = item_id
         result, _ = self._invoker.invoke("ItemsGet", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     def get_all(self, vault_id: str, item_ids: List[str]) -> ItemsGetAllResponse:
         """Up to 50 items of one vault, each with its own result."""
@@ -574,14 +574,14 @@ class SyncItems:
         parameters["vault_id"] = vault_id
         parameters["item_ids"] = item_ids
         result, _ = self._invoker.invoke("ItemsGetAll", parameters)
-        return ItemsGetAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ItemsGetAllResponse._from_wire(result)
 
     def put(self, item: Item) -> Item:
         """Replaces an item with this version of it (a stale version is a conflict)."""
         parameters: Dict[str, Any] = {}
         parameters["item"] = item._to_wire()
         result, _ = self._invoker.invoke("ItemsPut", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     def delete(self, vault_id: str, item_id: str) -> None:
         """Deletes an item."""
@@ -596,7 +596,7 @@ class SyncItems:
         parameters["vault_id"] = vault_id
         parameters["item_ids"] = item_ids
         result, _ = self._invoker.invoke("ItemsDeleteAll", parameters)
-        return ItemsDeleteAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ItemsDeleteAllResponse._from_wire(result)
 
     def archive(self, vault_id: str, item_id: str) -> None:
         """Archives an item: still listed on request, never resolved."""
@@ -612,7 +612,7 @@ class SyncItems:
         if filters is not None:
             parameters["filters"] = filters._to_wire()
         result, _ = self._invoker.invoke("ItemsList", parameters)
-        return [ItemOverview._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [ItemOverview._from_wire(x) for x in result]
 
 
 class SyncItemsFiles:
@@ -628,7 +628,7 @@ class SyncItemsFiles:
         parameters["file_params"] = dataclasses.replace(file_params, content=b"")._to_wire()
         parameters["file_params"].pop("content", None)
         result, _ = self._invoker.invoke("ItemsFilesAttach", parameters, file_params.content)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     def read(self, vault_id: str, item_id: str, attr: FileAttributes) -> bytes:
         """A file's content, as raw bytes beside the reply."""
@@ -658,7 +658,7 @@ class SyncItemsFiles:
         parameters["section_id"] = section_id
         parameters["field_id"] = field_id
         result, _ = self._invoker.invoke("ItemsFilesDelete", parameters)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
     def replace_document(self, item: Item, doc_params: DocumentCreateParams) -> Item:
         """Replaces a Document item's document (its content as raw bytes beside the request)."""
@@ -667,7 +667,7 @@ class SyncItemsFiles:
         parameters["doc_params"] = dataclasses.replace(doc_params, content=b"")._to_wire()
         parameters["doc_params"].pop("content", None)
         result, _ = self._invoker.invoke("ItemsFilesReplaceDocument", parameters, doc_params.content)
-        return Item._from_wire(result)  # type: ignore[no-any-return]
+        return Item._from_wire(result)
 
 
 class SyncItemsShares:
@@ -682,7 +682,7 @@ class SyncItemsShares:
         parameters["vault_id"] = vault_id
         parameters["item_id"] = item_id
         result, _ = self._invoker.invoke("ItemsSharesGetAccountPolicy", parameters)
-        return ItemShareAccountPolicy._from_wire(result)  # type: ignore[no-any-return]
+        return ItemShareAccountPolicy._from_wire(result)
 
     def validate_recipients(self, policy: ItemShareAccountPolicy, recipients: List[str]) -> List[ValidRecipient]:
         """Checks recipients (addresses or domains) against a policy."""
@@ -690,7 +690,7 @@ class SyncItemsShares:
         parameters["policy"] = policy._to_wire()
         parameters["recipients"] = recipients
         result, _ = self._invoker.invoke("ItemsSharesValidateRecipients", parameters)
-        return [_ValidRecipient_from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [_ValidRecipient_from_wire(x) for x in result]
 
     def create(self, item: Item, policy: ItemShareAccountPolicy, params: ItemShareParams) -> str:
         """Creates a share link of an item; returns the link."""
@@ -705,7 +705,7 @@ class SyncItemsShares:
         """The share links this principal created, newest first."""
         parameters: Dict[str, Any] = {}
         result, _ = self._invoker.invoke("ItemsSharesList", parameters)
-        return [ItemShare._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [ItemShare._from_wire(x) for x in result]
 
     def revoke(self, share_id: str) -> None:
         """Revokes a share link: it stops working at once."""
@@ -718,7 +718,7 @@ class SyncItemsShares:
         parameters: Dict[str, Any] = {}
         parameters["policy"] = policy._to_wire()
         result, _ = self._invoker.invoke("ItemsSharesSetAccountPolicy", parameters)
-        return ItemShareAccountPolicy._from_wire(result)  # type: ignore[no-any-return]
+        return ItemShareAccountPolicy._from_wire(result)
 
 
 class SyncSecrets:
@@ -759,7 +759,7 @@ class SyncSecrets:
         parameters: Dict[str, Any] = {}
         parameters["secret_references"] = secret_references
         result, _ = self._invoker.invoke("SecretsResolveAll", parameters)
-        return ResolveAllResponse._from_wire(result)  # type: ignore[no-any-return]
+        return ResolveAllResponse._from_wire(result)
 
     @staticmethod
     def validate_secret_reference(secret_reference: str) -> None:
@@ -774,7 +774,7 @@ class SyncSecrets:
         parameters: Dict[str, Any] = {}
         parameters["recipe"] = recipe._to_wire()
         result, _ = _offline().invoke("GeneratePassword", parameters)
-        return GeneratedPassword._from_wire(result)  # type: ignore[no-any-return]
+        return GeneratedPassword._from_wire(result)
 
     @staticmethod
     def generate_totp_code(totp: str) -> TotpCode:
@@ -782,7 +782,7 @@ class SyncSecrets:
         parameters: Dict[str, Any] = {}
         parameters["totp"] = totp
         result, _ = _offline().invoke("GenerateTotpCode", parameters)
-        return TotpCode._from_wire(result)  # type: ignore[no-any-return]
+        return TotpCode._from_wire(result)
 
 
 class SyncShares:
@@ -797,7 +797,7 @@ class SyncShares:
         parameters: Dict[str, Any] = {}
         parameters["link"] = link
         result, _ = _process().invoke("SharesOpen", parameters)
-        return SharedItem._from_wire(result)  # type: ignore[no-any-return]
+        return SharedItem._from_wire(result)
 
 
 class SyncVaults:
@@ -810,14 +810,14 @@ class SyncVaults:
         """The vaults this principal can see."""
         parameters: Dict[str, Any] = {}
         result, _ = self._invoker.invoke("VaultsList", parameters)
-        return [VaultOverview._from_wire(x) for x in result]  # type: ignore[no-any-return]
+        return [VaultOverview._from_wire(x) for x in result]
 
     def get_overview(self, vault_id: str) -> VaultOverview:
         """One vault's overview."""
         parameters: Dict[str, Any] = {}
         parameters["vault_id"] = vault_id
         result, _ = self._invoker.invoke("VaultsGetOverview", parameters)
-        return VaultOverview._from_wire(result)  # type: ignore[no-any-return]
+        return VaultOverview._from_wire(result)
 
     def get(self, vault_id: str, vault_params: Optional[VaultGetParams] = None) -> Vault:
         """One vault, with its access list when asked for."""
@@ -826,14 +826,14 @@ class SyncVaults:
         if vault_params is not None:
             parameters["vault_params"] = vault_params._to_wire()
         result, _ = self._invoker.invoke("VaultsGet", parameters)
-        return Vault._from_wire(result)  # type: ignore[no-any-return]
+        return Vault._from_wire(result)
 
     def create(self, params: VaultCreateParams) -> Vault:
         """Creates a vault."""
         parameters: Dict[str, Any] = {}
         parameters["params"] = params._to_wire()
         result, _ = self._invoker.invoke("VaultsCreate", parameters)
-        return Vault._from_wire(result)  # type: ignore[no-any-return]
+        return Vault._from_wire(result)
 
     def update(self, vault_id: str, params: VaultUpdateParams) -> Vault:
         """Changes a vault's title or description."""
@@ -841,7 +841,7 @@ class SyncVaults:
         parameters["vault_id"] = vault_id
         parameters["params"] = params._to_wire()
         result, _ = self._invoker.invoke("VaultsUpdate", parameters)
-        return Vault._from_wire(result)  # type: ignore[no-any-return]
+        return Vault._from_wire(result)
 
     def delete(self, vault_id: str) -> None:
         """Deletes a vault and everything in it."""
@@ -856,7 +856,7 @@ class SyncVaults:
         parameters["principal_id"] = principal_id
         parameters["permissions"] = permissions
         result, _ = self._invoker.invoke("VaultsGrantPermissions", parameters)
-        return VaultAccess._from_wire(result)  # type: ignore[no-any-return]
+        return VaultAccess._from_wire(result)
 
     def update_permissions(self, vault_id: str, principal_id: str, permissions: int) -> VaultAccess:
         """Changes a principal's permission bits on a vault."""
@@ -865,7 +865,7 @@ class SyncVaults:
         parameters["principal_id"] = principal_id
         parameters["permissions"] = permissions
         result, _ = self._invoker.invoke("VaultsUpdatePermissions", parameters)
-        return VaultAccess._from_wire(result)  # type: ignore[no-any-return]
+        return VaultAccess._from_wire(result)
 
     def revoke_permissions(self, vault_id: str, principal_id: str) -> None:
         """Removes a principal's access to a vault."""

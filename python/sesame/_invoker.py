@@ -12,20 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 from . import _native
 from .errors import InvalidInputError, SesameError, error_from_envelope
 from .types import Content, Destination
 
-Reply = Tuple[Any, Optional[bytes]]
+Reply = tuple[Any, Optional[bytes]]
 
 
-def request(name: str, parameters: Dict[str, Any]) -> bytes:
+def request(name: str, parameters: dict[str, Any]) -> bytes:
     """The call table's request for one call."""
-    return json.dumps(
-        {"name": name, "parameters": parameters}, separators=(",", ":")
-    ).encode()
+    return json.dumps({"name": name, "parameters": parameters}, separators=(",", ":")).encode()
 
 
 def result(reply: bytes, content: Optional[bytes]) -> Reply:
@@ -69,10 +67,10 @@ class _Stream:
                 raise
 
 
-NativeData = Union[None, bytes, str, Tuple[_Stream, int]]
+NativeData = Union[None, bytes, str, tuple[_Stream, int]]
 
 
-def _content(data: Optional[Content]) -> Tuple[NativeData, Optional[_Stream]]:
+def _content(data: Optional[Content]) -> tuple[NativeData, Optional[_Stream]]:
     if data is None or isinstance(data, bytes):
         return data, None
     if isinstance(data, (bytearray, memoryview)):
@@ -107,7 +105,7 @@ def _content(data: Optional[Content]) -> Tuple[NativeData, Optional[_Stream]]:
     return (stream, end - start), stream
 
 
-def _destination(sink: Optional[Destination]) -> Tuple[Any, Optional[_Stream]]:
+def _destination(sink: Optional[Destination]) -> tuple[Any, Optional[_Stream]]:
     if sink is None:
         return None, None
     if isinstance(sink, (str, os.PathLike)):
@@ -129,7 +127,9 @@ def _raise_with_cause(error: SesameError, *streams: Optional[_Stream]) -> None:
     raise error
 
 
-def _settle(future: "asyncio.Future[Tuple[bytes, Optional[bytes]]]", reply: bytes, content: Optional[bytes]) -> None:
+def _settle(
+    future: asyncio.Future[tuple[bytes, Optional[bytes]]], reply: bytes, content: Optional[bytes]
+) -> None:
     if not future.done():
         future.set_result((reply, content))
 
@@ -146,12 +146,12 @@ class AsyncInvoker:
     async def invoke(
         self,
         name: str,
-        parameters: Dict[str, Any],
+        parameters: dict[str, Any],
         data: Optional[Content] = None,
         sink: Optional[Destination] = None,
     ) -> Reply:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Tuple[bytes, Optional[bytes]]] = loop.create_future()
+        future: asyncio.Future[tuple[bytes, Optional[bytes]]] = loop.create_future()
 
         def done(reply: bytes, content: Optional[bytes]) -> None:
             loop.call_soon_threadsafe(_settle, future, reply, content)
@@ -184,7 +184,7 @@ class SyncInvoker:
     def invoke(
         self,
         name: str,
-        parameters: Dict[str, Any],
+        parameters: dict[str, Any],
         data: Optional[Content] = None,
         sink: Optional[Destination] = None,
     ) -> Reply:
@@ -207,7 +207,7 @@ class OfflineInvoker:
     def invoke(
         self,
         name: str,
-        parameters: Dict[str, Any],
+        parameters: dict[str, Any],
         data: Optional[Content] = None,
         sink: Optional[Destination] = None,
     ) -> Reply:

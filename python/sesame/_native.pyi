@@ -1,14 +1,24 @@
 # The native module's interface (bindings/python/src/lib.rs), checked against the built
 # module by `python -m mypy.stubtest sesame._native` in the test suite.
-from typing import Any, Callable, Optional, Tuple, Union, final
+from typing import Any, Callable, Optional, Union, final
 
-Reply = Tuple[bytes, Optional[bytes]]
+_Reply = tuple[bytes, Optional[bytes]]
+
+__all__ = [
+    "NativeClient",
+    "Pending",
+    "authenticate",
+    "authenticate_async",
+    "invoke",
+    "invoke_async",
+    "invoke_offline",
+]
 
 @final
 class NativeClient:
     @property
     def closed(self) -> bool: ...
-    def invoke(self, request: bytes, data: Any = None, sink: Any = None) -> Reply: ...
+    def invoke(self, request: bytes, data: Any = None, sink: Any = None) -> _Reply: ...
     def invoke_async(
         self, request: bytes, data: Any, sink: Any, done: Callable[[bytes, Optional[bytes]], None]
     ) -> Pending: ...
@@ -18,10 +28,12 @@ class NativeClient:
 class Pending:
     def cancel(self) -> None: ...
 
-def invoke(request: bytes, data: Any = None, sink: Any = None) -> Reply: ...
+def invoke(request: bytes, data: Any = None, sink: Any = None) -> _Reply: ...
 def invoke_async(
     request: bytes, data: Any, sink: Any, done: Callable[[bytes, Optional[bytes]], None]
 ) -> Pending: ...
 def invoke_offline(request: bytes) -> bytes: ...
 def authenticate(options: bytes) -> Union[NativeClient, bytes]: ...
-def authenticate_async(options: bytes, done: Callable[[Union[NativeClient, bytes]], None]) -> Pending: ...
+def authenticate_async(
+    options: bytes, done: Callable[[Union[NativeClient, bytes]], None]
+) -> Pending: ...

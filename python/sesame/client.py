@@ -4,7 +4,7 @@ integration_version=…)`, as in the 1Password SDK, with Sesame's options beside
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Type, TypeVar, Union
+from typing import Any, Optional, TypeVar, Union
 
 from . import _native
 from ._calls import ClientCalls, SyncClientCalls
@@ -58,7 +58,7 @@ def _options(
             "or a sesame.Token",
             details={"argument": "auth"},
         )
-    options: Dict[str, Any] = {
+    options: dict[str, Any] = {
         "auth": token,
         "integrationName": integration_name,
         "integrationVersion": integration_version,
@@ -107,7 +107,7 @@ class Client(ClientCalls):
 
     @classmethod
     async def authenticate(
-        cls: Type[C],
+        cls: type[C],
         auth: Union[str, Token],
         integration_name: str,
         integration_version: str,
@@ -122,8 +122,13 @@ class Client(ClientCalls):
         import asyncio
 
         options = _options(
-            auth, integration_name, integration_version, server_url,
-            timeout_seconds, retries, cache_ttl_seconds,
+            auth,
+            integration_name,
+            integration_version,
+            server_url,
+            timeout_seconds,
+            retries,
+            cache_ttl_seconds,
         )
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -174,7 +179,7 @@ class SyncClient(SyncClientCalls):
 
     @classmethod
     def authenticate(
-        cls: Type[S],
+        cls: type[S],
         auth: Union[str, Token],
         integration_name: str,
         integration_version: str,
@@ -187,8 +192,13 @@ class SyncClient(SyncClientCalls):
         """Authenticates with a service account token and syncs the vaults it can
         read."""
         options = _options(
-            auth, integration_name, integration_version, server_url,
-            timeout_seconds, retries, cache_ttl_seconds,
+            auth,
+            integration_name,
+            integration_version,
+            server_url,
+            timeout_seconds,
+            retries,
+            cache_ttl_seconds,
         )
         outcome = _native.authenticate(options)
         return cls(_checked(outcome), f"{integration_name}/{integration_version}")

@@ -2312,11 +2312,11 @@ ItemFieldDetails = Union[ItemFieldDetailsOtp, ItemFieldDetailsSshKey, ItemFieldD
 def _ItemFieldDetails_from_wire(data: Dict[str, Any]) -> ItemFieldDetails:
     kind = data.get("type")
     if kind == "Otp":
-        return ItemFieldDetailsOtp(OtpFieldDetails._from_wire(data.get("content")))
+        return ItemFieldDetailsOtp(OtpFieldDetails._from_wire(data["content"]))
     if kind == "SshKey":
-        return ItemFieldDetailsSshKey(None if data.get("content") is None else SshKeyAttributes._from_wire(data.get("content")))
+        return ItemFieldDetailsSshKey(None if data["content"] is None else SshKeyAttributes._from_wire(data["content"]))
     if kind == "Address":
-        return ItemFieldDetailsAddress(None if data.get("content") is None else AddressFieldDetails._from_wire(data.get("content")))
+        return ItemFieldDetailsAddress(None if data["content"] is None else AddressFieldDetails._from_wire(data["content"]))
     if kind == "Unsupported":
         return ItemFieldDetailsUnsupported()
     return ItemFieldDetailsUnsupported()
@@ -2329,7 +2329,7 @@ ItemListFilter = Union[ItemListFilterByState]
 def _ItemListFilter_from_wire(data: Dict[str, Any]) -> ItemListFilter:
     kind = data.get("type")
     if kind == "ByState":
-        return ItemListFilterByState(ItemListFilterByStateInner._from_wire(data.get("content")))
+        return ItemListFilterByState(ItemListFilterByStateInner._from_wire(data["content"]))
     raise ValueError(f"unknown ItemListFilter type {kind!r}")
 
 
@@ -2343,11 +2343,11 @@ What to generate. Serialized like the 1Password SDK:
 def _PasswordRecipe_from_wire(data: Dict[str, Any]) -> PasswordRecipe:
     kind = data.get("type")
     if kind == "Memorable":
-        return PasswordRecipeMemorable(PasswordRecipeMemorableInner._from_wire(data.get("parameters")))
+        return PasswordRecipeMemorable(PasswordRecipeMemorableInner._from_wire(data["parameters"]))
     if kind == "Pin":
-        return PasswordRecipePin(PasswordRecipePinInner._from_wire(data.get("parameters")))
+        return PasswordRecipePin(PasswordRecipePinInner._from_wire(data["parameters"]))
     if kind == "Random":
-        return PasswordRecipeRandom(PasswordRecipeRandomInner._from_wire(data.get("parameters")))
+        return PasswordRecipeRandom(PasswordRecipeRandomInner._from_wire(data["parameters"]))
     raise ValueError(f"unknown PasswordRecipe type {kind!r}")
 
 
@@ -2362,9 +2362,9 @@ JSON as in the 1Password SDK: `{"type": "Email", "parameters": {"email": "…"}}
 def _ValidRecipient_from_wire(data: Dict[str, Any]) -> ValidRecipient:
     kind = data.get("type")
     if kind == "Email":
-        return ValidRecipientEmail(data.get("parameters"))
+        return ValidRecipientEmail(data["parameters"])
     if kind == "Domain":
-        return ValidRecipientDomain(data.get("parameters"))
+        return ValidRecipientDomain(data["parameters"])
     raise ValueError(f"unknown ValidRecipient type {kind!r}")
 
 
@@ -2394,9 +2394,14 @@ __all__ = [
     "ItemCreateParams",
     "ItemField",
     "ItemFieldDetails",
+    "ItemFieldDetailsAddress",
+    "ItemFieldDetailsOtp",
+    "ItemFieldDetailsSshKey",
+    "ItemFieldDetailsUnsupported",
     "ItemFieldType",
     "ItemFile",
     "ItemListFilter",
+    "ItemListFilterByState",
     "ItemListFilterByStateInner",
     "ItemListFilters",
     "ItemOverview",
@@ -2413,8 +2418,11 @@ __all__ = [
     "ItemsUpdateAllResponse",
     "OtpFieldDetails",
     "PasswordRecipe",
+    "PasswordRecipeMemorable",
     "PasswordRecipeMemorableInner",
+    "PasswordRecipePin",
     "PasswordRecipePinInner",
+    "PasswordRecipeRandom",
     "PasswordRecipeRandomInner",
     "Principal",
     "PrincipalKind",
@@ -2435,6 +2443,8 @@ __all__ = [
     "UnreadableKind",
     "UnreadableRecord",
     "ValidRecipient",
+    "ValidRecipientDomain",
+    "ValidRecipientEmail",
     "Vault",
     "VaultAccess",
     "VaultAccessorType",

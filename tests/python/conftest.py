@@ -12,8 +12,8 @@ import pathlib
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -31,7 +31,7 @@ def sesame_bin() -> str:
 @dataclass(frozen=True)
 class Server:
     url: str
-    owner_token: str
+    owner_token: str = field(repr=False)
     data_dir: pathlib.Path
 
     def cli(self, *args: str, token: str | None = None) -> str:
@@ -53,13 +53,29 @@ def start_server(data_dir: pathlib.Path) -> tuple[subprocess.Popen[str], Server]
     # `server init` never overwrites a saved credential: give it its own config home.
     env["XDG_CONFIG_HOME"] = str(data_dir / "config")
     subprocess.run(
-        [sesame_bin(), "server", "init", "--data-dir", str(data_dir), "--url", "http://127.0.0.1:1"],
-        env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
+        [
+            sesame_bin(),
+            "server",
+            "init",
+            "--data-dir",
+            str(data_dir),
+            "--url",
+            "http://127.0.0.1:1",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
     token = (data_dir / "owner.credential").read_text().strip()
     process = subprocess.Popen(
         [sesame_bin(), "server", "start", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()

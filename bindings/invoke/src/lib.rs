@@ -341,6 +341,8 @@ pub fn invoke_blocking(client: Option<&Client>, request: &[u8], bytes: Option<Ve
 
 /// Authenticates a client from [`ClientOptions`] JSON (`{"auth", "integrationName",
 /// "integrationVersion", …}`); a failure is the error to raise, never showing the token.
+/// Without `serverUrl`, the environment's `SESAME_URL` (if set) overrides the server the
+/// token records, as it does for the CLI.
 pub async fn authenticate(options: &[u8]) -> Result<Client> {
     let options: ClientOptions = serde_json::from_slice(options).map_err(|e| {
         Error::invalid_input(
@@ -352,7 +354,12 @@ pub async fn authenticate(options: &[u8]) -> Result<Client> {
             ),
         )
     })?;
-    Client::authenticate(options.auth.clone(), options.config()).await
+    let mut config = options.config();
+    if config.server_url.is_none() {
+        // As for the CLI: SESAME_URL overrides the server URL the token records.
+        config.server_url = std::env::var("SESAME_URL").ok().filter(|u| !u.is_empty());
+    }
+    Client::authenticate(options.auth.clone(), config).await
 }
 
 /// Parses a request, turning serde's messages into precise `invalid_input` errors.

@@ -58,11 +58,29 @@ async fn main() -> Result<(), Box<dyn Error>> {
             ..ItemCreateParams::new(ItemCategory::Database, vault.id.clone(), "Postgres")
         })
         .await?;
+    // What the 1Password SDKs' quickstarts read, `op://vault/item/field`, so that each
+    // language's quickstart runs here with only its import and token changed.
+    let quickstart = owner
+        .vaults()
+        .create(VaultCreateParams::new("vault"))
+        .await?;
+    owner
+        .items()
+        .create(ItemCreateParams {
+            fields: Some(vec![field(
+                "field",
+                ItemFieldType::Concealed,
+                "the quickstart's secret",
+            )]),
+            ..ItemCreateParams::new(ItemCategory::Password, quickstart.id.clone(), "item")
+        })
+        .await?;
+    let read = READ_ITEMS | REVEAL_ITEM_PASSWORD;
     let (account, token) = owner
         .service_accounts()
         .create(
             "demo-reader",
-            &[(vault.id.as_str(), READ_ITEMS | REVEAL_ITEM_PASSWORD)],
+            &[(vault.id.as_str(), read), (quickstart.id.as_str(), read)],
             None,
         )
         .await?;

@@ -249,6 +249,10 @@ impl Model<'_> {
              \x20   return value.value if isinstance(value, enum.Enum) else value\n",
         );
         let mut unions = String::new();
+        // The public names, so that `from sesame.types import *` brings the model and
+        // nothing this module imports.
+        let mut public: Vec<String> = self.defs.keys().cloned().collect();
+        public.extend(["Content".to_owned(), "Destination".to_owned()]);
         for def in self.defs.values() {
             match def {
                 Def::Enum { name, doc, values } => {
@@ -315,6 +319,7 @@ impl Model<'_> {
                                 );
                             }
                         }
+                        public.push(class.clone());
                         names.push((variant, class));
                     }
                     let _ = writeln!(
@@ -336,7 +341,7 @@ impl Model<'_> {
                         match &variant.payload {
                             Some(payload) => {
                                 let value =
-                                    self.decode(&format!("data.get(\"{content}\")"), payload);
+                                    self.decode(&format!("data[\"{content}\"]"), payload);
                                 let _ = writeln!(
                                     unions,
                                     "    if kind == \"{}\":\n        return {class}({value})",
@@ -364,13 +369,9 @@ impl Model<'_> {
             }
         }
         out.push_str(&unions);
-        // The public names, so that `from sesame.types import *` brings the model and
-        // nothing this module imports.
-        let mut names: Vec<&str> = self.defs.keys().map(String::as_str).collect();
-        names.extend(["Content", "Destination"]);
-        names.sort_unstable();
+        public.sort_unstable();
         out.push_str("\n\n__all__ = [\n");
-        for name in names {
+        for name in public {
             let _ = writeln!(out, "    \"{name}\",");
         }
         out.push_str("]\n");
@@ -724,11 +725,14 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
         }
         result => {
             let _ = writeln!(out, "        result, _ = {invoke}");
-            let _ = writeln!(
-                out,
-                "        return {}  # type: ignore[no-any-return]",
-                model.decode("result", result)
-            );
+            let value = model.decode("result", result);
+            // The JSON result is `Any`; returned as is, strict mypy wants it noted.
+            let ignore = if value == "result" {
+                "  # type: ignore[no-any-return]"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "        return {value}{ignore}");
         }
     }
 }
