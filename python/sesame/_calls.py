@@ -5,7 +5,6 @@ classes (`Secrets`, `Items`, â€¦) and their synchronous twins (`SyncSecrets`, â€
 from __future__ import annotations
 
 import base64  # noqa: F401
-import dataclasses
 import datetime  # noqa: F401
 from typing import Any, Dict, List, Optional, Protocol, Tuple
 
@@ -235,8 +234,7 @@ class ItemsFiles:
         """Attaches a file (its content as raw bytes beside the request) to an item."""
         parameters: Dict[str, Any] = {}
         parameters["item"] = item._to_wire()
-        parameters["file_params"] = dataclasses.replace(file_params, content=b"")._to_wire()
-        parameters["file_params"].pop("content", None)
+        parameters["file_params"] = file_params._to_wire_beside()
         result, _ = await self._invoker.invoke("ItemsFilesAttach", parameters, file_params.content)
         return Item._from_wire(result)
 
@@ -274,8 +272,7 @@ class ItemsFiles:
         """Replaces a Document item's document (its content as raw bytes beside the request)."""
         parameters: Dict[str, Any] = {}
         parameters["item"] = item._to_wire()
-        parameters["doc_params"] = dataclasses.replace(doc_params, content=b"")._to_wire()
-        parameters["doc_params"].pop("content", None)
+        parameters["doc_params"] = doc_params._to_wire_beside()
         result, _ = await self._invoker.invoke("ItemsFilesReplaceDocument", parameters, doc_params.content)
         return Item._from_wire(result)
 
@@ -625,8 +622,7 @@ class SyncItemsFiles:
         """Attaches a file (its content as raw bytes beside the request) to an item."""
         parameters: Dict[str, Any] = {}
         parameters["item"] = item._to_wire()
-        parameters["file_params"] = dataclasses.replace(file_params, content=b"")._to_wire()
-        parameters["file_params"].pop("content", None)
+        parameters["file_params"] = file_params._to_wire_beside()
         result, _ = self._invoker.invoke("ItemsFilesAttach", parameters, file_params.content)
         return Item._from_wire(result)
 
@@ -664,8 +660,7 @@ class SyncItemsFiles:
         """Replaces a Document item's document (its content as raw bytes beside the request)."""
         parameters: Dict[str, Any] = {}
         parameters["item"] = item._to_wire()
-        parameters["doc_params"] = dataclasses.replace(doc_params, content=b"")._to_wire()
-        parameters["doc_params"].pop("content", None)
+        parameters["doc_params"] = doc_params._to_wire_beside()
         result, _ = self._invoker.invoke("ItemsFilesReplaceDocument", parameters, doc_params.content)
         return Item._from_wire(result)
 

@@ -9,14 +9,18 @@ hands the reply back with `loop.call_soon_threadsafe`. Blocking calls release th
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _native
 from .errors import InvalidInputError, SesameError, error_from_envelope
 from .types import Content, Destination
+
+if TYPE_CHECKING:
+    # Imported when the first async call runs: scripts using only the synchronous client
+    # or the offline functions never pay for asyncio at import.
+    import asyncio
 
 Reply = tuple[Any, Optional[bytes]]
 
@@ -150,6 +154,8 @@ class AsyncInvoker:
         data: Optional[Content] = None,
         sink: Optional[Destination] = None,
     ) -> Reply:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[bytes, Optional[bytes]]] = loop.create_future()
 

@@ -1,4 +1,6 @@
-//! Python: `types.py` (dataclasses and enums, no pydantic: import stays fast),
+//! Python: `types.py` (plain classes and enums, no pydantic and no `dataclasses`: the
+//! methods are written out here rather than built with `exec` at import, so import stays
+//! fast),
 //! `errors.py` (the exception hierarchy, from `ErrorCode`) and `_calls.py` (async and sync
 //! wrappers of every call over an invoker the package provides).
 
@@ -66,6 +68,81 @@ fn docstring(out: &mut String, indent: &str, doc: &str) {
     } else {
         let _ = writeln!(out, "{indent}\"\"\"{doc}\"\"\"");
     }
+}
+
+/// One attribute of a generated class.
+struct Attr {
+    name: String,
+    annotation: String,
+    /// Optional attributes default to `None` and come after the required ones.
+    optional: bool,
+    doc: String,
+}
+
+/// A model class: slots, documented attributes, and the `__init__` (keyword or
+/// positional, required first), `__repr__` and `__eq__` a dataclass would have, written
+/// out. `class_attrs` are constant class-level lines (a union variant's tag).
+fn plain_class(out: &mut String, name: &str, doc: &str, class_attrs: &[String], attrs: &[Attr]) {
+    let _ = writeln!(out, "\n\nclass {name}:");
+    docstring(out, "    ", doc);
+    let mut ordered: Vec<&Attr> = attrs.iter().filter(|a| !a.optional).collect();
+    ordered.extend(attrs.iter().filter(|a| a.optional));
+    let slots: Vec<String> = ordered.iter().map(|a| format!("\"{}\"", a.name)).collect();
+    let trailing = if slots.len() == 1 { "," } else { "" };
+    let _ = writeln!(out, "\n    __slots__ = ({}{trailing})", slots.join(", "));
+    for line in class_attrs {
+        let _ = writeln!(out, "    {line}");
+    }
+    for attr in &ordered {
+        let _ = writeln!(out, "    {}: {}", attr.name, attr.annotation);
+        docstring(out, "    ", &attr.doc);
+    }
+    let params: Vec<String> = ordered
+        .iter()
+        .map(|a| {
+            let default = if a.optional { " = None" } else { "" };
+            format!("{}: {}{default}", a.name, a.annotation)
+        })
+        .collect();
+    let mut signature = vec!["self".to_owned()];
+    signature.extend(params);
+    let _ = writeln!(out, "\n    def __init__({}) -> None:", signature.join(", "));
+    if ordered.is_empty() {
+        out.push_str("        pass\n");
+    }
+    for attr in &ordered {
+        let _ = writeln!(out, "        self.{0} = {0}", attr.name);
+    }
+    let shown: Vec<String> = ordered
+        .iter()
+        .map(|a| format!("{0}={{self.{0}!r}}", a.name))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n    def __repr__(self) -> str:\n        return f\"{name}({})\"",
+        shown.join(", ")
+    );
+    let values = |who: &str| -> String {
+        let items: Vec<String> = ordered
+            .iter()
+            .map(|a| format!("{who}.{}", a.name))
+            .collect();
+        format!(
+            "({}{})",
+            items.join(", "),
+            if items.len() == 1 { "," } else { "" }
+        )
+    };
+    let _ = writeln!(
+        out,
+        "\n    def __eq__(self, other: object) -> bool:\n        \
+         if not isinstance(other, {name}):\n            return NotImplemented\n        \
+         return {} == {}",
+        values("self"),
+        values("other")
+    );
+    // Mutable and compared by value, like a dataclass: not hashable.
+    let _ = writeln!(out, "\n    __hash__ = None  # type: ignore[assignment]");
 }
 
 /// How the renderer sees each model type.
@@ -155,43 +232,33 @@ impl Model<'_> {
     }
 
     fn render_struct(&self, out: &mut String, name: &str, doc: &str, fields: &[Field]) {
-        let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {name}:");
-        docstring(out, "    ", doc);
-        let (required, optional): (Vec<&Field>, Vec<&Field>) =
-            fields.iter().partition(|f| !f.optional);
-        for field in required.iter().chain(&optional) {
-            let default = if field.optional { " = None" } else { "" };
-            let annotation = if self.streamed(name, field) {
-                "Content".to_owned()
-            } else {
-                self.field_annotation(field)
-            };
-            let _ = writeln!(out, "    {}: {annotation}{default}", ident(&field.wire));
-            docstring(out, "    ", &field.doc);
+        let attrs: Vec<Attr> = fields
+            .iter()
+            .map(|field| Attr {
+                name: ident(&field.wire),
+                annotation: if self.streamed(name, field) {
+                    "Content".to_owned()
+                } else {
+                    self.field_annotation(field)
+                },
+                optional: field.optional,
+                doc: field.doc.clone(),
+            })
+            .collect();
+        plain_class(out, name, doc, &[], &attrs);
+        self.render_to_wire(out, name, fields, "_to_wire", "", false);
+        if fields.iter().any(|f| self.streamed(name, f)) {
+            // For calls that send the content beside the JSON: never read or base64 a
+            // file only to drop it.
+            self.render_to_wire(
+                out,
+                name,
+                fields,
+                "_to_wire_beside",
+                "Without its content, which travels beside the JSON as raw bytes.",
+                true,
+            );
         }
-        if fields.is_empty() {
-            out.push_str("    pass\n");
-        }
-        let _ = writeln!(out, "\n    def _to_wire(self) -> Dict[str, Any]:");
-        let _ = writeln!(out, "        out: Dict[str, Any] = {{}}");
-        for field in fields {
-            let attr = format!("self.{}", ident(&field.wire));
-            let value = if self.streamed(name, field) {
-                format!("_content_out({attr})")
-            } else {
-                self.encode(&attr, &field.ty)
-            };
-            if field.optional {
-                let _ = writeln!(
-                    out,
-                    "        if {attr} is not None:\n            out[\"{}\"] = {value}",
-                    field.wire
-                );
-            } else {
-                let _ = writeln!(out, "        out[\"{}\"] = {value}", field.wire);
-            }
-        }
-        let _ = writeln!(out, "        return out");
         let _ = writeln!(
             out,
             "\n    @classmethod\n    def _from_wire(cls, data: Dict[str, Any]) -> \"{name}\":"
@@ -212,13 +279,51 @@ impl Model<'_> {
         let _ = writeln!(out, "        )");
     }
 
+    /// `_to_wire` (or `_to_wire_beside`, without the streamed content).
+    fn render_to_wire(
+        &self,
+        out: &mut String,
+        name: &str,
+        fields: &[Field],
+        method: &str,
+        doc: &str,
+        beside: bool,
+    ) {
+        let _ = writeln!(out, "\n    def {method}(self) -> Dict[str, Any]:");
+        if !doc.is_empty() {
+            docstring(out, "        ", doc);
+        }
+        let _ = writeln!(out, "        out: Dict[str, Any] = {{}}");
+        for field in fields {
+            if beside && self.streamed(name, field) {
+                continue;
+            }
+            let attr = format!("self.{}", ident(&field.wire));
+            let value = if self.streamed(name, field) {
+                format!("_content_out({attr})")
+            } else {
+                self.encode(&attr, &field.ty)
+            };
+            if field.optional {
+                let _ = writeln!(
+                    out,
+                    "        if {attr} is not None:\n            out[\"{}\"] = {value}",
+                    field.wire
+                );
+            } else {
+                let _ = writeln!(out, "        out[\"{}\"] = {value}", field.wire);
+            }
+        }
+        let _ = writeln!(out, "        return out");
+    }
+
     fn render_types(&self) -> String {
         let mut out = format!("# {PREAMBLE}\n");
         out.push_str(
             "\"\"\"The Sesame model: every type that crosses the language boundary, as plain\n\
-             dataclasses and enums named and shaped like the 1Password SDK's.\"\"\"\n\n\
+             classes and enums named and shaped like the 1Password SDK's.\"\"\"\n\n\
              from __future__ import annotations\n\n\
-             import base64\nimport dataclasses\nimport datetime\nimport enum\nimport os\n\
+             import base64\nimport datetime\nimport enum\nimport os\n\
              from typing import Any, BinaryIO, ClassVar, Dict, List, Optional, Union\n\n\
              Content = Union[bytes, bytearray, memoryview, \"os.PathLike[str]\", BinaryIO]\n\
              \"\"\"File content to upload: bytes, or a path or binary file object to stream from\n\
@@ -288,19 +393,20 @@ impl Model<'_> {
                     let mut names = Vec::new();
                     for variant in variants {
                         let class = format!("{name}{}", variant.wire);
-                        let _ = writeln!(out, "\n\n@dataclasses.dataclass\nclass {class}:");
-                        docstring(&mut out, "    ", &variant.doc);
-                        let _ = writeln!(
-                            out,
-                            "    {}: ClassVar[str] = \"{}\"",
-                            ident(tag),
-                            variant.wire
-                        );
                         let content_attr = ident(content);
-                        if let Some(payload) = &variant.payload {
-                            let _ =
-                                writeln!(out, "    {content_attr}: {}", self.annotation(payload));
-                        }
+                        let attrs: Vec<Attr> = variant
+                            .payload
+                            .iter()
+                            .map(|payload| Attr {
+                                name: content_attr.clone(),
+                                annotation: self.annotation(payload),
+                                optional: false,
+                                doc: String::new(),
+                            })
+                            .collect();
+                        let tag_line =
+                            format!("{}: ClassVar[str] = \"{}\"", ident(tag), variant.wire);
+                        plain_class(&mut out, &class, &variant.doc, &[tag_line], &attrs);
                         let _ = writeln!(out, "\n    def _to_wire(self) -> Dict[str, Any]:");
                         match &variant.payload {
                             Some(payload) => {
@@ -340,8 +446,7 @@ impl Model<'_> {
                     for (variant, class) in &names {
                         match &variant.payload {
                             Some(payload) => {
-                                let value =
-                                    self.decode(&format!("data[\"{content}\"]"), payload);
+                                let value = self.decode(&format!("data[\"{content}\"]"), payload);
                                 let _ = writeln!(
                                     unions,
                                     "    if kind == \"{}\":\n        return {class}({value})",
@@ -481,7 +586,6 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
          classes (`Secrets`, `Items`, …) and their synchronous twins (`SyncSecrets`, …).\"\"\"\n\n\
          from __future__ import annotations\n\n\
          import base64  # noqa: F401\n\
-         import dataclasses\n\
          import datetime  # noqa: F401\n\
          from typing import Any, Dict, List, Optional, Protocol, Tuple\n\n\
          from .types import *  # noqa: F403\n\
@@ -675,12 +779,7 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
             data = Some(format!("{var}.{attr}"));
             let _ = writeln!(
                 out,
-                "        parameters[\"{name}\"] = dataclasses.replace({var}, {attr}=b\"\")._to_wire()"
-            );
-            let _ = writeln!(
-                out,
-                "        parameters[\"{name}\"].pop(\"{}\", None)",
-                bytes.wire
+                "        parameters[\"{name}\"] = {var}._to_wire_beside()"
             );
             continue;
         }
