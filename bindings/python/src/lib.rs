@@ -15,7 +15,6 @@ use std::sync::mpsc;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 use sesame_core::client::OutputFile;
@@ -93,12 +92,13 @@ impl NativeClient {
     #[pyo3(signature = (request, data, sink, done))]
     fn invoke_async(
         &self,
+        py: Python<'_>,
         request: &[u8],
         data: Option<&Bound<'_, PyAny>>,
         sink: Option<&Bound<'_, PyAny>>,
         done: Py<PyAny>,
     ) -> PyResult<Pending> {
-        Call::new(self.current(), request, data, sink).spawn(done)
+        Call::new(self.current(), request, data, sink).spawn(py, done)
     }
 
     /// Releases the client: later calls fail with a clear error. Idempotent.
@@ -121,14 +121,17 @@ impl NativeClient {
 #[pyclass(frozen, module = "sesame._native")]
 #[derive(Debug)]
 struct Pending {
-    task: tokio::task::AbortHandle,
+    /// `None` when the call ended before it started (its `done` was already called).
+    task: Option<tokio::task::AbortHandle>,
 }
 
 #[pymethods]
 impl Pending {
     /// Abandons the call if it is still running (its `done` is then never called).
     fn cancel(&self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -179,7 +182,10 @@ impl Call {
     /// Runs the call on the runtime and waits for it with the GIL released, waking now
     /// and then so that Ctrl-C (or any signal handler that raises) abandons it.
     fn block(self, py: Python<'_>) -> PyResult<Reply> {
-        let runtime = sesame_invoke::runtime().map_err(PyRuntimeError::new_err)?;
+        let runtime = match sesame_invoke::runtime() {
+            Ok(runtime) => runtime,
+            Err(message) => return Ok(Reply::error(&Error::Server(message))),
+        };
         let (sender, receiver) = mpsc::sync_channel(1);
         let task = runtime.spawn(async move {
             let _ = sender.send(self.run().await);
@@ -200,17 +206,28 @@ impl Call {
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(PyRuntimeError::new_err(
-                        "the Sesame runtime dropped a call before it finished",
-                    ))
+                    return Ok(Reply::error(&Error::Server(
+                        "the Sesame runtime dropped a call before it finished".to_owned(),
+                    )))
                 }
             }
         }
     }
 
     /// Runs the call on the runtime; `done(reply_json, content)` gets its reply.
-    fn spawn(self, done: Py<PyAny>) -> PyResult<Pending> {
-        let runtime = sesame_invoke::runtime().map_err(PyRuntimeError::new_err)?;
+    fn spawn(self, py: Python<'_>, done: Py<PyAny>) -> PyResult<Pending> {
+        let runtime = match sesame_invoke::runtime() {
+            Ok(runtime) => runtime,
+            Err(message) => {
+                done.call1(
+                    py,
+                    reply_tuple(py, Reply::error(&Error::Server(message)))?
+                        .bind(py)
+                        .clone(),
+                )?;
+                return Ok(Pending { task: None });
+            }
+        };
         let task = runtime.spawn(async move {
             let reply = self.run().await;
             // `try_attach`: the interpreter may be shutting down, and then nobody waits.
@@ -222,7 +239,7 @@ impl Call {
             });
         });
         Ok(Pending {
-            task: task.abort_handle(),
+            task: Some(task.abort_handle()),
         })
     }
 }
@@ -380,12 +397,13 @@ fn invoke(
 #[pyfunction]
 #[pyo3(signature = (request, data, sink, done))]
 fn invoke_async(
+    py: Python<'_>,
     request: &[u8],
     data: Option<&Bound<'_, PyAny>>,
     sink: Option<&Bound<'_, PyAny>>,
     done: Py<PyAny>,
 ) -> PyResult<Pending> {
-    Call::process(request, data, sink).spawn(done)
+    Call::process(request, data, sink).spawn(py, done)
 }
 
 /// Runs an offline call on the calling thread at once, without the runtime or a thread
@@ -402,7 +420,10 @@ fn invoke_offline<'py>(py: Python<'py>, request: &[u8]) -> Bound<'py, PyBytes> {
 #[pyfunction]
 fn authenticate(py: Python<'_>, options: &[u8]) -> PyResult<Py<PyAny>> {
     let options = Zeroizing::new(options.to_vec());
-    let runtime = sesame_invoke::runtime().map_err(PyRuntimeError::new_err)?;
+    let runtime = match sesame_invoke::runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return authenticated(py, Err(Error::Server(message))),
+    };
     let result = py.detach(|| runtime.block_on(sesame_invoke::authenticate(&options)));
     authenticated(py, result)
 }
@@ -410,9 +431,15 @@ fn authenticate(py: Python<'_>, options: &[u8]) -> PyResult<Py<PyAny>> {
 /// `authenticate` for an event loop: returns at once, `done(client_or_envelope)` gets the
 /// result.
 #[pyfunction]
-fn authenticate_async(options: &[u8], done: Py<PyAny>) -> PyResult<Pending> {
+fn authenticate_async(py: Python<'_>, options: &[u8], done: Py<PyAny>) -> PyResult<Pending> {
     let options = Zeroizing::new(options.to_vec());
-    let runtime = sesame_invoke::runtime().map_err(PyRuntimeError::new_err)?;
+    let runtime = match sesame_invoke::runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            done.call1(py, (authenticated(py, Err(Error::Server(message)))?,))?;
+            return Ok(Pending { task: None });
+        }
+    };
     let task = runtime.spawn(async move {
         let result = sesame_invoke::authenticate(&options).await;
         Python::try_attach(|py| {
@@ -422,7 +449,7 @@ fn authenticate_async(options: &[u8], done: Py<PyAny>) -> PyResult<Pending> {
         });
     });
     Ok(Pending {
-        task: task.abort_handle(),
+        task: Some(task.abort_handle()),
     })
 }
 
