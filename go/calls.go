@@ -343,8 +343,10 @@ func (SharesOffline) Open(ctx context.Context, link string) (SharedItem, error) 
 type VaultsAPI struct{ inv invoker }
 
 // List the vaults this principal can see.
-func (a *VaultsAPI) List(ctx context.Context) ([]VaultOverview, error) {
-	parameters := map[string]any{}
+func (a *VaultsAPI) List(ctx context.Context, params *VaultListParams) ([]VaultOverview, error) {
+	parameters := map[string]any{
+		"params": params,
+	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsList", parameters, nil)
 	return decode[[]VaultOverview](raw, err)
 }

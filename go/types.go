@@ -1120,17 +1120,17 @@ const (
 // Exactly one variant is set, as Type; build one with the NewValidRecipient… functions.
 type ValidRecipient struct {
 	Type   ValidRecipientTypes
-	Email  *map[string]json.RawMessage
-	Domain *map[string]json.RawMessage
+	Email  *ValidRecipientEmailInner
+	Domain *ValidRecipientDomainInner
 }
 
 // NewValidRecipientEmail: This exact address.
-func NewValidRecipientEmail(value map[string]json.RawMessage) ValidRecipient {
+func NewValidRecipientEmail(value ValidRecipientEmailInner) ValidRecipient {
 	return ValidRecipient{Type: ValidRecipientTypeEmail, Email: &value}
 }
 
 // NewValidRecipientDomain: Anyone with an address at this domain.
-func NewValidRecipientDomain(value map[string]json.RawMessage) ValidRecipient {
+func NewValidRecipientDomain(value ValidRecipientDomainInner) ValidRecipient {
 	return ValidRecipient{Type: ValidRecipientTypeDomain, Domain: &value}
 }
 
@@ -1166,16 +1166,28 @@ func (u *ValidRecipient) UnmarshalJSON(data []byte) error {
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Email = new(map[string]json.RawMessage)
+		u.Email = new(ValidRecipientEmailInner)
 		return json.Unmarshal(raw.C, u.Email)
 	case ValidRecipientTypeDomain:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Domain = new(map[string]json.RawMessage)
+		u.Domain = new(ValidRecipientDomainInner)
 		return json.Unmarshal(raw.C, u.Domain)
 	}
 	return nil
+}
+
+// ValidRecipientDomainInner:
+type ValidRecipientDomainInner struct {
+	// The domain, lowercased.
+	Domain string `json:"domain"`
+}
+
+// ValidRecipientEmailInner:
+type ValidRecipientEmailInner struct {
+	// The address, lowercased.
+	Email string `json:"email"`
 }
 
 // Vault: A vault with, on request, its access list.

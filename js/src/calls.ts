@@ -421,8 +421,9 @@ export class Vaults {
   /**
    * The vaults this principal can see.
    */
-  async list(): Promise<types.VaultOverview[]> {
+  async list(params?: types.VaultListParams | undefined): Promise<types.VaultOverview[]> {
     const parameters: Record<string, unknown> = {};
+    if (params !== undefined) parameters["params"] = params;
     const [result] = await this.invoker.invoke("VaultsList", parameters);
     return (result as unknown[]).map((x) => types.fromWireVaultOverview(x as never)) as types.VaultOverview[];
   }

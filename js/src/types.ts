@@ -1785,9 +1785,23 @@ export interface UnreadableRecord {
  * JSON as in the 1Password SDK: `{"type": "Email", "parameters": {"email": "…"}}`.
  */
 export type ValidRecipient =
-  | { type: "Email"; parameters: Record<string, unknown> }
-  | { type: "Domain"; parameters: Record<string, unknown> }
+  | { type: "Email"; parameters: ValidRecipientEmailInner }
+  | { type: "Domain"; parameters: ValidRecipientDomainInner }
 ;
+
+export interface ValidRecipientDomainInner {
+  /**
+   * The domain, lowercased.
+   */
+  domain: string;
+}
+
+export interface ValidRecipientEmailInner {
+  /**
+   * The address, lowercased.
+   */
+  email: string;
+}
 
 /**
  * A vault with, on request, its access list.

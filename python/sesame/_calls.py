@@ -413,9 +413,11 @@ class Vaults:
     def __init__(self, invoker: AsyncInvoker) -> None:
         self._invoker = invoker
 
-    async def list(self) -> List[VaultOverview]:
+    async def list(self, params: Optional[VaultListParams] = None) -> List[VaultOverview]:
         """The vaults this principal can see."""
         parameters: Dict[str, Any] = {}
+        if params is not None:
+            parameters["params"] = None if params is None else params._to_wire()
         result, _ = await self._invoker.invoke("VaultsList", parameters)
         return [VaultOverview._from_wire(x) for x in result]
 
@@ -801,9 +803,11 @@ class SyncVaults:
     def __init__(self, invoker: SyncInvoker) -> None:
         self._invoker = invoker
 
-    def list(self) -> List[VaultOverview]:
+    def list(self, params: Optional[VaultListParams] = None) -> List[VaultOverview]:
         """The vaults this principal can see."""
         parameters: Dict[str, Any] = {}
+        if params is not None:
+            parameters["params"] = None if params is None else params._to_wire()
         result, _ = self._invoker.invoke("VaultsList", parameters)
         return [VaultOverview._from_wire(x) for x in result]
 

@@ -7,7 +7,9 @@ import json
 from typing import Any, Optional, TypeVar, Union
 
 from . import _native
-from ._calls import ClientCalls, SyncClientCalls
+
+# Secrets, Items and Vaults are importable from here, as from onepassword.client.
+from ._calls import ClientCalls, Items, Secrets, SyncClientCalls, Vaults  # noqa: F401
 from ._invoker import AsyncInvoker, SyncInvoker, result
 from .errors import InvalidInputError
 

@@ -3,4 +3,8 @@
 
 from ._calls import Events, SyncEvents
 
+# The model types its calls take and return, importable from here as in the
+# 1Password SDK.
+from .types import *  # noqa: F403
+
 __all__ = ["Events", "SyncEvents"]

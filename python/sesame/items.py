@@ -1,6 +1,10 @@
 """The `items` calls (generated in `_calls.py`), at the module path of the
 1Password SDK."""
 
-from ._calls import Items, SyncItems
+from ._calls import Items, ItemsFiles, ItemsShares, SyncItems  # noqa: F401
+
+# The model types its calls take and return, importable from here as in the
+# 1Password SDK.
+from .types import *  # noqa: F403
 
 __all__ = ["Items", "SyncItems"]

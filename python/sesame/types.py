@@ -348,9 +348,9 @@ class AuditVerification:
 
 class AutofillBehavior(str, enum.Enum):
     """When a browser extension may fill an item in on a website."""
-    ANYWHERE_ON_WEBSITE = "AnywhereOnWebsite"
+    ANYWHEREONWEBSITE = "AnywhereOnWebsite"
     """On any page of the website's domain and its subdomains."""
-    EXACT_DOMAIN = "ExactDomain"
+    EXACTDOMAIN = "ExactDomain"
     """Only on the exact host."""
     NEVER = "Never"
     """Never."""
@@ -914,11 +914,11 @@ class ItemCategory(str, enum.Enum):
     """The kind of an item, which decides its built-in fields and how apps show it."""
     LOGIN = "Login"
     """A username and password for a website or app."""
-    SECURE_NOTE = "SecureNote"
+    SECURENOTE = "SecureNote"
     """Free-form notes."""
-    CREDIT_CARD = "CreditCard"
+    CREDITCARD = "CreditCard"
     """A payment card."""
-    CRYPTO_WALLET = "CryptoWallet"
+    CRYPTOWALLET = "CryptoWallet"
     """A cryptocurrency wallet."""
     IDENTITY = "Identity"
     """A person's identity details."""
@@ -926,21 +926,21 @@ class ItemCategory(str, enum.Enum):
     """A password on its own."""
     DOCUMENT = "Document"
     """A file stored as an item."""
-    API_CREDENTIALS = "ApiCredentials"
+    APICREDENTIALS = "ApiCredentials"
     """An API key or credential."""
-    BANK_ACCOUNT = "BankAccount"
+    BANKACCOUNT = "BankAccount"
     """A bank account."""
     DATABASE = "Database"
     """Database connection details."""
-    DRIVER_LICENSE = "DriverLicense"
+    DRIVERLICENSE = "DriverLicense"
     """A driver's licence."""
     EMAIL = "Email"
     """An email account."""
-    MEDICAL_RECORD = "MedicalRecord"
+    MEDICALRECORD = "MedicalRecord"
     """A medical record."""
     MEMBERSHIP = "Membership"
     """A membership card."""
-    OUTDOOR_LICENSE = "OutdoorLicense"
+    OUTDOORLICENSE = "OutdoorLicense"
     """An outdoor (hunting, fishing) licence."""
     PASSPORT = "Passport"
     """A passport."""
@@ -950,11 +950,11 @@ class ItemCategory(str, enum.Enum):
     """A router's credentials."""
     SERVER = "Server"
     """A server's credentials."""
-    SSH_KEY = "SshKey"
+    SSHKEY = "SshKey"
     """An SSH key."""
-    SOCIAL_SECURITY_NUMBER = "SocialSecurityNumber"
+    SOCIALSECURITYNUMBER = "SocialSecurityNumber"
     """A social security number."""
-    SOFTWARE_LICENSE = "SoftwareLicense"
+    SOFTWARELICENSE = "SoftwareLicense"
     """A software licence."""
     PERSON = "Person"
     """A person."""
@@ -1215,9 +1215,9 @@ class ItemFieldType(str, enum.Enum):
     """Plain text."""
     CONCEALED = "Concealed"
     """A secret value, hidden until revealed."""
-    CREDIT_CARD_TYPE = "CreditCardType"
+    CREDITCARDTYPE = "CreditCardType"
     """A payment card's brand."""
-    CREDIT_CARD_NUMBER = "CreditCardNumber"
+    CREDITCARDNUMBER = "CreditCardNumber"
     """A payment card's number."""
     PHONE = "Phone"
     """A phone number."""
@@ -1229,11 +1229,11 @@ class ItemFieldType(str, enum.Enum):
     """An email address."""
     REFERENCE = "Reference"
     """A reference to another item, by id."""
-    SSH_KEY = "SshKey"
+    SSHKEY = "SshKey"
     """An SSH private key."""
     MENU = "Menu"
     """One value of a fixed list."""
-    MONTH_YEAR = "MonthYear"
+    MONTHYEAR = "MonthYear"
     """A month and year, `YYYYMM`."""
     ADDRESS = "Address"
     """A postal address."""
@@ -1693,15 +1693,15 @@ class ItemShareAccountPolicy:
 
 class ItemShareDuration(str, enum.Enum):
     """How long a share link works, as in the 1Password SDK."""
-    ONE_HOUR = "OneHour"
+    ONEHOUR = "OneHour"
     """One hour."""
-    ONE_DAY = "OneDay"
+    ONEDAY = "OneDay"
     """One day."""
-    SEVEN_DAYS = "SevenDays"
+    SEVENDAYS = "SevenDays"
     """Seven days."""
-    FOURTEEN_DAYS = "FourteenDays"
+    FOURTEENDAYS = "FourteenDays"
     """Fourteen days."""
-    THIRTY_DAYS = "ThirtyDays"
+    THIRTYDAYS = "ThirtyDays"
     """Thirty days."""
 
 
@@ -2261,7 +2261,7 @@ class PrincipalKind(str, enum.Enum):
     """The kind of a principal."""
     OWNER = "owner"
     """The account owner: manages service accounts and reads the audit trail."""
-    SERVICE_ACCOUNT = "serviceAccount"
+    SERVICEACCOUNT = "serviceAccount"
     """A service account: what automation and agents use."""
     UNSUPPORTED = "unsupported"
     """A kind this version does not know."""
@@ -2598,7 +2598,7 @@ class Resource(str, enum.Enum):
     """A principal: the owner or a service account."""
     SHARE = "share"
     """An item share (a link)."""
-    SHARE_POLICY = "sharePolicy"
+    SHAREPOLICY = "sharePolicy"
     """The account's share policy."""
     EVENTS = "events"
     """Audit events."""
@@ -2610,7 +2610,7 @@ class SeparatorType(str, enum.Enum):
     """What separates the words of a memorable password."""
     DIGITS = "digits"
     """A random digit `0`–`9` in each gap, chosen independently."""
-    DIGITS_AND_SYMBOLS = "digitsAndSymbols"
+    DIGITSANDSYMBOLS = "digitsAndSymbols"
     """A random digit or symbol in each gap, chosen independently."""
     SPACES = "spaces"
     """A space."""
@@ -2867,15 +2867,15 @@ class TotpCode:
 
 class UnreadableKind(str, enum.Enum):
     """What part of a record could not be opened."""
-    VAULT_KEY = "vaultKey"
+    VAULTKEY = "vaultKey"
     """
     The vault's grant to this principal: the signature is missing, from a principal
     this client does not trust, or does not verify, or the wrapped key does not
     unwrap. The whole vault is unusable.
     """
-    VAULT_ATTRIBUTES = "vaultAttributes"
+    VAULTATTRIBUTES = "vaultAttributes"
     """The vault's sealed name and description. Its items stay usable by vault id."""
-    ITEM_OVERVIEW = "itemOverview"
+    ITEMOVERVIEW = "itemOverview"
     """
     An item's sealed overview (title, category, tags, state). The item is left out of
     listings and references.
@@ -2941,9 +2941,9 @@ class ValidRecipientEmail:
 
     __slots__ = ("parameters",)
     type: ClassVar[str] = "Email"
-    parameters: Dict[str, Any]
+    parameters: ValidRecipientEmailInner
 
-    def __init__(self, parameters: Dict[str, Any]) -> None:
+    def __init__(self, parameters: ValidRecipientEmailInner) -> None:
         self.parameters = parameters
 
     def __repr__(self) -> str:
@@ -2957,7 +2957,7 @@ class ValidRecipientEmail:
     __hash__ = None  # type: ignore[assignment]
 
     def _to_wire(self) -> Dict[str, Any]:
-        return {"type": "Email", "parameters": self.parameters}
+        return {"type": "Email", "parameters": self.parameters._to_wire()}
 
 
 class ValidRecipientDomain:
@@ -2965,9 +2965,9 @@ class ValidRecipientDomain:
 
     __slots__ = ("parameters",)
     type: ClassVar[str] = "Domain"
-    parameters: Dict[str, Any]
+    parameters: ValidRecipientDomainInner
 
-    def __init__(self, parameters: Dict[str, Any]) -> None:
+    def __init__(self, parameters: ValidRecipientDomainInner) -> None:
         self.parameters = parameters
 
     def __repr__(self) -> str:
@@ -2981,7 +2981,69 @@ class ValidRecipientDomain:
     __hash__ = None  # type: ignore[assignment]
 
     def _to_wire(self) -> Dict[str, Any]:
-        return {"type": "Domain", "parameters": self.parameters}
+        return {"type": "Domain", "parameters": self.parameters._to_wire()}
+
+
+class ValidRecipientDomainInner:
+
+    __slots__ = ("domain",)
+    domain: str
+    """The domain, lowercased."""
+
+    def __init__(self, domain: str) -> None:
+        self.domain = domain
+
+    def __repr__(self) -> str:
+        return f"ValidRecipientDomainInner(domain={self.domain!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ValidRecipientDomainInner):
+            return NotImplemented
+        return (self.domain,) == (other.domain,)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _to_wire(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {}
+        out["domain"] = self.domain
+        return out
+
+    @classmethod
+    def _from_wire(cls, data: Dict[str, Any]) -> "ValidRecipientDomainInner":
+        return cls(
+            domain=data["domain"],
+        )
+
+
+class ValidRecipientEmailInner:
+
+    __slots__ = ("email",)
+    email: str
+    """The address, lowercased."""
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+
+    def __repr__(self) -> str:
+        return f"ValidRecipientEmailInner(email={self.email!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ValidRecipientEmailInner):
+            return NotImplemented
+        return (self.email,) == (other.email,)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _to_wire(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {}
+        out["email"] = self.email
+        return out
+
+    @classmethod
+    def _from_wire(cls, data: Dict[str, Any]) -> "ValidRecipientEmailInner":
+        return cls(
+            email=data["email"],
+        )
 
 
 class Vault:
@@ -3310,7 +3372,7 @@ class VaultType(str, enum.Enum):
     """The vault every member of the account can see."""
     TRANSFER = "transfer"
     """A vault used to hand items over."""
-    USER_CREATED = "userCreated"
+    USERCREATED = "userCreated"
     """A vault created by a person or a service account."""
     UNSUPPORTED = "unsupported"
     """A vault type this version does not know."""
@@ -3399,14 +3461,14 @@ class Website:
 
 class WordListType(str, enum.Enum):
     """Where the words of a memorable password come from."""
-    FULL_WORDS = "fullWords"
+    FULLWORDS = "fullWords"
     """The EFF large word list (7,772 words of letters only: 12.92 bits each)."""
     SYLLABLES = "syllables"
     """
     Pronounceable syllables: consonant–vowel and consonant–vowel–consonant
     (1,710 syllables: 10.74 bits each).
     """
-    THREE_LETTERS = "threeLetters"
+    THREELETTERS = "threeLetters"
     """Three-letter English words (630 words: 9.30 bits each)."""
 
 
@@ -3467,13 +3529,35 @@ JSON as in the 1Password SDK: `{"type": "Email", "parameters": {"email": "…"}}
 def _ValidRecipient_from_wire(data: Dict[str, Any]) -> ValidRecipient:
     kind = data.get("type")
     if kind == "Email":
-        return ValidRecipientEmail(data["parameters"])
+        return ValidRecipientEmail(ValidRecipientEmailInner._from_wire(data["parameters"]))
     if kind == "Domain":
-        return ValidRecipientDomain(data["parameters"])
+        return ValidRecipientDomain(ValidRecipientDomainInner._from_wire(data["parameters"]))
     raise ValueError(f"unknown ValidRecipient type {kind!r}")
 
 
+# Vault permissions (bit flags), as in the 1Password SDK.
+NO_ACCESS = 0
+RECOVER_VAULT = 1
+MANAGE_VAULT = 2
+REVEAL_ITEM_PASSWORD = 16
+READ_ITEMS = 32
+UPDATE_ITEMS = 64
+CREATE_ITEMS = 128
+ARCHIVE_ITEMS = 256
+DELETE_ITEMS = 512
+UPDATE_ITEM_HISTORY = 1024
+SEND_ITEMS = 1048576
+IMPORT_ITEMS = 2097152
+EXPORT_ITEMS = 4194304
+PRINT_ITEMS = 8388608
+
+
+# The 1Password SDK's names for the same types.
+GeneratePasswordResponse = GeneratedPassword
+
+
 __all__ = [
+    "ARCHIVE_ITEMS",
     "AddressFieldDetails",
     "AllowedRecipientType",
     "AllowedType",
@@ -3482,9 +3566,12 @@ __all__ = [
     "AuditHead",
     "AuditVerification",
     "AutofillBehavior",
+    "CREATE_ITEMS",
     "Content",
+    "DELETE_ITEMS",
     "Destination",
     "DocumentCreateParams",
+    "EXPORT_ITEMS",
     "EmptyResponse",
     "ErrorCode",
     "ErrorDetails",
@@ -3492,7 +3579,9 @@ __all__ = [
     "EventsPage",
     "FileAttributes",
     "FileCreateParams",
+    "GeneratePasswordResponse",
     "GeneratedPassword",
+    "IMPORT_ITEMS",
     "Id",
     "Item",
     "ItemCategory",
@@ -3521,7 +3610,10 @@ __all__ = [
     "ItemsDeleteAllResponse",
     "ItemsGetAllResponse",
     "ItemsUpdateAllResponse",
+    "MANAGE_VAULT",
+    "NO_ACCESS",
     "OtpFieldDetails",
+    "PRINT_ITEMS",
     "PasswordRecipe",
     "PasswordRecipeMemorable",
     "PasswordRecipeMemorableInner",
@@ -3532,6 +3624,9 @@ __all__ = [
     "Principal",
     "PrincipalKind",
     "PrincipalRateLimit",
+    "READ_ITEMS",
+    "RECOVER_VAULT",
+    "REVEAL_ITEM_PASSWORD",
     "RateLimitSettings",
     "RateLimitState",
     "ReferenceErrorDetails",
@@ -3539,17 +3634,22 @@ __all__ = [
     "ResolvedReference",
     "ResolvedReferenceResponse",
     "Resource",
+    "SEND_ITEMS",
     "SeparatorType",
     "ServiceAccountRights",
     "SharedFile",
     "SharedItem",
     "SshKeyAttributes",
     "TotpCode",
+    "UPDATE_ITEMS",
+    "UPDATE_ITEM_HISTORY",
     "UnreadableKind",
     "UnreadableRecord",
     "ValidRecipient",
     "ValidRecipientDomain",
+    "ValidRecipientDomainInner",
     "ValidRecipientEmail",
+    "ValidRecipientEmailInner",
     "Vault",
     "VaultAccess",
     "VaultAccessorType",

@@ -15,7 +15,7 @@ use sesame_core::model::{
     ItemShareAccountPolicy, ItemShareParams, ItemsDeleteAllResponse, ItemsGetAllResponse,
     ItemsUpdateAllResponse, PasswordRecipe, RateLimitState, ResolveAllResponse, SharedItem,
     TotpCode, UnreadableRecord, ValidRecipient, Vault, VaultAccess, VaultCreateParams,
-    VaultGetParams, VaultOverview, VaultUpdateParams,
+    VaultGetParams, VaultListParams, VaultOverview, VaultUpdateParams,
 };
 use sesame_core::totp::Totp;
 use sesame_core::Error;
@@ -187,8 +187,10 @@ calls! {
         |_c, p| open_share_link(&p.link, SHARE_OPEN_TIMEOUT).await;
 
     /// The vaults this principal can see.
-    VaultsList: "vaults" . "list" () -> Vec<VaultOverview>,
+    VaultsList: "vaults" . "list" (#[serde(default)] params: Option<VaultListParams>) -> Vec<VaultOverview>,
         needs: Client,
+        // The 1Password SDKs' `decrypt_details` is accepted; Sesame's overviews always
+        // carry their decrypted title and description.
         |c, _p| c.client()?.vaults().list().await;
 
     /// One vault's overview.

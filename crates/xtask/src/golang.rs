@@ -367,7 +367,7 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             };
             let mut args = vec!["ctx context.Context".to_owned()];
             for (name, ty, optional) in &call.params {
-                let t = if *optional {
+                let t = if *optional && !matches!(ty, Ty::Optional(_)) {
                     Ty::Optional(Box::new(ty.clone()))
                 } else {
                     ty.clone()

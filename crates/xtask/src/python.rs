@@ -40,8 +40,19 @@ fn ident(wire: &str) -> String {
 }
 
 /// `SECURE_NOTE` for `SecureNote`, `DIGITS_AND_SYMBOLS` for `digitsAndSymbols`.
+/// An enum member's name as the 1Password SDK spells it: the wire value in capitals, so
+/// `SecureNote` is `SECURENOTE` and `not_found` is `NOT_FOUND`.
 fn member(wire: &str) -> String {
-    let name = snake(wire).to_ascii_uppercase();
+    let name: String = wire
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V{name}")
     } else {
@@ -69,6 +80,9 @@ fn docstring(out: &mut String, indent: &str, doc: &str) {
         let _ = writeln!(out, "{indent}\"\"\"{doc}\"\"\"");
     }
 }
+
+/// Types the 1Password SDK names differently: (its name, ours).
+const ONEPASSWORD_NAMES: &[(&str, &str)] = &[("GeneratePasswordResponse", "GeneratedPassword")];
 
 /// One attribute of a generated class.
 struct Attr {
@@ -474,6 +488,24 @@ impl Model<'_> {
             }
         }
         out.push_str(&unions);
+        // Vault permissions, bit flags with the 1Password SDK's names and values.
+        out.push_str(
+            "\n\n# Vault permissions (bit flags), as in the 1Password SDK.\nNO_ACCESS = 0\n",
+        );
+        public.push("NO_ACCESS".to_owned());
+        for (name, value) in sesame_core::model::permissions::ALL {
+            let _ = writeln!(out, "{name} = {value}");
+            public.push(name.to_owned());
+        }
+        // The 1Password SDK's names for types Sesame names otherwise, so ported
+        // annotations keep working.
+        out.push_str("\n\n# The 1Password SDK's names for the same types.\n");
+        for (theirs, ours) in ONEPASSWORD_NAMES {
+            if self.defs.contains_key(*ours) {
+                let _ = writeln!(out, "{theirs} = {ours}");
+                public.push((*theirs).to_owned());
+            }
+        }
         public.sort_unstable();
         out.push_str("\n\n__all__ = [\n");
         for name in public {
@@ -739,7 +771,12 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call, sync: bool) {
     for (name, ty, optional) in &call.params {
         let annotation = model.annotation(ty);
         if *optional {
-            args.push(format!("{}: Optional[{annotation}] = None", ident(name)));
+            let annotation = if matches!(ty, Ty::Optional(_)) {
+                annotation
+            } else {
+                format!("Optional[{annotation}]")
+            };
+            args.push(format!("{}: {annotation} = None", ident(name)));
         } else {
             args.push(format!("{}: {annotation}", ident(name)));
         }

@@ -25,6 +25,7 @@ pub fn defs() -> Result<BTreeMap<String, Def>, String> {
     if let Some(envelope) = defs.remove("Error") {
         defs.insert("ErrorEnvelope".to_owned(), envelope);
     }
+    hoist_inline_payloads(&mut defs);
     defs.iter()
         .map(|(name, schema)| {
             Ok((
@@ -33,6 +34,37 @@ pub fn defs() -> Result<BTreeMap<String, Def>, String> {
             ))
         })
         .collect()
+}
+
+/// A union variant whose content is an inline object (`Email { email }` in Rust) gets a
+/// named type, `{Union}{Variant}Inner` as the 1Password SDKs name it, so every language
+/// has a class for it rather than a bare map.
+fn hoist_inline_payloads(defs: &mut serde_json::Map<String, Value>) {
+    let mut hoisted = Vec::new();
+    for (name, schema) in defs.iter_mut() {
+        let Some(alts) = schema.get_mut("oneOf").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for alt in alts {
+            let Some(props) = alt.get_mut("properties").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(wire) = props.values().find_map(constant) else {
+                continue;
+            };
+            for payload in props.values_mut() {
+                if payload.get("properties").is_some() && constant(payload).is_none() {
+                    let inner = format!("{name}{}Inner", crate::ir::pascal(&wire));
+                    let schema = std::mem::replace(
+                        payload,
+                        serde_json::json!({ "$ref": format!("#/$defs/{inner}") }),
+                    );
+                    hoisted.push((inner, schema));
+                }
+            }
+        }
+    }
+    defs.extend(hoisted);
 }
 
 fn doc(schema: &Value) -> String {
