@@ -44,6 +44,15 @@ def _timestamp_in(value: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _redacted(value: Any) -> str:
+    # A secret in repr(): its size, never its value (as Debug in Rust).
+    if value is None:
+        return "None"
+    if isinstance(value, (str, bytes, bytearray)):
+        return f"<redacted {len(value)} {'chars' if isinstance(value, str) else 'bytes'}>"
+    return "<redacted>"
+
+
 def _enum_out(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
@@ -380,7 +389,7 @@ class DocumentCreateParams:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"DocumentCreateParams(content={self.content!r}, name={self.name!r})"
+        return f"DocumentCreateParams(content={_redacted(self.content)}, name={self.name!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DocumentCreateParams):
@@ -732,7 +741,7 @@ class FileCreateParams:
         self.section_id = section_id
 
     def __repr__(self) -> str:
-        return f"FileCreateParams(content={self.content!r}, field_id={self.field_id!r}, name={self.name!r}, section_id={self.section_id!r})"
+        return f"FileCreateParams(content={_redacted(self.content)}, field_id={self.field_id!r}, name={self.name!r}, section_id={self.section_id!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FileCreateParams):
@@ -781,7 +790,7 @@ class GeneratedPassword:
         self.password = password
 
     def __repr__(self) -> str:
-        return f"GeneratedPassword(entropy_bits={self.entropy_bits!r}, password={self.password!r})"
+        return f"GeneratedPassword(entropy_bits={self.entropy_bits!r}, password={_redacted(self.password)})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GeneratedPassword):
@@ -862,7 +871,7 @@ class Item:
         self.document = document
 
     def __repr__(self) -> str:
-        return f"Item(category={self.category!r}, created_at={self.created_at!r}, fields={self.fields!r}, files={self.files!r}, id={self.id!r}, notes={self.notes!r}, sections={self.sections!r}, tags={self.tags!r}, title={self.title!r}, updated_at={self.updated_at!r}, vault_id={self.vault_id!r}, version={self.version!r}, websites={self.websites!r}, document={self.document!r})"
+        return f"Item(category={self.category!r}, created_at={self.created_at!r}, fields={self.fields!r}, files={self.files!r}, id={self.id!r}, notes={_redacted(self.notes)}, sections={self.sections!r}, tags={self.tags!r}, title={self.title!r}, updated_at={self.updated_at!r}, vault_id={self.vault_id!r}, version={self.version!r}, websites={self.websites!r}, document={self.document!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Item):
@@ -1005,7 +1014,7 @@ class ItemCreateParams:
         self.websites = websites
 
     def __repr__(self) -> str:
-        return f"ItemCreateParams(category={self.category!r}, title={self.title!r}, vault_id={self.vault_id!r}, document={self.document!r}, fields={self.fields!r}, files={self.files!r}, notes={self.notes!r}, sections={self.sections!r}, tags={self.tags!r}, websites={self.websites!r})"
+        return f"ItemCreateParams(category={self.category!r}, title={self.title!r}, vault_id={self.vault_id!r}, document={self.document!r}, fields={self.fields!r}, files={self.files!r}, notes={_redacted(self.notes)}, sections={self.sections!r}, tags={self.tags!r}, websites={self.websites!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ItemCreateParams):
@@ -1081,7 +1090,7 @@ class ItemField:
         self.section_id = section_id
 
     def __repr__(self) -> str:
-        return f"ItemField(field_type={self.field_type!r}, id={self.id!r}, title={self.title!r}, value={self.value!r}, details={self.details!r}, section_id={self.section_id!r})"
+        return f"ItemField(field_type={self.field_type!r}, id={self.id!r}, title={self.title!r}, value={_redacted(self.value)}, details={self.details!r}, section_id={self.section_id!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ItemField):
@@ -1945,7 +1954,7 @@ class OtpFieldDetails:
         self.error_message = error_message
 
     def __repr__(self) -> str:
-        return f"OtpFieldDetails(code={self.code!r}, error_message={self.error_message!r})"
+        return f"OtpFieldDetails(code={_redacted(self.code)}, error_message={self.error_message!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OtpFieldDetails):
@@ -2517,7 +2526,7 @@ class ResolvedReference:
         self.vault_id = vault_id
 
     def __repr__(self) -> str:
-        return f"ResolvedReference(item_id={self.item_id!r}, secret={self.secret!r}, vault_id={self.vault_id!r})"
+        return f"ResolvedReference(item_id={self.item_id!r}, secret={_redacted(self.secret)}, vault_id={self.vault_id!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ResolvedReference):
@@ -2677,7 +2686,7 @@ class SharedFile:
         self.size = size
 
     def __repr__(self) -> str:
-        return f"SharedFile(content={self.content!r}, name={self.name!r}, size={self.size!r})"
+        return f"SharedFile(content={_redacted(self.content)}, name={self.name!r}, size={self.size!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SharedFile):
@@ -2740,7 +2749,7 @@ class SharedItem:
         self.views_left = views_left
 
     def __repr__(self) -> str:
-        return f"SharedItem(category={self.category!r}, expires_at={self.expires_at!r}, fields={self.fields!r}, files={self.files!r}, notes={self.notes!r}, sections={self.sections!r}, tags={self.tags!r}, title={self.title!r}, websites={self.websites!r}, views_left={self.views_left!r})"
+        return f"SharedItem(category={self.category!r}, expires_at={self.expires_at!r}, fields={self.fields!r}, files={self.files!r}, notes={_redacted(self.notes)}, sections={self.sections!r}, tags={self.tags!r}, title={self.title!r}, websites={self.websites!r}, views_left={self.views_left!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SharedItem):
@@ -2838,7 +2847,7 @@ class TotpCode:
         self.valid_until = valid_until
 
     def __repr__(self) -> str:
-        return f"TotpCode(code={self.code!r}, expires_in_seconds={self.expires_in_seconds!r}, valid_from={self.valid_from!r}, valid_until={self.valid_until!r})"
+        return f"TotpCode(code={_redacted(self.code)}, expires_in_seconds={self.expires_in_seconds!r}, valid_from={self.valid_from!r}, valid_until={self.valid_until!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TotpCode):

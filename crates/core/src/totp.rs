@@ -169,6 +169,7 @@ pub struct Hotp {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TotpCode {
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     code: String,
     valid_from: u64,
     valid_until: u64,

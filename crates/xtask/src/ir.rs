@@ -91,6 +91,9 @@ pub struct Field {
     pub optional: bool,
     /// Its documentation.
     pub doc: String,
+    /// Whether it holds a secret (`x-secret` in the schema): bindings keep it out of
+    /// their `repr`/`inspect`/`String` output, as `Debug` does in Rust.
+    pub secret: bool,
 }
 
 /// A variant of a tagged union: `{"<tag>": wire, "<content>": payload}`.

@@ -91,6 +91,8 @@ struct Attr {
     /// Optional attributes default to `None` and come after the required ones.
     optional: bool,
     doc: String,
+    /// Shown in `repr()` by its size only.
+    secret: bool,
 }
 
 /// A model class: slots, documented attributes, and the `__init__` (keyword or
@@ -129,7 +131,13 @@ fn plain_class(out: &mut String, name: &str, doc: &str, class_attrs: &[String], 
     }
     let shown: Vec<String> = ordered
         .iter()
-        .map(|a| format!("{0}={{self.{0}!r}}", a.name))
+        .map(|a| {
+            if a.secret {
+                format!("{0}={{_redacted(self.{0})}}", a.name)
+            } else {
+                format!("{0}={{self.{0}!r}}", a.name)
+            }
+        })
         .collect();
     let _ = writeln!(
         out,
@@ -257,6 +265,7 @@ impl Model<'_> {
                 },
                 optional: field.optional,
                 doc: field.doc.clone(),
+                secret: field.secret,
             })
             .collect();
         plain_class(out, name, doc, &[], &attrs);
@@ -364,6 +373,13 @@ impl Model<'_> {
              def _timestamp_in(value: str) -> datetime.datetime:\n\
              \x20   # fromisoformat reads a trailing Z only from Python 3.11 on.\n\
              \x20   return datetime.datetime.fromisoformat(value.replace(\"Z\", \"+00:00\"))\n\n\n\
+             def _redacted(value: Any) -> str:\n\
+             \x20   # A secret in repr(): its size, never its value (as Debug in Rust).\n\
+             \x20   if value is None:\n\
+             \x20       return \"None\"\n\
+             \x20   if isinstance(value, (str, bytes, bytearray)):\n\
+             \x20       return f\"<redacted {len(value)} {'chars' if isinstance(value, str) else 'bytes'}>\"\n\
+             \x20   return \"<redacted>\"\n\n\n\
              def _enum_out(value: Any) -> Any:\n\
              \x20   return value.value if isinstance(value, enum.Enum) else value\n",
         );
@@ -416,6 +432,7 @@ impl Model<'_> {
                                 annotation: self.annotation(payload),
                                 optional: false,
                                 doc: String::new(),
+                                secret: false,
                             })
                             .collect();
                         let tag_line =

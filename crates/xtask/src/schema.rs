@@ -224,6 +224,7 @@ fn fields(schema: &Value) -> Result<Vec<Field>, String> {
                 ty: t,
                 optional: nullable || !required.contains(&wire.as_str()),
                 doc: doc(field),
+                secret: field.get("x-secret") == Some(&Value::Bool(true)),
             })
         })
         .collect()

@@ -140,6 +140,7 @@ pub enum ItemFieldType {
 pub struct OtpFieldDetails {
     /// The current code, if it could be computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub code: Option<String>,
     /// Why the code could not be computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -328,6 +329,7 @@ pub struct ItemField {
     /// The field's type.
     pub field_type: ItemFieldType,
     /// The value as a string.
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub value: String,
     /// Type-specific attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -472,6 +474,7 @@ pub struct Item {
     pub sections: Vec<ItemSection>,
     /// Free-form notes.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub notes: String,
     /// Its tags.
     #[serde(default)]
@@ -529,6 +532,7 @@ pub struct FileCreateParams {
     /// the JSON).
     #[serde(with = "base64_bytes", default)]
     #[cfg_attr(feature = "schema", schemars(with = "super::schema::Base64Bytes"))]
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub content: Vec<u8>,
     /// The section to show it in.
     pub section_id: String,
@@ -557,6 +561,7 @@ pub struct DocumentCreateParams {
     /// the JSON).
     #[serde(with = "base64_bytes", default)]
     #[cfg_attr(feature = "schema", schemars(with = "super::schema::Base64Bytes"))]
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub content: Vec<u8>,
 }
 
@@ -601,6 +606,7 @@ pub struct ItemCreateParams {
     pub sections: Option<Vec<ItemSection>>,
     /// Free-form notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub notes: Option<String>,
     /// Its tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,6 +19,7 @@ use crate::Result;
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedReference {
     /// The value the reference points to.
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub secret: String,
     /// The id of the item it was read from.
     pub item_id: String,

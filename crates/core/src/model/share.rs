@@ -410,6 +410,7 @@ pub struct SharedItem {
     /// Its sections.
     pub sections: Vec<ItemSection>,
     /// Its notes.
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub notes: String,
     /// Its websites.
     pub websites: Vec<Website>,
@@ -451,6 +452,7 @@ pub struct SharedFile {
     /// Its content (standard base64 in JSON).
     #[serde(with = "super::base64_bytes")]
     #[cfg_attr(feature = "schema", schemars(with = "super::schema::Base64Bytes"))]
+    #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub content: Vec<u8>,
 }
 

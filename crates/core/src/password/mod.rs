@@ -107,7 +107,7 @@ impl schemars::JsonSchema for GeneratedPassword {
             "description": "A generated password and its entropy.",
             "type": "object",
             "properties": {
-                "password": {"type": "string", "description": "The password."},
+                "password": {"type": "string", "description": "The password.", "x-secret": true},
                 "entropyBits": {
                     "type": "number",
                     "format": "double",
