@@ -22,8 +22,12 @@ class SesameError(Exception):
         details: Optional[Dict[str, Any]] = None,
         status_code: Optional[int] = None,
         request_id: Optional[str] = None,
+        code: Optional[str] = None,
     ) -> None:
         super().__init__(message)
+        if code is not None:
+            # A code this version has no class for (from a newer core) is kept.
+            self.code = code
         self.message = message
         self.details: Dict[str, Any] = dict(details or {})
         self.status_code = status_code
@@ -33,7 +37,10 @@ class SesameError(Exception):
         return self.message
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (type(self), self.message, self.details, self.status_code, self.request_id))
+        return (
+            _rebuild,
+            (type(self), self.message, self.details, self.status_code, self.request_id, self.code),
+        )
 
 
 def _rebuild(
@@ -42,8 +49,9 @@ def _rebuild(
     details: Dict[str, Any],
     status_code: Optional[int],
     request_id: Optional[str],
+    code: str,
 ) -> SesameError:
-    return cls(message, details=details, status_code=status_code, request_id=request_id)
+    return cls(message, details=details, status_code=status_code, request_id=request_id, code=code)
 
 
 class InvalidReferenceError(SesameError, ValueError):
@@ -155,8 +163,9 @@ ERRORS_BY_CODE: Dict[str, Type[SesameError]] = {
 def error_from_envelope(error: Dict[str, Any]) -> SesameError:
     """The exception for an `{"code", "message", …details}` error envelope."""
     details = {k: v for k, v in error.items() if k not in ("code", "message")}
-    cls = ERRORS_BY_CODE.get(str(error.get("code")), SesameError)
-    return cls(str(error.get("message", "")), details=details)
+    code = str(error.get("code", "unknown"))
+    cls = ERRORS_BY_CODE.get(code, SesameError)
+    return cls(str(error.get("message", "")), details=details, code=code)
 
 
 # The 1Password SDK's name for the same failure, so ported `except` clauses work.

@@ -413,7 +413,7 @@ class DocumentCreateParams:
     @classmethod
     def _from_wire(cls, data: Dict[str, Any]) -> "DocumentCreateParams":
         return cls(
-            content=base64.b64decode(data["content"]),
+            content=base64.b64decode(data["content"], validate=True),
             name=data["name"],
         )
 
@@ -769,7 +769,7 @@ class FileCreateParams:
     @classmethod
     def _from_wire(cls, data: Dict[str, Any]) -> "FileCreateParams":
         return cls(
-            content=base64.b64decode(data["content"]),
+            content=base64.b64decode(data["content"], validate=True),
             field_id=data["fieldId"],
             name=data["name"],
             section_id=data["sectionId"],
@@ -2705,7 +2705,7 @@ class SharedFile:
     @classmethod
     def _from_wire(cls, data: Dict[str, Any]) -> "SharedFile":
         return cls(
-            content=base64.b64decode(data["content"]),
+            content=base64.b64decode(data["content"], validate=True),
             name=data["name"],
             size=data["size"],
         )

@@ -248,8 +248,9 @@ impl Totp {
         if parsed.kind != OtpKind::Totp {
             return Err(Error::invalid_input(
                 "totp.uri",
-                "this is an otpauth://hotp URI (counter-based codes); a TOTP needs \
-                 otpauth://totp/..., read HOTP URIs with Hotp::from_uri",
+                "this is an otpauth://hotp URI (counter-based codes); time-based codes need \
+                 an otpauth://totp/... URI or a base32 secret (the Rust SDK reads HOTP URIs \
+                 with totp::Hotp::from_uri)",
             ));
         }
         if parsed.counter.is_some() {

@@ -221,7 +221,8 @@ impl Model<'_> {
     fn decode(&self, expr: &str, ty: &Ty) -> String {
         match ty {
             Ty::Timestamp => format!("_timestamp_in({expr})"),
-            Ty::Bytes => format!("base64.b64decode({expr})"),
+            // Strict: bad base64 is an error, never silently different bytes.
+            Ty::Bytes => format!("base64.b64decode({expr}, validate=True)"),
             Ty::List(t) if self.decode("x", t) == "x" => expr.to_owned(),
             Ty::List(t) => format!("[{} for x in {expr}]", self.decode("x", t)),
             Ty::Map(t) if self.decode("v", t) == "v" => expr.to_owned(),
@@ -553,8 +554,12 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \x20       details: Optional[Dict[str, Any]] = None,\n\
          \x20       status_code: Optional[int] = None,\n\
          \x20       request_id: Optional[str] = None,\n\
+         \x20       code: Optional[str] = None,\n\
          \x20   ) -> None:\n\
          \x20       super().__init__(message)\n\
+         \x20       if code is not None:\n\
+         \x20           # A code this version has no class for (from a newer core) is kept.\n\
+         \x20           self.code = code\n\
          \x20       self.message = message\n\
          \x20       self.details: Dict[str, Any] = dict(details or {})\n\
          \x20       self.status_code = status_code\n\
@@ -562,15 +567,19 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \x20   def __str__(self) -> str:\n\
          \x20       return self.message\n\n\
          \x20   def __reduce__(self) -> Any:\n\
-         \x20       return (_rebuild, (type(self), self.message, self.details, self.status_code, self.request_id))\n\n\n\
+         \x20       return (\n\
+         \x20           _rebuild,\n\
+         \x20           (type(self), self.message, self.details, self.status_code, self.request_id, self.code),\n\
+         \x20       )\n\n\n\
          def _rebuild(\n\
          \x20   cls: Type[SesameError],\n\
          \x20   message: str,\n\
          \x20   details: Dict[str, Any],\n\
          \x20   status_code: Optional[int],\n\
          \x20   request_id: Optional[str],\n\
+         \x20   code: str,\n\
          ) -> SesameError:\n\
-         \x20   return cls(message, details=details, status_code=status_code, request_id=request_id)\n",
+         \x20   return cls(message, details=details, status_code=status_code, request_id=request_id, code=code)\n",
     );
     for (code, number, description) in codes {
         let class = error_class(code);
@@ -599,8 +608,9 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          def error_from_envelope(error: Dict[str, Any]) -> SesameError:\n\
          \x20   \"\"\"The exception for an `{\"code\", \"message\", …details}` error envelope.\"\"\"\n\
          \x20   details = {k: v for k, v in error.items() if k not in (\"code\", \"message\")}\n\
-         \x20   cls = ERRORS_BY_CODE.get(str(error.get(\"code\")), SesameError)\n\
-         \x20   return cls(str(error.get(\"message\", \"\")), details=details)\n\n\n\
+         \x20   code = str(error.get(\"code\", \"unknown\"))\n\
+         \x20   cls = ERRORS_BY_CODE.get(code, SesameError)\n\
+         \x20   return cls(str(error.get(\"message\", \"\")), details=details, code=code)\n\n\n\
          # The 1Password SDK's name for the same failure, so ported `except` clauses work.\n\
          RateLimitExceededException = RateLimitedError\n",
     );
