@@ -77,12 +77,23 @@ fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 	$(PYENV)/bin/ruff format bench tests python
 
+# The Python SDK against the official one (bench/python_sdk.py): its wheel in release, in
+# a directory of its own beside the debug one of python-test (the shared target directory
+# makes only the first release build slow), installed with bench/requirements-python.txt
+# into a venv that is recreated when either changed. Built before the criterion runs, so
+# a broken build fails fast; measured last, so its table ends the output.
+BENCH_WHEEL_DIR := target/wheels-release
+BENCH_PY_VENV := target/bench-py-venv
 bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
 	$(CARGO) build --quiet --release -p sesame-cli --bin sesame
+	rm -f $(BENCH_WHEEL_DIR)/sesame_sdk-*.whl
+	cd python && ../$(PYENV)/bin/maturin build --quiet --release --out ../$(BENCH_WHEEL_DIR)
 	SESAME_BENCH_SERVER=$(CURDIR)/target/release/sesame \
 	  $(CARGO) bench -p sesame-core --bench reference --bench totp --bench password --bench client -- $(BENCH_ARGS)
 	$(PYENV)/bin/python bench/official_1password.py target/bench-official.json
 	$(PYENV)/bin/python bench/report.py target/criterion target/bench-official.json
+	$(PYENV)/bin/python bench/python_sdk.py --wheel-dir $(BENCH_WHEEL_DIR) --venv $(BENCH_PY_VENV) \
+	  --server target/release/sesame --out target/bench-python.json
 
 # Fuzzing: cargo-fuzz (pinned, installed under target/tools on first use) on the nightly
 # toolchain. fuzz/ is its own workspace, so the stable build never compiles libfuzzer; its

@@ -33,11 +33,18 @@ class SyncInvoker(Protocol):
     ) -> Tuple[Any, Optional[bytes]]: ...
 
 
-def _offline() -> SyncInvoker:
-    # Calls that need no client run on the package's process-level invoker.
-    from ._invoker import offline_invoker
+_offline_invoker: Optional[SyncInvoker] = None
 
-    return offline_invoker()
+
+def _offline() -> SyncInvoker:
+    # Calls that need no client run on the package's process-level invoker,
+    # imported on first use (the offline calls are hot: keep it cached).
+    global _offline_invoker
+    if _offline_invoker is None:
+        from ._invoker import offline_invoker
+
+        _offline_invoker = offline_invoker()
+    return _offline_invoker
 
 
 def _process() -> SyncInvoker:

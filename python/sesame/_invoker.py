@@ -9,6 +9,8 @@ hands the reply back with `loop.call_soon_threadsafe`. Blocking calls release th
 
 from __future__ import annotations
 
+import atexit
+import io
 import json
 import os
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -24,15 +26,24 @@ if TYPE_CHECKING:
 
 Reply = tuple[Any, Optional[bytes]]
 
+# Runtime threads must not enter Python once the interpreter finalizes (see
+# `before_exit` in bindings/python/src/lib.rs).
+atexit.register(_native.before_exit)
+
+
+# One encoder for every request (json.dumps builds one per call when given options).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 
 def request(name: str, parameters: dict[str, Any]) -> bytes:
     """The call table's request for one call."""
-    return json.dumps({"name": name, "parameters": parameters}, separators=(",", ":")).encode()
+    return _encode({"name": name, "parameters": parameters}).encode()
 
 
 def result(reply: bytes, content: Optional[bytes]) -> Reply:
     """The call's result and content, or its error raised."""
-    envelope = json.loads(reply)
+    # Decoding first is faster than json.loads(bytes), which sniffs the encoding.
+    envelope = json.loads(reply.decode())
     if "error" in envelope:
         raise error_from_envelope(envelope["error"])
     return envelope.get("ok"), content
@@ -56,10 +67,19 @@ class _Stream:
     def write(self, data: bytes) -> Optional[int]:
         try:
             written = self._file.write(data)
-            return written if isinstance(written, int) else None
         except BaseException as e:
             self.failure = e
             raise
+        if written is None and isinstance(self._file, io.RawIOBase):
+            # A raw file in non-blocking mode wrote nothing ("would block"); other objects
+            # that return None (buffered or duck-typed sinks) took everything.
+            refused = BlockingIOError(
+                "the destination is a non-blocking raw file that refused a write: give a "
+                "blocking file"
+            )
+            self.failure = refused
+            raise refused
+        return written if isinstance(written, int) else None
 
     def flush(self) -> None:
         flush = getattr(self._file, "flush", None)
@@ -217,6 +237,13 @@ class OfflineInvoker:
         data: Optional[Content] = None,
         sink: Optional[Destination] = None,
     ) -> Reply:
+        if name == "ValidateSecretReference":
+            # The hottest offline call: straight to the native validator, no JSON on
+            # success (it returns the error envelope only when the reference is bad).
+            failure = _native.validate_secret_reference(parameters["secret_reference"])
+            if failure is not None:
+                result(failure, None)
+            return None, None
         return result(_native.invoke_offline(request(name, parameters)), None)
 
 

@@ -9,9 +9,11 @@ __all__ = [
     "Pending",
     "authenticate",
     "authenticate_async",
+    "before_exit",
     "invoke",
     "invoke_async",
     "invoke_offline",
+    "validate_secret_reference",
 ]
 
 @final
@@ -37,3 +39,5 @@ def authenticate(options: bytes) -> Union[NativeClient, bytes]: ...
 def authenticate_async(
     options: bytes, done: Callable[[Union[NativeClient, bytes]], None]
 ) -> Pending: ...
+def before_exit() -> None: ...
+def validate_secret_reference(reference: str) -> Optional[bytes]: ...

@@ -251,6 +251,18 @@ impl<'a> Context<'a> {
     }
 }
 
+/// A download's write failure named as bindings name the place it goes: `destination`
+/// (the core's Rust API calls it `writer`).
+fn at_destination(error: Error) -> Error {
+    match error {
+        Error::InvalidInput { what, message } if what == "writer" => Error::InvalidInput {
+            what: "destination".to_owned(),
+            message,
+        },
+        other => other,
+    }
+}
+
 /// Finishes a streamed download, or says why it could not be.
 fn finish(sink: Box<dyn Sink>) -> Result<Bytes> {
     sink.finish().map(|()| Bytes(Vec::new())).map_err(|e| {

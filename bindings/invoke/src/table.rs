@@ -20,7 +20,7 @@ use sesame_core::model::{
 use sesame_core::totp::Totp;
 use sesame_core::Error;
 
-use crate::{finish, Bytes, Call, Context, Needs, Output, Param, Reply};
+use crate::{at_destination, finish, Bytes, Call, Context, Needs, Output, Param, Reply};
 
 /// How long opening a share link may take when the caller does not say.
 const SHARE_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -131,7 +131,12 @@ calls! {
         |c, p| {
             let files = c.client()?.items().files();
             match c.sink() {
-                Some(sink) => finish(files.read_to_writer(&p.vault_id, &p.item_id, &p.attr, sink).await?),
+                Some(sink) => finish(
+                    files
+                        .read_to_writer(&p.vault_id, &p.item_id, &p.attr, sink)
+                        .await
+                        .map_err(at_destination)?,
+                ),
                 None => files.read(&p.vault_id, &p.item_id, &p.attr).await.map(Bytes),
             }
         };

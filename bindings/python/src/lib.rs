@@ -11,6 +11,7 @@
 //! the parent) and says to make a new one.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -179,39 +180,9 @@ impl Call {
         sesame_invoke::invoke_streaming(client.as_ref(), &self.request, content, sink).await
     }
 
-    /// Runs the call on the runtime and waits for it with the GIL released, waking now
-    /// and then so that Ctrl-C (or any signal handler that raises) abandons it.
+    /// Runs the call on the runtime and waits for it (see [`wait`]).
     fn block(self, py: Python<'_>) -> PyResult<Reply> {
-        let runtime = match sesame_invoke::runtime() {
-            Ok(runtime) => runtime,
-            Err(message) => return Ok(Reply::error(&Error::Server(message))),
-        };
-        let (sender, receiver) = mpsc::sync_channel(1);
-        let task = runtime.spawn(async move {
-            let _ = sender.send(self.run().await);
-        });
-        let mut receiver = receiver;
-        loop {
-            let (received, back) = py.detach(move || {
-                let received = receiver.recv_timeout(SIGNAL_CHECK);
-                (received, receiver)
-            });
-            receiver = back;
-            match received {
-                Ok(reply) => return Ok(reply),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Err(interrupted) = py.check_signals() {
-                        task.abort();
-                        return Err(interrupted);
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Ok(Reply::error(&Error::Server(
-                        "the Sesame runtime dropped a call before it finished".to_owned(),
-                    )))
-                }
-            }
-        }
+        Ok(wait(py, self.run())?.unwrap_or_else(|e| Reply::error(&e)))
     }
 
     /// Runs the call on the runtime; `done(reply_json, content)` gets its reply.
@@ -230,8 +201,7 @@ impl Call {
         };
         let task = runtime.spawn(async move {
             let reply = self.run().await;
-            // `try_attach`: the interpreter may be shutting down, and then nobody waits.
-            Python::try_attach(|py| {
+            with_python(|py| {
                 if let Ok(args) = reply_tuple(py, reply) {
                     // A closed event loop refuses the reply; nobody is waiting for it.
                     let _ = done.call1(py, args.bind(py).clone());
@@ -241,6 +211,45 @@ impl Call {
         Ok(Pending {
             task: Some(task.abort_handle()),
         })
+    }
+}
+
+/// Runs `future` on the runtime and waits for it with the GIL released, waking now and
+/// then so that Ctrl-C (or any signal handler that raises) abandons it: the signal's
+/// exception is the `Err`. `Ok(Err(_))` is a failure to run it at all.
+fn wait<T: Send + 'static>(
+    py: Python<'_>,
+    future: impl std::future::Future<Output = T> + Send + 'static,
+) -> PyResult<Result<T, Error>> {
+    let runtime = match sesame_invoke::runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return Ok(Err(Error::Server(message))),
+    };
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let task = runtime.spawn(async move {
+        let _ = sender.send(future.await);
+    });
+    let mut receiver = receiver;
+    loop {
+        let (received, back) = py.detach(move || {
+            let received = receiver.recv_timeout(SIGNAL_CHECK);
+            (received, receiver)
+        });
+        receiver = back;
+        match received {
+            Ok(value) => return Ok(Ok(value)),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(interrupted) = py.check_signals() {
+                    task.abort();
+                    return Err(interrupted);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Ok(Err(Error::Server(
+                    "the Sesame runtime dropped a call before it finished".to_owned(),
+                )))
+            }
+        }
     }
 }
 
@@ -304,6 +313,45 @@ fn destination(sink: &Bound<'_, PyAny>) -> Result<Box<dyn Sink>, Error> {
     }))
 }
 
+/// Runtime threads calling into Python right now.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+/// Set when the interpreter begins to exit: runtime threads then leave Python alone.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f` with the interpreter from a runtime thread, unless it is exiting (`None`).
+///
+/// Why the guard: in CPython before 3.14, a thread that takes the GIL back while the
+/// interpreter finalizes is ended with `pthread_exit`, whose forced unwinding runs Rust
+/// destructors (dropping Python objects) beside the finalizing main thread. An `atexit`
+/// hook ([`before_exit`]) sets [`EXITING`] and waits for the threads inside to leave.
+fn with_python<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    let result = if EXITING.load(Ordering::SeqCst) {
+        None
+    } else {
+        Python::try_attach(f)
+    };
+    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+fn exiting<T>() -> io::Result<T> {
+    Err(io::Error::other("the Python interpreter is exiting"))
+}
+
+/// Called by `atexit` (sesame/_invoker.py): from now on runtime threads do not enter
+/// Python, and those inside get up to five seconds to leave.
+#[pyfunction]
+fn before_exit(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
+
 /// A Python binary file object as a `Read`: each read takes the GIL for one chunk.
 struct PyReader {
     file: Py<PyAny>,
@@ -311,7 +359,7 @@ struct PyReader {
 
 impl Read for PyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Python::attach(|py| {
+        with_python(|py| {
             let chunk = self
                 .file
                 .call_method1(py, "read", (buf.len(),))
@@ -325,6 +373,7 @@ impl Read for PyReader {
             buf[..n].copy_from_slice(&bytes[..n]);
             Ok(n)
         })
+        .unwrap_or_else(exiting)
     }
 }
 
@@ -335,7 +384,7 @@ struct PyWriter {
 
 impl Write for PyWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Python::attach(|py| {
+        with_python(|py| {
             let written = self
                 .file
                 .call_method1(py, "write", (PyBytes::new(py, buf),))
@@ -347,10 +396,11 @@ impl Write for PyWriter {
                 .unwrap_or(buf.len())
                 .min(buf.len()))
         })
+        .unwrap_or_else(exiting)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Python::attach(|py| {
+        with_python(|py| {
             if self.file.bind(py).hasattr("flush").unwrap_or(false) {
                 self.file
                     .call_method0(py, "flush")
@@ -358,6 +408,7 @@ impl Write for PyWriter {
             }
             Ok(())
         })
+        .unwrap_or_else(exiting)
     }
 }
 
@@ -415,17 +466,25 @@ fn invoke_offline<'py>(py: Python<'py>, request: &[u8]) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &reply.json)
 }
 
+/// Checks a secret reference's syntax at once: `None` when it is valid, else the error
+/// envelope (JSON bytes) to raise. The fast path of `Secrets.validate_secret_reference`.
+#[pyfunction]
+fn validate_secret_reference<'py>(py: Python<'py>, reference: &str) -> Option<Bound<'py, PyBytes>> {
+    sesame_core::client::Secrets::validate_secret_reference(reference)
+        .err()
+        .map(|e| PyBytes::new(py, &Reply::error(&e).json))
+}
+
 /// Authenticates a client from the options JSON, blocking with the GIL released. Returns
 /// the client, or the error envelope (JSON bytes) to raise.
 #[pyfunction]
 fn authenticate(py: Python<'_>, options: &[u8]) -> PyResult<Py<PyAny>> {
     let options = Zeroizing::new(options.to_vec());
-    let runtime = match sesame_invoke::runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => return authenticated(py, Err(Error::Server(message))),
-    };
-    let result = py.detach(|| runtime.block_on(sesame_invoke::authenticate(&options)));
-    authenticated(py, result)
+    let result = wait(
+        py,
+        async move { sesame_invoke::authenticate(&options).await },
+    )?;
+    authenticated(py, result.and_then(|authenticated| authenticated))
 }
 
 /// `authenticate` for an event loop: returns at once, `done(client_or_envelope)` gets the
@@ -442,7 +501,7 @@ fn authenticate_async(py: Python<'_>, options: &[u8], done: Py<PyAny>) -> PyResu
     };
     let task = runtime.spawn(async move {
         let result = sesame_invoke::authenticate(&options).await;
-        Python::try_attach(|py| {
+        with_python(|py| {
             if let Ok(value) = authenticated(py, result) {
                 let _ = done.call1(py, (value,));
             }
@@ -477,5 +536,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(invoke_offline, module)?)?;
     module.add_function(wrap_pyfunction!(authenticate, module)?)?;
     module.add_function(wrap_pyfunction!(authenticate_async, module)?)?;
+    module.add_function(wrap_pyfunction!(before_exit, module)?)?;
+    module.add_function(wrap_pyfunction!(validate_secret_reference, module)?)?;
     Ok(())
 }

@@ -219,7 +219,7 @@ impl Totp {
     /// assert_eq!(Totp::parse("JBSWY3DPEHPK3PXP")?.digits(), 6);
     /// assert_eq!(Totp::parse("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=7")?.digits(), 7);
     /// let err = Totp::parse("JBSWY3DPEHPK3PX1").unwrap_err();
-    /// assert!(err.to_string().contains("character '1' at position 16"), "{err}");
+    /// assert!(err.to_string().contains("the character at position 16 is not base32"), "{err}");
     /// # Ok::<(), sesame_core::Error>(())
     /// ```
     pub fn parse(input: &str) -> Result<Self> {
@@ -734,7 +734,7 @@ fn decode_secret(input: &str) -> Result<Zeroizing<Vec<u8>>> {
         if padding {
             bits.zeroize();
             return Err(secret_error(format!(
-                "character {c:?} at position {position} follows '=' padding; padding may \
+                "the character at position {position} follows '=' padding; padding may \
                  only appear at the end"
             )));
         }
@@ -751,7 +751,7 @@ fn decode_secret(input: &str) -> Result<Zeroizing<Vec<u8>>> {
                     _ => "",
                 };
                 return Err(secret_error(format!(
-                    "character {c:?} at position {position} is not base32 (A–Z, 2–7){hint}"
+                    "the character at position {position} is not base32 (A–Z, 2–7){hint}"
                 )));
             }
         };

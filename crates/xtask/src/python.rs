@@ -684,10 +684,15 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
          \x20       data: Optional[Content] = None,\n\
          \x20       sink: Optional[Destination] = None,\n\
          \x20   ) -> Tuple[Any, Optional[bytes]]: ...\n\n\n\
+         _offline_invoker: Optional[SyncInvoker] = None\n\n\n\
          def _offline() -> SyncInvoker:\n\
-         \x20   # Calls that need no client run on the package's process-level invoker.\n\
-         \x20   from ._invoker import offline_invoker\n\n\
-         \x20   return offline_invoker()\n\n\n\
+         \x20   # Calls that need no client run on the package's process-level invoker,\n\
+         \x20   # imported on first use (the offline calls are hot: keep it cached).\n\
+         \x20   global _offline_invoker\n\
+         \x20   if _offline_invoker is None:\n\
+         \x20       from ._invoker import offline_invoker\n\n\
+         \x20       _offline_invoker = offline_invoker()\n\
+         \x20   return _offline_invoker\n\n\n\
          def _process() -> SyncInvoker:\n\
          \x20   # Calls that need no client but do I/O, from a thread that may block.\n\
          \x20   from ._invoker import process_invoker\n\n\
