@@ -152,10 +152,18 @@ type ErrorDetails struct {
 	Name *string `json:"name,omitempty"`
 	// Where and why a secret reference is malformed.
 	Reference *ReferenceErrorDetails `json:"reference,omitempty"`
+	// The server's id of the request the error came from (its `x-request-id`), to
+	// quote when reporting a problem (the server logs its failures with it); filled like
+	// `status_code`.
+	RequestID *string `json:"requestId,omitempty"`
 	// What kind of thing was not found or is ambiguous.
 	Resource *Resource `json:"resource,omitempty"`
 	// How long the server asked the caller to wait before retrying.
 	RetryAfterSeconds *int64 `json:"retryAfterSeconds,omitempty"`
+	// The HTTP status of the server's answer the error came from. [`Error::details`]
+	// cannot know it; [`Error::details_with`] adds it from
+	// [`with_http_failure`](crate::client::with_http_failure).
+	StatusCode *int64 `json:"statusCode,omitempty"`
 	// Why a service account token is malformed (its stable kind, e.g. `bad_checksum`).
 	Token *string `json:"token,omitempty"`
 }
@@ -175,10 +183,18 @@ type ErrorEnvelope struct {
 	Name *string `json:"name,omitempty"`
 	// Where and why a secret reference is malformed.
 	Reference *ReferenceErrorDetails `json:"reference,omitempty"`
+	// The server's id of the request the error came from (its `x-request-id`), to
+	// quote when reporting a problem (the server logs its failures with it); filled like
+	// `status_code`.
+	RequestID *string `json:"requestId,omitempty"`
 	// What kind of thing was not found or is ambiguous.
 	Resource *Resource `json:"resource,omitempty"`
 	// How long the server asked the caller to wait before retrying.
 	RetryAfterSeconds *int64 `json:"retryAfterSeconds,omitempty"`
+	// The HTTP status of the server's answer the error came from. [`Error::details`]
+	// cannot know it; [`Error::details_with`] adds it from
+	// [`with_http_failure`](crate::client::with_http_failure).
+	StatusCode *int64 `json:"statusCode,omitempty"`
 	// Why a service account token is malformed (its stable kind, e.g. `bad_checksum`).
 	Token *string `json:"token,omitempty"`
 }

@@ -330,6 +330,12 @@ export interface ErrorDetails {
    */
   reference?: ReferenceErrorDetails;
   /**
+   * The server's id of the request the error came from (its `x-request-id`), to
+   * quote when reporting a problem (the server logs its failures with it); filled like
+   * `status_code`.
+   */
+  requestId?: string;
+  /**
    * What kind of thing was not found or is ambiguous.
    */
   resource?: Resource;
@@ -337,6 +343,12 @@ export interface ErrorDetails {
    * How long the server asked the caller to wait before retrying.
    */
   retryAfterSeconds?: number;
+  /**
+   * The HTTP status of the server's answer the error came from. [`Error::details`]
+   * cannot know it; [`Error::details_with`] adds it from
+   * [`with_http_failure`](crate::client::with_http_failure).
+   */
+  statusCode?: number;
   /**
    * Why a service account token is malformed (its stable kind, e.g. `bad_checksum`).
    */
@@ -373,6 +385,12 @@ export interface ErrorEnvelope {
    */
   reference?: ReferenceErrorDetails;
   /**
+   * The server's id of the request the error came from (its `x-request-id`), to
+   * quote when reporting a problem (the server logs its failures with it); filled like
+   * `status_code`.
+   */
+  requestId?: string;
+  /**
    * What kind of thing was not found or is ambiguous.
    */
   resource?: Resource;
@@ -380,6 +398,12 @@ export interface ErrorEnvelope {
    * How long the server asked the caller to wait before retrying.
    */
   retryAfterSeconds?: number;
+  /**
+   * The HTTP status of the server's answer the error came from. [`Error::details`]
+   * cannot know it; [`Error::details_with`] adds it from
+   * [`with_http_failure`](crate::client::with_http_failure).
+   */
+  statusCode?: number;
   /**
    * Why a service account token is malformed (its stable kind, e.g. `bad_checksum`).
    */

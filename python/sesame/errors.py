@@ -165,7 +165,14 @@ def error_from_envelope(error: Dict[str, Any]) -> SesameError:
     details = {k: v for k, v in error.items() if k not in ("code", "message")}
     code = str(error.get("code", "unknown"))
     cls = ERRORS_BY_CODE.get(code, SesameError)
-    return cls(str(error.get("message", "")), details=details, code=code)
+    return cls(
+        str(error.get("message", "")),
+        details=details,
+        # Set when the error came from the server's answer.
+        status_code=details.get("statusCode"),
+        request_id=details.get("requestId"),
+        code=code,
+    )
 
 
 # The 1Password SDK's name for the same failure, so ported `except` clauses work.

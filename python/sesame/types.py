@@ -490,7 +490,7 @@ class ErrorDetails:
     apply are absent (`None`, empty).
     """
 
-    __slots__ = ("argument", "candidates", "name", "reference", "resource", "retry_after_seconds", "token")
+    __slots__ = ("argument", "candidates", "name", "reference", "request_id", "resource", "retry_after_seconds", "status_code", "token")
     argument: Optional[str]
     """The argument that was malformed or out of range (`recipe.length`, `timeout`, …)."""
     candidates: Optional[List[str]]
@@ -499,29 +499,43 @@ class ErrorDetails:
     """The name that matched nothing, or more than one candidate."""
     reference: Optional[ReferenceErrorDetails]
     """Where and why a secret reference is malformed."""
+    request_id: Optional[str]
+    """
+    The server's id of the request the error came from (its `x-request-id`), to
+    quote when reporting a problem (the server logs its failures with it); filled like
+    `status_code`.
+    """
     resource: Optional[Resource]
     """What kind of thing was not found or is ambiguous."""
     retry_after_seconds: Optional[int]
     """How long the server asked the caller to wait before retrying."""
+    status_code: Optional[int]
+    """
+    The HTTP status of the server's answer the error came from. [`Error::details`]
+    cannot know it; [`Error::details_with`] adds it from
+    [`with_http_failure`](crate::client::with_http_failure).
+    """
     token: Optional[str]
     """Why a service account token is malformed (its stable kind, e.g. `bad_checksum`)."""
 
-    def __init__(self, argument: Optional[str] = None, candidates: Optional[List[str]] = None, name: Optional[str] = None, reference: Optional[ReferenceErrorDetails] = None, resource: Optional[Resource] = None, retry_after_seconds: Optional[int] = None, token: Optional[str] = None) -> None:
+    def __init__(self, argument: Optional[str] = None, candidates: Optional[List[str]] = None, name: Optional[str] = None, reference: Optional[ReferenceErrorDetails] = None, request_id: Optional[str] = None, resource: Optional[Resource] = None, retry_after_seconds: Optional[int] = None, status_code: Optional[int] = None, token: Optional[str] = None) -> None:
         self.argument = argument
         self.candidates = candidates
         self.name = name
         self.reference = reference
+        self.request_id = request_id
         self.resource = resource
         self.retry_after_seconds = retry_after_seconds
+        self.status_code = status_code
         self.token = token
 
     def __repr__(self) -> str:
-        return f"ErrorDetails(argument={self.argument!r}, candidates={self.candidates!r}, name={self.name!r}, reference={self.reference!r}, resource={self.resource!r}, retry_after_seconds={self.retry_after_seconds!r}, token={self.token!r})"
+        return f"ErrorDetails(argument={self.argument!r}, candidates={self.candidates!r}, name={self.name!r}, reference={self.reference!r}, request_id={self.request_id!r}, resource={self.resource!r}, retry_after_seconds={self.retry_after_seconds!r}, status_code={self.status_code!r}, token={self.token!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ErrorDetails):
             return NotImplemented
-        return (self.argument, self.candidates, self.name, self.reference, self.resource, self.retry_after_seconds, self.token) == (other.argument, other.candidates, other.name, other.reference, other.resource, other.retry_after_seconds, other.token)
+        return (self.argument, self.candidates, self.name, self.reference, self.request_id, self.resource, self.retry_after_seconds, self.status_code, self.token) == (other.argument, other.candidates, other.name, other.reference, other.request_id, other.resource, other.retry_after_seconds, other.status_code, other.token)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -535,10 +549,14 @@ class ErrorDetails:
             out["name"] = self.name
         if self.reference is not None:
             out["reference"] = self.reference._to_wire()
+        if self.request_id is not None:
+            out["requestId"] = self.request_id
         if self.resource is not None:
             out["resource"] = _enum_out(self.resource)
         if self.retry_after_seconds is not None:
             out["retryAfterSeconds"] = self.retry_after_seconds
+        if self.status_code is not None:
+            out["statusCode"] = self.status_code
         if self.token is not None:
             out["token"] = self.token
         return out
@@ -550,8 +568,10 @@ class ErrorDetails:
             candidates=None if data.get("candidates") is None else data["candidates"],
             name=None if data.get("name") is None else data["name"],
             reference=None if data.get("reference") is None else ReferenceErrorDetails._from_wire(data["reference"]),
+            request_id=None if data.get("requestId") is None else data["requestId"],
             resource=None if data.get("resource") is None else Resource(data["resource"]),
             retry_after_seconds=None if data.get("retryAfterSeconds") is None else data["retryAfterSeconds"],
+            status_code=None if data.get("statusCode") is None else data["statusCode"],
             token=None if data.get("token") is None else data["token"],
         )
 
@@ -562,7 +582,7 @@ class ErrorEnvelope:
     the machine-readable details that apply.
     """
 
-    __slots__ = ("code", "message", "argument", "candidates", "name", "reference", "resource", "retry_after_seconds", "token")
+    __slots__ = ("code", "message", "argument", "candidates", "name", "reference", "request_id", "resource", "retry_after_seconds", "status_code", "token")
     code: ErrorCode
     """The stable code."""
     message: str
@@ -575,31 +595,45 @@ class ErrorEnvelope:
     """The name that matched nothing, or more than one candidate."""
     reference: Optional[ReferenceErrorDetails]
     """Where and why a secret reference is malformed."""
+    request_id: Optional[str]
+    """
+    The server's id of the request the error came from (its `x-request-id`), to
+    quote when reporting a problem (the server logs its failures with it); filled like
+    `status_code`.
+    """
     resource: Optional[Resource]
     """What kind of thing was not found or is ambiguous."""
     retry_after_seconds: Optional[int]
     """How long the server asked the caller to wait before retrying."""
+    status_code: Optional[int]
+    """
+    The HTTP status of the server's answer the error came from. [`Error::details`]
+    cannot know it; [`Error::details_with`] adds it from
+    [`with_http_failure`](crate::client::with_http_failure).
+    """
     token: Optional[str]
     """Why a service account token is malformed (its stable kind, e.g. `bad_checksum`)."""
 
-    def __init__(self, code: ErrorCode, message: str, argument: Optional[str] = None, candidates: Optional[List[str]] = None, name: Optional[str] = None, reference: Optional[ReferenceErrorDetails] = None, resource: Optional[Resource] = None, retry_after_seconds: Optional[int] = None, token: Optional[str] = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, argument: Optional[str] = None, candidates: Optional[List[str]] = None, name: Optional[str] = None, reference: Optional[ReferenceErrorDetails] = None, request_id: Optional[str] = None, resource: Optional[Resource] = None, retry_after_seconds: Optional[int] = None, status_code: Optional[int] = None, token: Optional[str] = None) -> None:
         self.code = code
         self.message = message
         self.argument = argument
         self.candidates = candidates
         self.name = name
         self.reference = reference
+        self.request_id = request_id
         self.resource = resource
         self.retry_after_seconds = retry_after_seconds
+        self.status_code = status_code
         self.token = token
 
     def __repr__(self) -> str:
-        return f"ErrorEnvelope(code={self.code!r}, message={self.message!r}, argument={self.argument!r}, candidates={self.candidates!r}, name={self.name!r}, reference={self.reference!r}, resource={self.resource!r}, retry_after_seconds={self.retry_after_seconds!r}, token={self.token!r})"
+        return f"ErrorEnvelope(code={self.code!r}, message={self.message!r}, argument={self.argument!r}, candidates={self.candidates!r}, name={self.name!r}, reference={self.reference!r}, request_id={self.request_id!r}, resource={self.resource!r}, retry_after_seconds={self.retry_after_seconds!r}, status_code={self.status_code!r}, token={self.token!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ErrorEnvelope):
             return NotImplemented
-        return (self.code, self.message, self.argument, self.candidates, self.name, self.reference, self.resource, self.retry_after_seconds, self.token) == (other.code, other.message, other.argument, other.candidates, other.name, other.reference, other.resource, other.retry_after_seconds, other.token)
+        return (self.code, self.message, self.argument, self.candidates, self.name, self.reference, self.request_id, self.resource, self.retry_after_seconds, self.status_code, self.token) == (other.code, other.message, other.argument, other.candidates, other.name, other.reference, other.request_id, other.resource, other.retry_after_seconds, other.status_code, other.token)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -615,10 +649,14 @@ class ErrorEnvelope:
             out["name"] = self.name
         if self.reference is not None:
             out["reference"] = self.reference._to_wire()
+        if self.request_id is not None:
+            out["requestId"] = self.request_id
         if self.resource is not None:
             out["resource"] = _enum_out(self.resource)
         if self.retry_after_seconds is not None:
             out["retryAfterSeconds"] = self.retry_after_seconds
+        if self.status_code is not None:
+            out["statusCode"] = self.status_code
         if self.token is not None:
             out["token"] = self.token
         return out
@@ -632,8 +670,10 @@ class ErrorEnvelope:
             message=data["message"],
             name=None if data.get("name") is None else data["name"],
             reference=None if data.get("reference") is None else ReferenceErrorDetails._from_wire(data["reference"]),
+            request_id=None if data.get("requestId") is None else data["requestId"],
             resource=None if data.get("resource") is None else Resource(data["resource"]),
             retry_after_seconds=None if data.get("retryAfterSeconds") is None else data["retryAfterSeconds"],
+            status_code=None if data.get("statusCode") is None else data["statusCode"],
             token=None if data.get("token") is None else data["token"],
         )
 

@@ -768,11 +768,6 @@ async def test_permission_denied_error(client: Client, server: Server, vault: se
         server.cli("service-account", "revoke", account)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SDK gap: SesameError.status_code (and request_id) are documented but never "
-    "set: error_from_envelope passes neither, and the envelope does not carry them",
-)
 async def test_server_errors_carry_their_status(server: Server, vault: sesame.Vault) -> None:
     account, token = service_account(server, f"{vault.id}:read")
     try:
@@ -780,6 +775,7 @@ async def test_server_errors_carry_their_status(server: Server, vault: sesame.Va
             with pytest.raises(PermissionDeniedError) as denied:
                 await reader.items.create(login(vault.id, "denied", "x"))
         assert denied.value.status_code == 403
+        assert denied.value.request_id  # the server's x-request-id, to quote
     finally:
         server.cli("service-account", "revoke", account)
 

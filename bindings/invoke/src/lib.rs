@@ -35,9 +35,9 @@ use std::future::Future;
 use std::io::{self, Read, Write};
 
 use serde::Serialize;
-use sesame_core::client::OutputFile;
+use sesame_core::client::{with_http_failure, HttpFailure, OutputFile};
 use sesame_core::model::ClientOptions;
-use sesame_core::{Client, Error, Result};
+use sesame_core::{Client, Error, ErrorEnvelope, Result};
 
 pub use runtime::runtime;
 pub use table::{params, Request, CALLS};
@@ -127,10 +127,17 @@ impl Reply {
 
     /// The envelope of `error`.
     pub fn error(error: &Error) -> Self {
+        Self::failure(error, None)
+    }
+
+    /// The envelope of `error`, with the status and request id of the HTTP answer it came
+    /// from, if it came from one.
+    pub fn failure(error: &Error, http: Option<&HttpFailure>) -> Self {
         #[derive(Serialize)]
-        struct Failed<'a> {
-            error: &'a Error,
+        struct Failed {
+            error: ErrorEnvelope,
         }
+        let error = error.envelope(error.details_with(http));
         let json = serde_json::to_vec(&Failed { error }).unwrap_or_else(|_| {
             br#"{"error":{"code":"server","message":"the error could not be encoded"}}"#.to_vec()
         });
@@ -300,9 +307,9 @@ pub async fn invoke_streaming(
         content,
         sink,
     };
-    match table::dispatch(request, &mut context).await {
-        Ok(reply) => reply,
-        Err(e) => Reply::error(&e),
+    match with_http_failure(table::dispatch(request, &mut context)).await {
+        (Ok(reply), _) => reply,
+        (Err(e), http) => Reply::failure(&e, http.as_ref()),
     }
 }
 
@@ -352,10 +359,18 @@ pub fn invoke_blocking(client: Option<&Client>, request: &[u8], bytes: Option<Ve
 }
 
 /// Authenticates a client from [`ClientOptions`] JSON (`{"auth", "integrationName",
-/// "integrationVersion", …}`); a failure is the error to raise, never showing the token.
+/// "integrationVersion", …}`); a failure is the error envelope to raise (with the HTTP
+/// status and request id when the server refused), never showing the token.
 /// Without `serverUrl`, the environment's `SESAME_URL` (if set) overrides the server the
 /// token records, as it does for the CLI.
-pub async fn authenticate(options: &[u8]) -> Result<Client> {
+pub async fn authenticate(options: &[u8]) -> std::result::Result<Client, Reply> {
+    match with_http_failure(authenticate_with(options)).await {
+        (Ok(client), _) => Ok(client),
+        (Err(e), http) => Err(Reply::failure(&e, http.as_ref())),
+    }
+}
+
+async fn authenticate_with(options: &[u8]) -> Result<Client> {
     let options: ClientOptions = serde_json::from_slice(options).map_err(|e| {
         Error::invalid_input(
             "options",

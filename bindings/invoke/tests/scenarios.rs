@@ -159,7 +159,10 @@ impl<'a> Run<'a> {
                 self.tokens.insert(name.to_owned(), token.to_owned());
                 Ok(())
             }
-            Err(e) => Err(serde_json::to_value(&e).unwrap()),
+            Err(reply) => {
+                let envelope: Value = serde_json::from_slice(&reply.json).unwrap();
+                Err(envelope["error"].clone())
+            }
         }
     }
 

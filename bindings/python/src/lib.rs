@@ -484,7 +484,7 @@ fn authenticate(py: Python<'_>, options: &[u8]) -> PyResult<Py<PyAny>> {
         py,
         async move { sesame_invoke::authenticate(&options).await },
     )?;
-    authenticated(py, result.and_then(|authenticated| authenticated))
+    authenticated(py, result.unwrap_or_else(|e| Err(Reply::error(&e))))
 }
 
 /// `authenticate` for an event loop: returns at once, `done(client_or_envelope)` gets the
@@ -495,7 +495,8 @@ fn authenticate_async(py: Python<'_>, options: &[u8], done: Py<PyAny>) -> PyResu
     let runtime = match sesame_invoke::runtime() {
         Ok(runtime) => runtime,
         Err(message) => {
-            done.call1(py, (authenticated(py, Err(Error::Server(message)))?,))?;
+            let failed = Err(Reply::error(&Error::Server(message)));
+            done.call1(py, (authenticated(py, failed)?,))?;
             return Ok(Pending { task: None });
         }
     };
@@ -512,7 +513,7 @@ fn authenticate_async(py: Python<'_>, options: &[u8], done: Py<PyAny>) -> PyResu
     })
 }
 
-fn authenticated(py: Python<'_>, result: Result<Client, Error>) -> PyResult<Py<PyAny>> {
+fn authenticated(py: Python<'_>, result: Result<Client, Reply>) -> PyResult<Py<PyAny>> {
     Ok(match result {
         Ok(client) => Py::new(
             py,
@@ -522,7 +523,7 @@ fn authenticated(py: Python<'_>, result: Result<Client, Error>) -> PyResult<Py<P
             },
         )?
         .into_any(),
-        Err(e) => PyBytes::new(py, &Reply::error(&e).json).into_any().unbind(),
+        Err(reply) => PyBytes::new(py, &reply.json).into_any().unbind(),
     })
 }
 

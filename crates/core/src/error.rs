@@ -246,6 +246,16 @@ pub struct ErrorDetails {
     /// Why a service account token is malformed (its stable kind, e.g. `bad_checksum`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<&'static str>,
+    /// The HTTP status of the server's answer the error came from. [`Error::details`]
+    /// cannot know it; [`Error::details_with`] adds it from
+    /// [`with_http_failure`](crate::client::with_http_failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// The server's id of the request the error came from (its `x-request-id`), to
+    /// quote when reporting a problem (the server logs its failures with it); filled like
+    /// `status_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Where and why a secret reference is malformed (see [`ReferenceError`]).
@@ -429,19 +439,43 @@ impl Error {
 /// every binding's error envelope. The message never contains a secret.
 impl Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Envelope<'a> {
-            code: ErrorCode,
-            message: String,
-            #[serde(flatten)]
-            details: &'a ErrorDetails,
+        self.envelope(self.details()).serialize(s)
+    }
+}
+
+/// An error as the bindings send it: `code`, `message`, and the details beside them.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct ErrorEnvelope {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// What went wrong, for people (never a secret).
+    pub message: String,
+    /// The facts that apply.
+    #[serde(flatten)]
+    pub details: ErrorDetails,
+}
+
+impl Error {
+    /// [`details`](Self::details), with the status and request id of the HTTP answer the
+    /// error came from when `http` (from
+    /// [`with_http_failure`](crate::client::with_http_failure)) says which.
+    pub fn details_with(&self, http: Option<&crate::client::HttpFailure>) -> ErrorDetails {
+        let mut details = self.details();
+        if let Some(http) = http {
+            details.status_code = Some(http.status);
+            details.request_id.clone_from(&http.request_id);
         }
-        Envelope {
+        details
+    }
+
+    /// The envelope `Serialize` writes, with `details`.
+    pub fn envelope(&self, details: ErrorDetails) -> ErrorEnvelope {
+        ErrorEnvelope {
             code: self.code(),
             message: self.to_string(),
-            details: &self.details(),
+            details,
         }
-        .serialize(s)
     }
 }
 

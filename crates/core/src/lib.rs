@@ -43,7 +43,7 @@ pub mod token;
 pub mod totp;
 
 pub use client::{Client, ClientConfig};
-pub use error::{Error, ErrorCode, ErrorDetails, Resource, Result};
+pub use error::{Error, ErrorCode, ErrorDetails, ErrorEnvelope, Resource, Result};
 
 /// The README's Rust section, compiled as a doc test so that it cannot go stale.
 #[cfg(doctest)]

@@ -610,7 +610,14 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \x20   details = {k: v for k, v in error.items() if k not in (\"code\", \"message\")}\n\
          \x20   code = str(error.get(\"code\", \"unknown\"))\n\
          \x20   cls = ERRORS_BY_CODE.get(code, SesameError)\n\
-         \x20   return cls(str(error.get(\"message\", \"\")), details=details, code=code)\n\n\n\
+         \x20   return cls(\n\
+         \x20       str(error.get(\"message\", \"\")),\n\
+         \x20       details=details,\n\
+         \x20       # Set when the error came from the server's answer.\n\
+         \x20       status_code=details.get(\"statusCode\"),\n\
+         \x20       request_id=details.get(\"requestId\"),\n\
+         \x20       code=code,\n\
+         \x20   )\n\n\n\
          # The 1Password SDK's name for the same failure, so ported `except` clauses work.\n\
          RateLimitExceededException = RateLimitedError\n",
     );

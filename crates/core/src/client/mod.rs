@@ -67,6 +67,7 @@
 mod audit;
 mod cache;
 mod files;
+mod http_failure;
 mod items;
 mod lookup;
 mod resolve;
@@ -97,6 +98,7 @@ use crate::Resource;
 use crate::{Error, Result};
 
 pub use files::{Files, OutputFile};
+pub use http_failure::{with_http_failure, HttpFailure};
 pub use items::Items;
 pub use secrets::{ResolvedKind, Secrets};
 pub use service_accounts::ServiceAccounts;

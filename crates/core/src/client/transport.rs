@@ -175,7 +175,7 @@ impl Transport {
             if retryable && !last {
                 let wait = match retry_after {
                     Some(wait) if wait > MAX_RETRY_AFTER => {
-                        return Err(map_error(status, &body, retry_after, call.not_found))
+                        return Err(failed(status, &headers, &body, retry_after, call.not_found))
                     }
                     Some(wait) => wait,
                     None => backoff(attempt),
@@ -183,7 +183,7 @@ impl Transport {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            return Err(map_error(status, &body, retry_after, call.not_found));
+            return Err(failed(status, &headers, &body, retry_after, call.not_found));
         }
     }
 
@@ -223,8 +223,9 @@ impl Transport {
             .bytes()
             .await
             .map_err(|e| network_error(&e, &url))?;
-        Err(map_error(
+        Err(failed(
             status,
+            &headers,
             &body,
             parse_retry_after(&headers),
             not_found,
@@ -294,6 +295,19 @@ fn parse_rate_limit(headers: &HeaderMap) -> Option<RateLimitState> {
         remaining: number("x-ratelimit-remaining")?,
         reset: Duration::from_secs(number("x-ratelimit-reset").unwrap_or(0)),
     })
+}
+
+/// [`map_error`], noted as coming from this answer (see [`super::http_failure`]).
+fn failed(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    not_found: Resource,
+) -> Error {
+    let error = map_error(status, body, retry_after, not_found);
+    super::http_failure::record(status, headers, &error);
+    error
 }
 
 /// Maps an error response to [`Error`] by its wire code; an unknown code is a server error.

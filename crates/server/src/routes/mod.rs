@@ -841,7 +841,25 @@ pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(request_id))
         .with_state(app)
+}
+
+/// Gives every answer an `x-request-id`, a fresh random id a client can quote (the SDKs
+/// show it on errors as `request_id`); server errors are logged with it.
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = Id::generate();
+    let method = request.method().clone();
+    // The route's path only: ids, never a query or a body.
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    if response.status().is_server_error() {
+        tracing::warn!(request_id = %id.as_str(), %method, %path, status = %response.status(), "request failed");
+    }
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 /// `204 No Content`.
