@@ -88,7 +88,27 @@ C = TypeVar("C", bound="Client")
 S = TypeVar("S", bound="SyncClient")
 
 
-class Client(ClientCalls):
+class _Handle:
+    """What both clients do with their native handle: close it, and say what they are
+    without showing a secret."""
+
+    _native: _native.NativeClient
+    _integration: str
+
+    def close(self) -> None:
+        """Releases the client; later calls raise `InvalidInputError`. Idempotent."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._native.closed)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<sesame.{type(self).__name__} {self._integration} {state}>"
+
+
+class Client(_Handle, ClientCalls):
     """An authenticated client for `asyncio` code: `client.secrets`, `client.items`,
     `client.vaults`, `client.shares`, `client.events`.
 
@@ -150,26 +170,14 @@ class Client(ClientCalls):
             raise
         return cls(_checked(outcome), f"{integration_name}/{integration_version}")
 
-    def close(self) -> None:
-        """Releases the client; later calls raise `InvalidInputError`. Idempotent."""
-        self._native.close()
-
-    @property
-    def closed(self) -> bool:
-        return bool(self._native.closed)
-
     async def __aenter__(self: C) -> C:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<sesame.Client {self._integration} {state}>"
 
-
-class SyncClient(SyncClientCalls):
+class SyncClient(_Handle, SyncClientCalls):
     """The same client for code that is not async: every call blocks the calling thread
     (never the GIL). Safe to share between threads; `with` (or `close()`) releases it.
     Options as for `Client`."""
@@ -205,20 +213,8 @@ class SyncClient(SyncClientCalls):
         outcome = _native.authenticate(options)
         return cls(_checked(outcome), f"{integration_name}/{integration_version}")
 
-    def close(self) -> None:
-        """Releases the client; later calls raise `InvalidInputError`. Idempotent."""
-        self._native.close()
-
-    @property
-    def closed(self) -> bool:
-        return bool(self._native.closed)
-
     def __enter__(self: S) -> S:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<sesame.SyncClient {self._integration} {state}>"

@@ -7,15 +7,17 @@ it never imports the sources under python/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from sesame import Client, SyncClient
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -85,9 +87,10 @@ def start_server(data_dir: pathlib.Path) -> tuple[subprocess.Popen[str], Server]
     return process, Server(line.removeprefix("listening on "), token, data_dir)
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="sesame-py-"))
+@contextlib.contextmanager
+def running_server(prefix: str = "sesame-py-") -> Iterator[Server]:
+    """A server of its own in a fresh data directory, stopped and removed afterwards."""
+    data_dir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
     process, running = start_server(data_dir)
     try:
         yield running
@@ -98,3 +101,33 @@ def server() -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    with running_server() as running:
+        yield running
+
+
+def integration(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """The integration name and version a test module's clients use (`test_api.py`:
+    `sesame-py-api`), so the audit trail tells the modules apart."""
+    return f"sesame-py-{request.module.__name__.removeprefix('test_')}", "1.0.0"
+
+
+@pytest.fixture(scope="module")
+async def client(server: Server, request: pytest.FixtureRequest) -> AsyncIterator[Client]:
+    """The account owner's async client, for a test module."""
+    name, version = integration(request)
+    async with await Client.authenticate(
+        server.owner_token, name, version, server_url=server.url
+    ) as owner:
+        yield owner
+
+
+@pytest.fixture(scope="module")
+def sync_client(server: Server, request: pytest.FixtureRequest) -> Iterator[SyncClient]:
+    """The account owner's synchronous client, for a test module."""
+    name, version = integration(request)
+    with SyncClient.authenticate(server.owner_token, name, version, server_url=server.url) as owner:
+        yield owner

@@ -137,14 +137,6 @@ def check_error(error: SesameError, *secrets: str) -> None:
 
 
 @pytest.fixture(scope="module")
-async def client(server: Server) -> AsyncIterator[Client]:
-    async with await Client.authenticate(
-        server.owner_token, NAME, VERSION, server_url=server.url
-    ) as owner:
-        yield owner
-
-
-@pytest.fixture(scope="module")
 async def vault(client: Client) -> AsyncIterator[sesame.Vault]:
     made = await client.vaults.create(VaultCreateParams(title=unique("py-api")))
     yield made

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -48,20 +48,6 @@ def attachment(content: Any, name: str) -> FileCreateParams:
 
 def owner_only(path: pathlib.Path) -> bool:
     return stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
-@pytest.fixture(scope="module")
-async def client(server: Server) -> AsyncIterator[Client]:
-    async with await Client.authenticate(
-        server.owner_token, NAME, VERSION, server_url=server.url
-    ) as owner:
-        yield owner
-
-
-@pytest.fixture(scope="module")
-def sync_client(server: Server) -> Iterator[SyncClient]:
-    with SyncClient.authenticate(server.owner_token, NAME, VERSION, server_url=server.url) as owner:
-        yield owner
 
 
 @pytest.fixture(scope="module")

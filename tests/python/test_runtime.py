@@ -39,20 +39,6 @@ WORKERS = 16
 
 
 @pytest.fixture(scope="module")
-async def client(server: Server) -> AsyncIterator[Client]:
-    async with await Client.authenticate(
-        server.owner_token, NAME, VERSION, server_url=server.url
-    ) as owner:
-        yield owner
-
-
-@pytest.fixture(scope="module")
-def sync_client(server: Server) -> Iterator[SyncClient]:
-    with SyncClient.authenticate(server.owner_token, NAME, VERSION, server_url=server.url) as owner:
-        yield owner
-
-
-@pytest.fixture(scope="module")
 async def secrets(client: Client) -> AsyncIterator[dict[str, str]]:
     """CALLS references, each to its own secret: a reply given to the wrong call shows."""
     vault = await client.vaults.create(VaultCreateParams(title=f"py-runtime-{uuid.uuid4().hex}"))

@@ -23,10 +23,8 @@ import operator
 import pathlib
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import types as builtin_types
 import warnings
 from collections.abc import Callable, Iterator
@@ -809,17 +807,8 @@ def sync_server(server: Any) -> Iterator[Any]:
     checkpoint has signed yet)."""
     # The suite's conftest module (imported by pytest, not importable by name).
     conftest = sys.modules[type(server).__module__]
-    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="sesame-py-sync-"))
-    process, running = conftest.start_server(data_dir)
-    try:
+    with conftest.running_server("sesame-py-sync-") as running:
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
