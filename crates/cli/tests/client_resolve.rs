@@ -381,6 +381,47 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_client_reads_its_own_writes() {
+    let fx = Fixture::new().await;
+    let cached = Client::authenticate(
+        secrecy::ExposeSecret::expose_secret(fx.server.owner_token()),
+        ClientConfig {
+            cache_ttl: Some(Duration::from_secs(60)),
+            ..fx.server.config()
+        },
+    )
+    .await
+    .unwrap();
+    cached
+        .secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
+    cached
+        .items()
+        .create(login(&fx.vault_id, "Fresh", "fresh-pw"))
+        .await
+        .unwrap();
+    // The write made the cache stale: the next read syncs and sees it.
+    assert_eq!(
+        cached
+            .secrets()
+            .resolve("op://Infra/Fresh/password")
+            .await
+            .unwrap(),
+        "fresh-pw"
+    );
+    // Then it is fresh again for cache_ttl.
+    let before = cached.round_trips();
+    cached
+        .secrets()
+        .resolve("op://Infra/Fresh/password")
+        .await
+        .unwrap();
+    assert_eq!(cached.round_trips(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_is_correct_under_many_concurrent_tasks() {
     let fx = Fixture::new().await;
     for i in 0..8 {

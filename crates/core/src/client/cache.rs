@@ -147,6 +147,9 @@ impl Cache {
     }
 }
 
+/// The endpoint of the sync: a `POST` that reads.
+pub(crate) const SYNC_PATH: &str = "/v1/sync";
+
 pub(crate) fn unusable_vault(vault: &Id, why: &str) -> Error {
     Error::integrity(format!(
         "vault {vault} cannot be used: {why}. Leave it with `sesame vault leave {vault}` (or \
@@ -261,7 +264,7 @@ impl Inner {
         let response: SyncResponse = self
             .call_json(
                 Method::POST,
-                "/v1/sync",
+                SYNC_PATH,
                 Some(&request),
                 Retry::Idempotent,
                 Resource::Vault,

@@ -496,6 +496,10 @@ impl Inner {
         not_found: Resource,
     ) -> Result<Reply> {
         let (bearer, generation) = self.session(None).await?;
+        // A call that may change what the server holds (anything but a read or the sync
+        // itself) makes the cache stale, even when it failed (it may have happened): the
+        // next read syncs, so a client always reads its own writes, `cache_ttl` or not.
+        let writes = method != Method::GET && path != cache::SYNC_PATH;
         let mut call = Call {
             method,
             path,
@@ -504,14 +508,18 @@ impl Inner {
             retry,
             not_found,
         };
-        match self.transport.send(&call).await {
+        let result = match self.transport.send(&call).await {
             Err(Error::Unauthenticated(_)) => {
                 let (renewed, _) = self.session(Some(generation)).await?;
                 call.session = Some(&renewed);
                 self.transport.send(&call).await
             }
             other => other,
+        };
+        if writes {
+            let _ = self.write_cache(|cache| cache.last_sync = None);
         }
+        result
     }
 
     async fn call_json<T: DeserializeOwned>(
