@@ -185,12 +185,16 @@ class AsyncInvoker:
         native_data, reading = _content(data)
         native_sink, writing = _destination(sink)
         start = self._client.invoke_async if self._client is not None else _native.invoke_async
-        pending = start(request(name, parameters), native_data, native_sink, done)
-        try:
-            reply, content = await future
-        except asyncio.CancelledError:
-            pending.cancel()
-            raise
+        started = start(request(name, parameters), native_data, native_sink, done)
+        if isinstance(started, tuple):
+            # It needed no waiting (a fresh cache, a local error): the reply is here.
+            reply, content = started
+        else:
+            try:
+                reply, content = await future
+            except asyncio.CancelledError:
+                started.cancel()
+                raise
         try:
             return result(reply, content)
         except SesameError as e:

@@ -11,9 +11,11 @@
 //! the parent) and says to make a new one.
 
 use std::io::{self, Read, Write};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Mutex, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -87,9 +89,10 @@ impl NativeClient {
         reply_tuple(py, reply)
     }
 
-    /// Starts one call on this client and returns at once; `done(reply_json,
-    /// content_or_none)` is called from a runtime thread when it ends (the async client
-    /// hands it to its event loop). Returns a handle whose `cancel()` abandons the call.
+    /// Starts one call on this client and returns at once: its reply `(reply_json,
+    /// content_or_none)` when it needed no waiting, else a handle whose `cancel()`
+    /// abandons it, and `done(reply_json, content_or_none)` is called from a runtime
+    /// thread when it ends (the async client hands it to its event loop).
     #[pyo3(signature = (request, data, sink, done))]
     fn invoke_async(
         &self,
@@ -98,7 +101,7 @@ impl NativeClient {
         data: Option<&Bound<'_, PyAny>>,
         sink: Option<&Bound<'_, PyAny>>,
         done: Py<PyAny>,
-    ) -> PyResult<Pending> {
+    ) -> PyResult<Py<PyAny>> {
         Call::new(self.current(), request, data, sink).spawn(py, done)
     }
 
@@ -186,21 +189,20 @@ impl Call {
     }
 
     /// Runs the call on the runtime; `done(reply_json, content)` gets its reply.
-    fn spawn(self, py: Python<'_>, done: Py<PyAny>) -> PyResult<Pending> {
+    fn spawn(self, py: Python<'_>, done: Py<PyAny>) -> PyResult<Py<PyAny>> {
         let runtime = match sesame_invoke::runtime() {
             Ok(runtime) => runtime,
             Err(message) => {
-                done.call1(
-                    py,
-                    reply_tuple(py, Reply::error(&Error::Server(message)))?
-                        .bind(py)
-                        .clone(),
-                )?;
-                return Ok(Pending { task: None });
+                let failed = reply_tuple(py, Reply::error(&Error::Server(message)))?;
+                return Ok(failed.into_any());
             }
         };
+        let mut future = Box::pin(self.run());
+        if let Poll::Ready(reply) = first_poll(py, runtime, &mut future) {
+            return Ok(reply_tuple(py, reply)?.into_any());
+        }
         let task = runtime.spawn(async move {
-            let reply = self.run().await;
+            let reply = future.await;
             with_python(|py| {
                 if let Ok(args) = reply_tuple(py, reply) {
                     // A closed event loop refuses the reply; nobody is waiting for it.
@@ -208,10 +210,31 @@ impl Call {
                 }
             });
         });
-        Ok(Pending {
+        let pending = Pending {
             task: Some(task.abort_handle()),
-        })
+        };
+        Ok(Py::new(py, pending)?.into_any())
     }
+}
+
+/// Polls `future` once on the calling thread (GIL released, inside the runtime's
+/// context): a call that needs no waiting (a resolve served from a fresh cache, a local
+/// error) ends here, without a hop to a runtime thread and back. A pending future is then
+/// spawned, and its first poll there registers the real waker (futures may be polled
+/// again at any time, so the no-op waker of this poll is harmless).
+fn first_poll<F: std::future::Future + Send>(
+    py: Python<'_>,
+    runtime: &'static tokio::runtime::Runtime,
+    future: &mut Pin<Box<F>>,
+) -> Poll<F::Output>
+where
+    F::Output: Send,
+{
+    py.detach(|| {
+        let _entered = runtime.enter();
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        future.as_mut().poll(&mut context)
+    })
 }
 
 /// Runs `future` on the runtime and waits for it with the GIL released, waking now and
@@ -225,6 +248,10 @@ fn wait<T: Send + 'static>(
         Ok(runtime) => runtime,
         Err(message) => return Ok(Err(Error::Server(message))),
     };
+    let mut future = Box::pin(future);
+    if let Poll::Ready(value) = first_poll(py, runtime, &mut future) {
+        return Ok(Ok(value));
+    }
     let (sender, receiver) = mpsc::sync_channel(1);
     let task = runtime.spawn(async move {
         let _ = sender.send(future.await);
@@ -443,8 +470,8 @@ fn invoke(
     reply_tuple(py, reply)
 }
 
-/// `invoke` for an event loop: returns at once, `done(reply_json, content)` gets the
-/// reply.
+/// `invoke` for an event loop: returns at once, with the reply or a `Pending` whose
+/// `done(reply_json, content)` gets it (see `NativeClient.invoke_async`).
 #[pyfunction]
 #[pyo3(signature = (request, data, sink, done))]
 fn invoke_async(
@@ -453,7 +480,7 @@ fn invoke_async(
     data: Option<&Bound<'_, PyAny>>,
     sink: Option<&Bound<'_, PyAny>>,
     done: Py<PyAny>,
-) -> PyResult<Pending> {
+) -> PyResult<Py<PyAny>> {
     Call::process(request, data, sink).spawn(py, done)
 }
 
