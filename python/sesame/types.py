@@ -40,8 +40,16 @@ def _timestamp_out(value: Union[datetime.datetime, str]) -> str:
 
 
 def _timestamp_in(value: str) -> datetime.datetime:
-    # fromisoformat reads a trailing Z only from Python 3.11 on.
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # Before Python 3.11, fromisoformat reads no trailing Z and exactly 3 or 6
+    # fractional digits; the server writes up to 9 (datetime keeps 6).
+    text = value.replace("Z", "+00:00")
+    dot = text.find(".", 19)
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        text = text[: dot + 1] + text[dot + 1 : end][:6].ljust(6, "0") + text[end:]
+    return datetime.datetime.fromisoformat(text)
 
 
 def _redacted(value: Any) -> str:

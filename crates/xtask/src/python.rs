@@ -372,8 +372,16 @@ impl Model<'_> {
              \x20       return value.isoformat().replace(\"+00:00\", \"Z\")\n\
              \x20   return value\n\n\n\
              def _timestamp_in(value: str) -> datetime.datetime:\n\
-             \x20   # fromisoformat reads a trailing Z only from Python 3.11 on.\n\
-             \x20   return datetime.datetime.fromisoformat(value.replace(\"Z\", \"+00:00\"))\n\n\n\
+             \x20   # Before Python 3.11, fromisoformat reads no trailing Z and exactly 3 or 6\n\
+             \x20   # fractional digits; the server writes up to 9 (datetime keeps 6).\n\
+             \x20   text = value.replace(\"Z\", \"+00:00\")\n\
+             \x20   dot = text.find(\".\", 19)\n\
+             \x20   if dot != -1:\n\
+             \x20       end = dot + 1\n\
+             \x20       while end < len(text) and text[end].isdigit():\n\
+             \x20           end += 1\n\
+             \x20       text = text[: dot + 1] + text[dot + 1 : end][:6].ljust(6, \"0\") + text[end:]\n\
+             \x20   return datetime.datetime.fromisoformat(text)\n\n\n\
              def _redacted(value: Any) -> str:\n\
              \x20   # A secret in repr(): its size, never its value (as Debug in Rust).\n\
              \x20   if value is None:\n\
