@@ -13,7 +13,7 @@ import atexit
 import io
 import json
 import os
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from . import _native
 from .errors import InvalidInputError, SesameError, error_from_envelope
@@ -144,18 +144,43 @@ def _destination(sink: Optional[Destination]) -> tuple[Any, Optional[_Stream]]:
     return stream, stream
 
 
-def _raise_with_cause(error: SesameError, *streams: Optional[_Stream]) -> None:
-    for stream in streams:
-        if stream is not None and stream.failure is not None:
-            raise error from stream.failure
-    raise error
+def _streamed_result(reply: bytes, content: Optional[bytes], *streams: Optional[_Stream]) -> Reply:
+    """`result`, with the exception a caller's file object raised as the error's cause."""
+    try:
+        return result(reply, content)
+    except SesameError as error:
+        for stream in streams:
+            if stream is not None and stream.failure is not None:
+                raise error from stream.failure
+        raise
 
 
-def _settle(
-    future: asyncio.Future[tuple[bytes, Optional[bytes]]], reply: bytes, content: Optional[bytes]
-) -> None:
+def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
     if not future.done():
-        future.set_result((reply, content))
+        future.set_result(outcome)
+
+
+async def run_native(start: Callable[[Callable[[Any], None]], Any]) -> Any:
+    """Starts a native call from the event loop with `start(done)` and waits for its
+    outcome without blocking the loop: the native side returns the outcome at once when
+    it needed no waiting (a fresh cache, a local error), else a `Pending`, and later
+    calls `done(outcome)` from a runtime thread. Cancelling the wait abandons the call."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def done(outcome: Any) -> None:
+        loop.call_soon_threadsafe(_settle, future, outcome)
+
+    started = start(done)
+    if not isinstance(started, _native.Pending):
+        return started
+    try:
+        return await future
+    except asyncio.CancelledError:
+        started.cancel()
+        raise
 
 
 class AsyncInvoker:
@@ -174,32 +199,14 @@ class AsyncInvoker:
         data: Optional[Content] = None,
         sink: Optional[Destination] = None,
     ) -> Reply:
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[bytes, Optional[bytes]]] = loop.create_future()
-
-        def done(reply: bytes, content: Optional[bytes]) -> None:
-            loop.call_soon_threadsafe(_settle, future, reply, content)
-
         native_data, reading = _content(data)
         native_sink, writing = _destination(sink)
         start = self._client.invoke_async if self._client is not None else _native.invoke_async
-        started = start(request(name, parameters), native_data, native_sink, done)
-        if isinstance(started, tuple):
-            # It needed no waiting (a fresh cache, a local error): the reply is here.
-            reply, content = started
-        else:
-            try:
-                reply, content = await future
-            except asyncio.CancelledError:
-                started.cancel()
-                raise
-        try:
-            return result(reply, content)
-        except SesameError as e:
-            _raise_with_cause(e, reading, writing)
-            raise
+        encoded = request(name, parameters)
+        reply, content = await run_native(
+            lambda done: start(encoded, native_data, native_sink, done)
+        )
+        return _streamed_result(reply, content, reading, writing)
 
 
 class SyncInvoker:
@@ -222,11 +229,7 @@ class SyncInvoker:
         native_sink, writing = _destination(sink)
         run = self._client.invoke if self._client is not None else _native.invoke
         reply, content = run(request(name, parameters), native_data, native_sink)
-        try:
-            return result(reply, content)
-        except SesameError as e:
-            _raise_with_cause(e, reading, writing)
-            raise
+        return _streamed_result(reply, content, reading, writing)
 
 
 class OfflineInvoker:

@@ -10,7 +10,7 @@ from . import _native
 
 # Secrets, Items and Vaults are importable from here, as from onepassword.client.
 from ._calls import ClientCalls, Items, Secrets, SyncClientCalls, Vaults  # noqa: F401
-from ._invoker import AsyncInvoker, SyncInvoker, result
+from ._invoker import AsyncInvoker, SyncInvoker, result, run_native
 from .errors import InvalidInputError
 
 __all__ = ["Client", "SyncClient", "Token"]
@@ -141,8 +141,6 @@ class Client(_Handle, ClientCalls):
     ) -> C:
         """Authenticates with a service account token and syncs the vaults it can
         read."""
-        import asyncio
-
         options = _options(
             auth,
             integration_name,
@@ -152,22 +150,7 @@ class Client(_Handle, ClientCalls):
             retries,
             cache_ttl_seconds,
         )
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def settle(outcome: Any) -> None:
-            if not future.done():
-                future.set_result(outcome)
-
-        def done(outcome: Any) -> None:
-            loop.call_soon_threadsafe(settle, outcome)
-
-        pending = _native.authenticate_async(options, done)
-        try:
-            outcome = await future
-        except asyncio.CancelledError:
-            pending.cancel()
-            raise
+        outcome = await run_native(lambda done: _native.authenticate_async(options, done))
         return cls(_checked(outcome), f"{integration_name}/{integration_version}")
 
     async def __aenter__(self: C) -> C:

@@ -84,15 +84,14 @@ impl NativeClient {
         data: Option<&Bound<'_, PyAny>>,
         sink: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyTuple>> {
-        let call = Call::new(self.current(), request, data, sink);
+        let call = Call::new(self.current().map(Some), request, data, sink);
         let reply = call.block(py)?;
         reply_tuple(py, reply)
     }
 
-    /// Starts one call on this client and returns at once: its reply `(reply_json,
-    /// content_or_none)` when it needed no waiting, else a handle whose `cancel()`
-    /// abandons it, and `done(reply_json, content_or_none)` is called from a runtime
-    /// thread when it ends (the async client hands it to its event loop).
+    /// Starts one call on this client for an event loop (see [`start`]): its reply
+    /// `(reply_json, content_or_none)` at once, or a `Pending` and later
+    /// `done((reply_json, content_or_none))`.
     #[pyo3(signature = (request, data, sink, done))]
     fn invoke_async(
         &self,
@@ -102,7 +101,7 @@ impl NativeClient {
         sink: Option<&Bound<'_, PyAny>>,
         done: Py<PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        Call::new(self.current(), request, data, sink).spawn(py, done)
+        Call::new(self.current().map(Some), request, data, sink).spawn(py, done)
     }
 
     /// Releases the client: later calls fail with a clear error. Idempotent.
@@ -125,17 +124,14 @@ impl NativeClient {
 #[pyclass(frozen, module = "sesame._native")]
 #[derive(Debug)]
 struct Pending {
-    /// `None` when the call ended before it started (its `done` was already called).
-    task: Option<tokio::task::AbortHandle>,
+    task: tokio::task::AbortHandle,
 }
 
 #[pymethods]
 impl Pending {
     /// Abandons the call if it is still running (its `done` is then never called).
     fn cancel(&self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+        self.task.abort();
     }
 }
 
@@ -148,27 +144,15 @@ struct Call {
 }
 
 impl Call {
+    /// `client` is `Ok(None)` for a process-level call, an error for an unusable client.
     fn new(
-        client: Result<Client, Error>,
+        client: Result<Option<Client>, Error>,
         request: &[u8],
         data: Option<&Bound<'_, PyAny>>,
         sink: Option<&Bound<'_, PyAny>>,
     ) -> Self {
         Self {
-            client: client.map(Some),
-            request: request.to_vec(),
-            content: data.map(content).transpose(),
-            sink: sink.map(destination).transpose(),
-        }
-    }
-
-    fn process(
-        request: &[u8],
-        data: Option<&Bound<'_, PyAny>>,
-        sink: Option<&Bound<'_, PyAny>>,
-    ) -> Self {
-        Self {
-            client: Ok(None),
+            client,
             request: request.to_vec(),
             content: data.map(content).transpose(),
             sink: sink.map(destination).transpose(),
@@ -188,33 +172,45 @@ impl Call {
         Ok(wait(py, self.run())?.unwrap_or_else(|e| Reply::error(&e)))
     }
 
-    /// Runs the call on the runtime; `done(reply_json, content)` gets its reply.
+    /// Starts the call for an event loop (see [`start`]).
     fn spawn(self, py: Python<'_>, done: Py<PyAny>) -> PyResult<Py<PyAny>> {
-        let runtime = match sesame_invoke::runtime() {
-            Ok(runtime) => runtime,
-            Err(message) => {
-                let failed = reply_tuple(py, Reply::error(&Error::Server(message)))?;
-                return Ok(failed.into_any());
-            }
-        };
-        let mut future = Box::pin(self.run());
-        if let Poll::Ready(reply) = first_poll(py, runtime, &mut future) {
-            return Ok(reply_tuple(py, reply)?.into_any());
-        }
-        let task = runtime.spawn(async move {
-            let reply = future.await;
-            with_python(|py| {
-                if let Ok(args) = reply_tuple(py, reply) {
-                    // A closed event loop refuses the reply; nobody is waiting for it.
-                    let _ = done.call1(py, args.bind(py).clone());
-                }
-            });
-        });
-        let pending = Pending {
-            task: Some(task.abort_handle()),
-        };
-        Ok(Py::new(py, pending)?.into_any())
+        start(py, self.run(), done, reply_object, |e| Reply::error(&e))
     }
+}
+
+/// Starts `future` for an event loop. When it needs no waiting (see [`first_poll`]) its
+/// outcome, made a Python object by `deliver`, is returned at once; otherwise a `Pending`
+/// is returned and `done(outcome)` is called from a runtime thread when it ends (the
+/// async client hands that to its event loop). `failed` is the outcome when the runtime
+/// cannot start.
+fn start<T: Send + 'static>(
+    py: Python<'_>,
+    future: impl std::future::Future<Output = T> + Send + 'static,
+    done: Py<PyAny>,
+    deliver: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    failed: fn(Error) -> T,
+) -> PyResult<Py<PyAny>> {
+    let runtime = match sesame_invoke::runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return deliver(py, failed(Error::Server(message))),
+    };
+    let mut future = Box::pin(future);
+    if let Poll::Ready(outcome) = first_poll(py, runtime, &mut future) {
+        return deliver(py, outcome);
+    }
+    let task = runtime.spawn(async move {
+        let outcome = future.await;
+        with_python(|py| {
+            if let Ok(value) = deliver(py, outcome) {
+                // A closed event loop refuses it; nobody is waiting for it then.
+                let _ = done.call1(py, (value,));
+            }
+        });
+    });
+    let pending = Pending {
+        task: task.abort_handle(),
+    };
+    Ok(Py::new(py, pending)?.into_any())
 }
 
 /// Polls `future` once on the calling thread (GIL released, inside the runtime's
@@ -278,6 +274,11 @@ fn wait<T: Send + 'static>(
             }
         }
     }
+}
+
+/// [`reply_tuple`] as any Python object.
+fn reply_object(py: Python<'_>, reply: Reply) -> PyResult<Py<PyAny>> {
+    Ok(reply_tuple(py, reply)?.into_any())
 }
 
 /// `(reply_json, content_or_none)` as Python objects.
@@ -466,12 +467,12 @@ fn invoke(
     data: Option<&Bound<'_, PyAny>>,
     sink: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyTuple>> {
-    let reply = Call::process(request, data, sink).block(py)?;
+    let reply = Call::new(Ok(None), request, data, sink).block(py)?;
     reply_tuple(py, reply)
 }
 
-/// `invoke` for an event loop: returns at once, with the reply or a `Pending` whose
-/// `done(reply_json, content)` gets it (see `NativeClient.invoke_async`).
+/// `invoke` for an event loop (see [`start`]): the reply `(reply_json, content)` at once,
+/// or a `Pending` and later `done((reply_json, content))`.
 #[pyfunction]
 #[pyo3(signature = (request, data, sink, done))]
 fn invoke_async(
@@ -481,7 +482,7 @@ fn invoke_async(
     sink: Option<&Bound<'_, PyAny>>,
     done: Py<PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    Call::process(request, data, sink).spawn(py, done)
+    Call::new(Ok(None), request, data, sink).spawn(py, done)
 }
 
 /// Runs an offline call on the calling thread at once, without the runtime or a thread
@@ -514,30 +515,13 @@ fn authenticate(py: Python<'_>, options: &[u8]) -> PyResult<Py<PyAny>> {
     authenticated(py, result.unwrap_or_else(|e| Err(Reply::error(&e))))
 }
 
-/// `authenticate` for an event loop: returns at once, `done(client_or_envelope)` gets the
-/// result.
+/// `authenticate` for an event loop (see [`start`]): the client or the error envelope at
+/// once, or a `Pending` and later `done(client_or_envelope)`.
 #[pyfunction]
-fn authenticate_async(py: Python<'_>, options: &[u8], done: Py<PyAny>) -> PyResult<Pending> {
+fn authenticate_async(py: Python<'_>, options: &[u8], done: Py<PyAny>) -> PyResult<Py<PyAny>> {
     let options = Zeroizing::new(options.to_vec());
-    let runtime = match sesame_invoke::runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => {
-            let failed = Err(Reply::error(&Error::Server(message)));
-            done.call1(py, (authenticated(py, failed)?,))?;
-            return Ok(Pending { task: None });
-        }
-    };
-    let task = runtime.spawn(async move {
-        let result = sesame_invoke::authenticate(&options).await;
-        with_python(|py| {
-            if let Ok(value) = authenticated(py, result) {
-                let _ = done.call1(py, (value,));
-            }
-        });
-    });
-    Ok(Pending {
-        task: Some(task.abort_handle()),
-    })
+    let future = async move { sesame_invoke::authenticate(&options).await };
+    start(py, future, done, authenticated, |e| Err(Reply::error(&e)))
 }
 
 fn authenticated(py: Python<'_>, result: Result<Client, Reply>) -> PyResult<Py<PyAny>> {
