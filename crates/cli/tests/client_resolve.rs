@@ -326,15 +326,7 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
     assert!(all.individual_responses.values().all(Result::is_ok));
 
     // cache_ttl: fresh means zero round trips; zero means always sync.
-    let cached = Client::authenticate(
-        secrecy::ExposeSecret::expose_secret(&fx.sa_token),
-        ClientConfig {
-            cache_ttl: Some(Duration::from_secs(60)),
-            ..fx.server.config()
-        },
-    )
-    .await
-    .unwrap();
+    let cached = cached_client(&fx, &fx.sa_token, Duration::from_secs(60)).await;
     cached
         .secrets()
         .resolve("op://Infra/Postgres/password")
@@ -355,15 +347,7 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
         "a fresh cache_ttl costs no round trip"
     );
 
-    let zero = Client::authenticate(
-        secrecy::ExposeSecret::expose_secret(&fx.sa_token),
-        ClientConfig {
-            cache_ttl: Some(Duration::ZERO),
-            ..fx.server.config()
-        },
-    )
-    .await
-    .unwrap();
+    let zero = cached_client(&fx, &fx.sa_token, Duration::ZERO).await;
     zero.secrets()
         .resolve("op://Infra/Postgres/password")
         .await
@@ -380,18 +364,23 @@ async fn round_trips_warm_resolve_ttl_and_resolve_all() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cached_client_reads_its_own_writes() {
-    let fx = Fixture::new().await;
-    let cached = Client::authenticate(
-        secrecy::ExposeSecret::expose_secret(fx.server.owner_token()),
+/// A client of `token` whose reads skip the sync while the last is younger than `ttl`.
+async fn cached_client(fx: &Fixture, token: &secrecy::SecretString, ttl: Duration) -> Client {
+    Client::authenticate(
+        secrecy::ExposeSecret::expose_secret(token),
         ClientConfig {
-            cache_ttl: Some(Duration::from_secs(60)),
+            cache_ttl: Some(ttl),
             ..fx.server.config()
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_client_reads_its_own_writes() {
+    let fx = Fixture::new().await;
+    let cached = cached_client(&fx, fx.server.owner_token(), Duration::from_secs(60)).await;
     cached
         .secrets()
         .resolve("op://Infra/Postgres/password")
