@@ -4,9 +4,18 @@
 
 import * as types from "./types";
 
-/** Runs one call: `{name, parameters}`, with raw bytes beside when there are any. */
+/**
+ * What travels beside a call's JSON: file content to upload, or the path that file
+ * content the call returns is written to instead of the reply.
+ */
+export interface Transfer {
+  content?: types.Content;
+  destination?: string;
+}
+
+/** Runs one call: `{name, parameters}`, with its transfer when there is one. */
 export interface Invoker {
-  invoke(name: string, parameters: Record<string, unknown>, data?: Uint8Array): Promise<[unknown, Uint8Array | undefined]>;
+  invoke(name: string, parameters: Record<string, unknown>, transfer?: Transfer): Promise<[unknown, Uint8Array | undefined]>;
 }
 
 /** Runs calls that need no client, synchronously. */
@@ -218,7 +227,7 @@ export class ItemsFiles {
     parameters["item"] = types.toWireItem(item as never);
     const { content: _content, ...fileParamsRest } = fileParams;
     parameters["file_params"] = fileParamsRest;
-    const [result] = await this.invoker.invoke("ItemsFilesAttach", parameters, fileParams.content);
+    const [result] = await this.invoker.invoke("ItemsFilesAttach", parameters, { content: fileParams.content });
     return types.fromWireItem(result as never) as types.Item;
   }
 
@@ -232,6 +241,19 @@ export class ItemsFiles {
     parameters["attr"] = attr;
     const [, content] = await this.invoker.invoke("ItemsFilesRead", parameters);
     return content ?? new Uint8Array();
+  }
+
+  /**
+   * `read`, written to the file at `destination` as it arrives (memory stays
+   * bounded): the file appears there, complete and readable by its owner only, or not
+   * at all.
+   */
+  async readTo(vaultId: string, itemId: string, attr: types.FileAttributes, destination: string): Promise<void> {
+    const parameters: Record<string, unknown> = {};
+    parameters["vault_id"] = vaultId;
+    parameters["item_id"] = itemId;
+    parameters["attr"] = attr;
+    await this.invoker.invoke("ItemsFilesRead", parameters, { destination });
   }
 
   /**
@@ -254,7 +276,7 @@ export class ItemsFiles {
     parameters["item"] = types.toWireItem(item as never);
     const { content: _content, ...docParamsRest } = docParams;
     parameters["doc_params"] = docParamsRest;
-    const [result] = await this.invoker.invoke("ItemsFilesReplaceDocument", parameters, docParams.content);
+    const [result] = await this.invoker.invoke("ItemsFilesReplaceDocument", parameters, { content: docParams.content });
     return types.fromWireItem(result as never) as types.Item;
   }
 }
@@ -353,6 +375,17 @@ export class Secrets {
     parameters["secret_reference"] = secretReference;
     const [, content] = await this.invoker.invoke("SecretsResolveBytes", parameters);
     return content ?? new Uint8Array();
+  }
+
+  /**
+   * `resolveBytes`, written to the file at `destination` as it arrives (memory stays
+   * bounded): the file appears there, complete and readable by its owner only, or not
+   * at all.
+   */
+  async resolveBytesTo(secretReference: string, destination: string): Promise<void> {
+    const parameters: Record<string, unknown> = {};
+    parameters["secret_reference"] = secretReference;
+    await this.invoker.invoke("SecretsResolveBytes", parameters, { destination });
   }
 
   /**

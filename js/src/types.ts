@@ -19,6 +19,31 @@ export function base64ToBytes(text: string): Uint8Array {
 }
 
 /**
+ * File content to upload: bytes in memory, or a `Blob` (such as
+ * `await fs.openAsBlob(path)`), streamed in chunks so memory stays bounded.
+ */
+export type Content = Uint8Array | Blob;
+
+// Vault permissions (bit flags), as in the 1Password SDK.
+export const NO_ACCESS = 0;
+export const RECOVER_VAULT = 1;
+export const MANAGE_VAULT = 2;
+export const REVEAL_ITEM_PASSWORD = 16;
+export const READ_ITEMS = 32;
+export const UPDATE_ITEMS = 64;
+export const CREATE_ITEMS = 128;
+export const ARCHIVE_ITEMS = 256;
+export const DELETE_ITEMS = 512;
+export const UPDATE_ITEM_HISTORY = 1024;
+export const SEND_ITEMS = 1048576;
+export const IMPORT_ITEMS = 2097152;
+export const EXPORT_ITEMS = 4194304;
+export const PRINT_ITEMS = 8388608;
+
+/** The 1Password SDK's name for `GeneratedPassword`. */
+export type GeneratePasswordResponse = GeneratedPassword;
+
+/**
  * The parts of an address field.
  */
 export interface AddressFieldDetails {
@@ -226,7 +251,7 @@ export interface DocumentCreateParams {
    * Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
    * the JSON).
    */
-  content: Uint8Array;
+  content: Content;
   /**
    * The file's name.
    */
@@ -462,7 +487,7 @@ export interface FileCreateParams {
    * Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
    * the JSON).
    */
-  content: Uint8Array;
+  content: Content;
   /**
    * The field to show it as.
    */

@@ -82,7 +82,7 @@ fn docstring(out: &mut String, indent: &str, doc: &str) {
 }
 
 /// Types the 1Password SDK names differently: (its name, ours).
-const ONEPASSWORD_NAMES: &[(&str, &str)] = &[("GeneratePasswordResponse", "GeneratedPassword")];
+pub const ONEPASSWORD_NAMES: &[(&str, &str)] = &[("GeneratePasswordResponse", "GeneratedPassword")];
 
 /// One attribute of a generated class.
 struct Attr {

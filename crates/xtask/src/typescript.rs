@@ -47,6 +47,8 @@ struct Model<'a> {
     defs: &'a BTreeMap<String, Def>,
     /// How code refers to the model's converters: `""` inside types.ts, `types.` outside.
     ns: &'a str,
+    /// The parameter types whose content a call uploads beside its JSON.
+    uploads: Vec<String>,
 }
 
 impl Model<'_> {
@@ -123,6 +125,14 @@ impl Model<'_> {
         }
     }
 
+    /// The field of struct `name` whose bytes a call sends beside its JSON, if any.
+    fn beside_field(&self, name: &str) -> Option<&str> {
+        if !self.uploads.iter().any(|u| u == name) {
+            return None;
+        }
+        crate::ir::beside(self.defs, &Ty::Named(name.to_owned())).map(|f| f.wire.as_str())
+    }
+
     fn render_types(&self) -> String {
         let mut out = format!("// {PREAMBLE}\n");
         out.push_str(
@@ -141,8 +151,25 @@ impl Model<'_> {
              \x20 const bytes = new Uint8Array(raw.length);\n\
              \x20 for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);\n\
              \x20 return bytes;\n\
-             }\n",
+             }\n\n\
+             /**\n\
+             \x20* File content to upload: bytes in memory, or a `Blob` (such as\n\
+             \x20* `await fs.openAsBlob(path)`), streamed in chunks so memory stays bounded.\n\
+             \x20*/\n\
+             export type Content = Uint8Array | Blob;\n",
         );
+        out.push_str(
+            "\n// Vault permissions (bit flags), as in the 1Password SDK.\nexport const NO_ACCESS = 0;\n",
+        );
+        for (name, value) in sesame_core::model::permissions::ALL {
+            let _ = writeln!(out, "export const {name} = {value};");
+        }
+        for (theirs, ours) in crate::python::ONEPASSWORD_NAMES {
+            let _ = writeln!(
+                out,
+                "\n/** The 1Password SDK's name for `{ours}`. */\nexport type {theirs} = {ours};"
+            );
+        }
         for def in self.defs.values() {
             out.push('\n');
             match def {
@@ -158,15 +185,17 @@ impl Model<'_> {
                 Def::Struct { name, doc, fields } => {
                     jsdoc(&mut out, "", doc);
                     let _ = writeln!(out, "export interface {name} {{");
+                    let beside = self.beside_field(name);
                     for field in fields {
                         jsdoc(&mut out, "  ", &field.doc);
                         let q = if field.optional { "?" } else { "" };
-                        let _ = writeln!(
-                            out,
-                            "  {}{q}: {};",
-                            property(&field.wire),
+                        // Content sent beside the request may also be streamed.
+                        let annotation = if beside == Some(field.wire.as_str()) {
+                            "Content".to_owned()
+                        } else {
                             self.annotation(&field.ty)
-                        );
+                        };
+                        let _ = writeln!(out, "  {}{q}: {annotation};", property(&field.wire));
                     }
                     out.push_str("}\n");
                     self.render_converters(&mut out, name, fields);
@@ -258,17 +287,24 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
     let mut out = format!("// {PREAMBLE}\n");
     out.push_str(
         "// Sesame's errors: one `Error` subclass per stable code, each with `.code`, `.details`\n\
-         // (the error's facts as data) and, where they apply, `.statusCode` and `.retryAfter`.\n\n\
+         // (the error's facts as data) and, where they apply, `.statusCode`, `.requestId` and\n\
+         // `.retryAfter`. Messages and details never contain a secret value.\n\n\
          /** A Sesame failure; `code` is stable across releases and languages. */\n\
          export class SesameError extends Error {\n\
          \x20 readonly code: string = \"unknown\";\n\
          \x20 readonly number: number = 0;\n\
+         \x20 /** The error's facts as data: which argument, which reference, which limit. */\n\
          \x20 readonly details: Record<string, unknown>;\n\
-         \x20 statusCode?: number;\n\n\
+         \x20 /** The HTTP status of the server's answer this error came from, if it came from one. */\n\
+         \x20 declare readonly statusCode?: number;\n\
+         \x20 /** The server's id of that answer: quote it when reporting a problem. */\n\
+         \x20 declare readonly requestId?: string;\n\n\
          \x20 constructor(message: string, details: Record<string, unknown> = {}) {\n\
          \x20   super(message);\n\
          \x20   this.name = new.target.name;\n\
          \x20   this.details = details;\n\
+         \x20   if (typeof details[\"statusCode\"] === \"number\") this.statusCode = details[\"statusCode\"];\n\
+         \x20   if (typeof details[\"requestId\"] === \"string\") this.requestId = details[\"requestId\"];\n\
          \x20 }\n\
          }\n",
     );
@@ -296,12 +332,21 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
     }
     out.push_str(
         "};\n\n\
-         /** The error for an `{code, message, …details}` envelope. */\n\
+         /**\n\
+         \x20* The error for an `{code, message, …details}` envelope. A code this version does not\n\
+         \x20* know (from a newer core) stays the error's `code`.\n\
+         \x20*/\n\
          export function errorFromEnvelope(error: { code?: unknown; message?: unknown; [key: string]: unknown }): SesameError {\n\
          \x20 const { code, message, ...details } = error;\n\
          \x20 const Class = (typeof code === \"string\" && ERRORS_BY_CODE[code]) || SesameError;\n\
-         \x20 return new Class(String(message ?? \"\"), details);\n\
-         }\n",
+         \x20 const made = new Class(String(message ?? \"\"), details);\n\
+         \x20 if (Class === SesameError && typeof code === \"string\") {\n\
+         \x20   Object.defineProperty(made, \"code\", { value: code, enumerable: true });\n\
+         \x20 }\n\
+         \x20 return made;\n\
+         }\n\n\
+         // The 1Password SDK's names for the same failures, so ported `instanceof` checks work.\n\
+         export { RateLimitedError as RateLimitExceededError, AuthenticationError as AuthExpiredError };\n",
     );
     out
 }
@@ -312,9 +357,17 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
         "/* eslint-disable */\n\
          // Every Sesame call as a method returning a Promise, over an invoker the package provides.\n\n\
          import * as types from \"./types\";\n\n\
-         /** Runs one call: `{name, parameters}`, with raw bytes beside when there are any. */\n\
+         /**\n\
+         \x20* What travels beside a call's JSON: file content to upload, or the path that file\n\
+         \x20* content the call returns is written to instead of the reply.\n\
+         \x20*/\n\
+         export interface Transfer {\n\
+         \x20 content?: types.Content;\n\
+         \x20 destination?: string;\n\
+         }\n\n\
+         /** Runs one call: `{name, parameters}`, with its transfer when there is one. */\n\
          export interface Invoker {\n\
-         \x20 invoke(name: string, parameters: Record<string, unknown>, data?: Uint8Array): Promise<[unknown, Uint8Array | undefined]>;\n\
+         \x20 invoke(name: string, parameters: Record<string, unknown>, transfer?: Transfer): Promise<[unknown, Uint8Array | undefined]>;\n\
          }\n\n\
          /** Runs calls that need no client, synchronously. */\n\
          export interface OfflineInvoker {\n\
@@ -366,6 +419,9 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
         out.push_str("  }\n");
         for call in members {
             render_method(model, &mut out, call);
+            if call.result == Ty::Bytes && call.needs_client() {
+                render_download(model, &mut out, call);
+            }
         }
         out.push_str("}\n");
     }
@@ -396,6 +452,54 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `{method}To(…, destination)`: a call returning file content, written to a path as it
+/// arrives instead of returned.
+fn render_download(model: &Model<'_>, out: &mut String, call: &Call) {
+    let mut args: Vec<String> = call
+        .params
+        .iter()
+        .map(|(name, ty, optional)| {
+            let q = if *optional { "?" } else { "" };
+            format!("{}{q}: {}", camel(name), qualified(model, ty))
+        })
+        .collect();
+    args.push("destination: string".to_owned());
+    let method = camel(&call.method);
+    out.push('\n');
+    jsdoc(
+        out,
+        "  ",
+        &format!(
+            "`{method}`, written to the file at `destination` as it arrives (memory stays\n\
+             bounded): the file appears there, complete and readable by its owner only, or not\n\
+             at all."
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "  async {method}To({}): Promise<void> {{",
+        args.join(", ")
+    );
+    out.push_str("    const parameters: Record<string, unknown> = {};\n");
+    for (name, ty, optional) in &call.params {
+        let var = camel(name);
+        let value = model.convert(&var, ty, true);
+        if *optional {
+            let _ = writeln!(
+                out,
+                "    if ({var} !== undefined) parameters[{name:?}] = {value};"
+            );
+        } else {
+            let _ = writeln!(out, "    parameters[{name:?}] = {value};");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "    await this.invoker.invoke({:?}, parameters, {{ destination }});\n  }}",
+        call.name
+    );
 }
 
 fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
@@ -446,7 +550,9 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
             let _ = writeln!(out, "    parameters[{name:?}] = {value};");
         }
     }
-    let data_arg = data.map(|d| format!(", {d}")).unwrap_or_default();
+    let data_arg = data
+        .map(|d| format!(", {{ content: {d} }}"))
+        .unwrap_or_default();
     let invoke = match call.needs {
         sesame_invoke::Needs::Offline => {
             format!("offlineInvoker().invoke({:?}, parameters)", call.name)
@@ -490,8 +596,25 @@ pub fn render(
     calls: &[Call],
     codes: &[(&str, u32, &str)],
 ) -> Result<Vec<(PathBuf, String)>, String> {
-    let inside = Model { defs, ns: "" };
-    let outside = Model { defs, ns: "types." };
+    let uploads: Vec<String> = calls
+        .iter()
+        .flat_map(|c| &c.params)
+        .filter(|(_, ty, _)| crate::ir::beside(defs, ty).is_some())
+        .filter_map(|(_, ty, _)| match ty {
+            Ty::Named(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let inside = Model {
+        defs,
+        ns: "",
+        uploads: uploads.clone(),
+    };
+    let outside = Model {
+        defs,
+        ns: "types.",
+        uploads,
+    };
     Ok(vec![
         (PathBuf::from("js/src/types.ts"), inside.render_types()),
         (PathBuf::from("js/src/errors.ts"), render_errors(codes)),
