@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test
+.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
@@ -23,6 +23,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	node --test tests/share_page/
 	tests/codegen/check.sh
 	$(MAKE) --no-print-directory python-test
+	$(MAKE) --no-print-directory js-test
 	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -56,6 +57,34 @@ python-test: python-wheel ## The Python SDK's suite against the installed wheel 
 	cd tests/python && ../../$(SDK_VENV)/bin/python -m mypy --strict --cache-dir ../../target/mypy-cache ../../python/examples/sync_items.py ../../python/examples/resolve_many.py
 	cd tests/python && ../../$(SDK_VENV)/bin/python -m mypy.stubtest --mypy-config-file ../../python/stubtest.ini sesame._native
 	cd tests/python && ../../$(SDK_VENV)/bin/python -m pytest -q
+
+# The JavaScript SDK: its tarball, packed as for publishing (npm pack compiles dist/ and
+# copies the addon's Rust sources into it), then installed into tests/js as a user would,
+# which builds the addon from those sources (debug, in the shared target directory, so
+# only the three path crates compile). The addon's declarations (js/native/index.d.ts)
+# are what @napi-rs/cli generates from bindings/node: committed, and checked for drift.
+JS_TARBALL := target/js/sesame-sdk-0.1.0.tgz
+js/node_modules/.installed: js/package.json js/package-lock.json
+	cd js && npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $@
+
+js-package: js/node_modules/.installed ## Build the JavaScript SDK's tarball (npm pack) into target/js
+	rm -rf target/js-addon
+	CARGO_TARGET_DIR=$(CURDIR)/target js/node_modules/.bin/napi build --cwd js \
+	  --manifest-path ../bindings/node/Cargo.toml --package-json-path package.json \
+	  --output-dir ../target/js-addon --dts index.d.ts >/dev/null
+	@diff -u js/native/index.d.ts target/js-addon/index.d.ts || { echo "js/native/index.d.ts is stale: copy target/js-addon/index.d.ts over it and commit it" >&2; exit 1; }
+	rm -rf js/dist target/js && mkdir -p target/js
+	cd js && npm pack --silent --pack-destination ../target/js >/dev/null
+
+js-test: js-package ## The JavaScript SDK's suite against the installed tarball and a real server
+	$(CARGO) build --quiet -p sesame-cli --bin sesame
+	rm -rf tests/js/node_modules
+	cd tests/js && CARGO_TARGET_DIR=$(CURDIR)/target SESAME_NATIVE_PROFILE=dev \
+	  npm install --no-audit --no-fund --no-package-lock --silent
+	@# Types: the typed example compiles under --strict against the installed declarations.
+	tests/js/node_modules/.bin/tsc -p tests/js/tsconfig.json
+	cd tests/js && node --test --test-concurrency=2
 
 lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff, generated files fresh)
 	@$(CARGO) xtask codegen --check || { echo "generated binding files are stale: run \`make gen\` and commit them" >&2; exit 1; }

@@ -34,7 +34,11 @@ pub struct Reply {
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let bytes = self.bytes.as_ref().map(|b| b.len());
-        write!(f, "Reply({} bytes of JSON, {bytes:?} bytes beside)", self.json.len())
+        write!(
+            f,
+            "Reply({} bytes of JSON, {bytes:?} bytes beside)",
+            self.json.len()
+        )
     }
 }
 
@@ -61,7 +65,11 @@ pub struct NativeClient {
 
 impl std::fmt::Debug for NativeClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NativeClient({})", if self.closed() { "closed" } else { "open" })
+        write!(
+            f,
+            "NativeClient({})",
+            if self.closed() { "closed" } else { "open" }
+        )
     }
 }
 
@@ -92,7 +100,15 @@ impl NativeClient {
             ))
             .into();
         };
-        run(Some(&client), &request, content, size, read_chunk, destination).await
+        run(
+            Some(&client),
+            &request,
+            content,
+            size,
+            read_chunk,
+            destination,
+        )
+        .await
     }
 
     /// Releases the session at once (garbage collection would, later). Idempotent;
