@@ -9,6 +9,13 @@ cargo build --quiet -p sesame-cli -p sesame-core --bin sesame --example provisio
 make --no-print-directory --quiet python-wheel >/dev/null
 python3 -m venv target/demo-venv
 target/demo-venv/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/sesame_sdk-*.whl
+# The JavaScript SDK: its tarball (make js-package), installed into a project of its own,
+# which builds the addon from the tarball's sources (debug, in the shared target directory).
+make --no-print-directory --quiet js-package >/dev/null
+rm -rf target/demo-js && mkdir -p target/demo-js
+(cd target/demo-js && echo '{"private": true}' >package.json &&
+    CARGO_TARGET_DIR="$PWD/../../target" SESAME_NATIVE_PROFILE=dev \
+    npm install --silent --no-audit --no-fund --no-package-lock ../js/sesame-sdk-*.tgz 2>/dev/null)
 bin=target/debug
 dir=$(mktemp -d)
 server_pid=""
@@ -51,6 +58,11 @@ echo "a reference that does not resolve:"
 echo "== resolve from Python: the 1Password SDK's quickstart, with only the import and token changed"
 echo "\$ python python/examples/quickstart.py   # resolves op://vault/item/field"
 target/demo-venv/bin/python python/examples/quickstart.py
+
+echo "== resolve from Node: the 1Password JS SDK's quickstart, with only the import and token changed"
+echo "\$ node js/examples/quickstart.cjs   # resolves op://vault/item/field (it prints nothing, as the original)"
+NODE_PATH=target/demo-js/node_modules node js/examples/quickstart.cjs
+echo "resolved (exit status $?)"
 
 echo "== sesame read (as the read-only service account)"
 echo "\$ sesame read op://Demo/Postgres/username"
