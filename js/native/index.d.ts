@@ -46,3 +46,10 @@ export interface Reply {
   /** File content, without a copy (the Buffer takes the native allocation over). */
   bytes?: Buffer
 }
+
+/**
+ * Checks a secret reference's syntax at once: `null` when it is valid, else the error
+ * envelope to throw. The fast path of `Secrets.validateSecretReference` (no JSON on the
+ * way in, none on success).
+ */
+export declare function validateSecretReference(reference: string): string | null

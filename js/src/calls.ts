@@ -222,7 +222,7 @@ export class ItemsFiles {
   /**
    * Attaches a file (its content as raw bytes beside the request) to an item.
    */
-  async attach(item: types.Item, fileParams: types.FileCreateParams): Promise<types.Item> {
+  async attach(item: types.Item, fileParams: types.Streamed<types.FileCreateParams>): Promise<types.Item> {
     const parameters: Record<string, unknown> = {};
     parameters["item"] = types.toWireItem(item as never);
     const { content: _content, ...fileParamsRest } = fileParams;
@@ -271,7 +271,7 @@ export class ItemsFiles {
   /**
    * Replaces a Document item's document (its content as raw bytes beside the request).
    */
-  async replaceDocument(item: types.Item, docParams: types.DocumentCreateParams): Promise<types.Item> {
+  async replaceDocument(item: types.Item, docParams: types.Streamed<types.DocumentCreateParams>): Promise<types.Item> {
     const parameters: Record<string, unknown> = {};
     parameters["item"] = types.toWireItem(item as never);
     const { content: _content, ...docParamsRest } = docParams;
@@ -442,6 +442,13 @@ export class Shares {
     parameters["link"] = link;
     const [result] = await anonymousInvoker().invoke("SharesOpen", parameters);
     return types.fromWireSharedItem(result as never) as types.SharedItem;
+  }
+
+  /**
+   * The same as the static `Shares.open`.
+   */
+  open(link: string): Promise<types.SharedItem> {
+    return Shares.open(link);
   }
 }
 

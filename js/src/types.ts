@@ -3,8 +3,16 @@
 // The Sesame model: every type that crosses the language boundary, named and shaped
 // like the 1Password JS SDK's (timestamps are `Date`, bytes `Uint8Array`).
 
+import { InvalidInputError } from "./errors";
+
 /** Standard base64 of `bytes`. */
 export function bytesToBase64(bytes: Uint8Array): string {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new InvalidInputError(
+      `content must be a Uint8Array (or Buffer), not ${Array.isArray(bytes) ? "an array" : bytes === null ? "null" : typeof bytes}; a Blob streams only as the content of items.files.attach and replaceDocument`,
+      { argument: "content" },
+    );
+  }
   let text = "";
   for (const b of bytes) text += String.fromCharCode(b);
   return btoa(text);
@@ -23,6 +31,9 @@ export function base64ToBytes(text: string): Uint8Array {
  * `await fs.openAsBlob(path)`), streamed in chunks so memory stays bounded.
  */
 export type Content = Uint8Array | Blob;
+
+/** Parameters whose `content` is uploaded beside the request: it may be streamed. */
+export type Streamed<T extends { content: Uint8Array }> = Omit<T, "content"> & { content: Content };
 
 // Vault permissions (bit flags), as in the 1Password SDK.
 export const NO_ACCESS = 0;
@@ -168,7 +179,7 @@ export interface AuditEvent {
 
 export function toWireAuditEvent(value: any): any {
   const out = { ...value };
-  if (value.time != null) out.time = (value.time as Date).toISOString();
+  if (value.time != null) out.time = new Date(value.time as Date | string).toISOString();
   return out;
 }
 
@@ -251,7 +262,7 @@ export interface DocumentCreateParams {
    * Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
    * the JSON).
    */
-  content: Content;
+  content: Uint8Array;
   /**
    * The file's name.
    */
@@ -487,7 +498,7 @@ export interface FileCreateParams {
    * Its bytes (base64 in JSON; absent when a binding passes them as raw bytes beside
    * the JSON).
    */
-  content: Content;
+  content: Uint8Array;
   /**
    * The field to show it as.
    */
@@ -599,8 +610,8 @@ export interface Item {
 
 export function toWireItem(value: any): any {
   const out = { ...value };
-  if (value.createdAt != null) out.createdAt = (value.createdAt as Date).toISOString();
-  if (value.updatedAt != null) out.updatedAt = (value.updatedAt as Date).toISOString();
+  if (value.createdAt != null) out.createdAt = new Date(value.createdAt as Date | string).toISOString();
+  if (value.updatedAt != null) out.updatedAt = new Date(value.updatedAt as Date | string).toISOString();
   return out;
 }
 
@@ -987,8 +998,8 @@ export interface ItemOverview {
 
 export function toWireItemOverview(value: any): any {
   const out = { ...value };
-  if (value.createdAt != null) out.createdAt = (value.createdAt as Date).toISOString();
-  if (value.updatedAt != null) out.updatedAt = (value.updatedAt as Date).toISOString();
+  if (value.createdAt != null) out.createdAt = new Date(value.createdAt as Date | string).toISOString();
+  if (value.updatedAt != null) out.updatedAt = new Date(value.updatedAt as Date | string).toISOString();
   return out;
 }
 
@@ -1082,9 +1093,9 @@ export interface ItemShare {
 
 export function toWireItemShare(value: any): any {
   const out = { ...value };
-  if (value.createdAt != null) out.createdAt = (value.createdAt as Date).toISOString();
-  if (value.expiresAt != null) out.expiresAt = (value.expiresAt as Date).toISOString();
-  if (value.revokedAt != null) out.revokedAt = (value.revokedAt as Date).toISOString();
+  if (value.createdAt != null) out.createdAt = new Date(value.createdAt as Date | string).toISOString();
+  if (value.expiresAt != null) out.expiresAt = new Date(value.expiresAt as Date | string).toISOString();
+  if (value.revokedAt != null) out.revokedAt = new Date(value.revokedAt as Date | string).toISOString();
   return out;
 }
 
@@ -1410,9 +1421,9 @@ export interface Principal {
 
 export function toWirePrincipal(value: any): any {
   const out = { ...value };
-  if (value.createdAt != null) out.createdAt = (value.createdAt as Date).toISOString();
-  if (value.expiresAt != null) out.expiresAt = (value.expiresAt as Date).toISOString();
-  if (value.revokedAt != null) out.revokedAt = (value.revokedAt as Date).toISOString();
+  if (value.createdAt != null) out.createdAt = new Date(value.createdAt as Date | string).toISOString();
+  if (value.expiresAt != null) out.expiresAt = new Date(value.expiresAt as Date | string).toISOString();
+  if (value.revokedAt != null) out.revokedAt = new Date(value.revokedAt as Date | string).toISOString();
   return out;
 }
 
@@ -1739,7 +1750,7 @@ export interface SharedItem {
 
 export function toWireSharedItem(value: any): any {
   const out = { ...value };
-  if (value.expiresAt != null) out.expiresAt = (value.expiresAt as Date).toISOString();
+  if (value.expiresAt != null) out.expiresAt = new Date(value.expiresAt as Date | string).toISOString();
   if (value.files != null) out.files = (value.files as unknown[]).map((x) => toWireSharedFile(x as never));
   return out;
 }
@@ -2019,8 +2030,8 @@ export interface VaultOverview {
 
 export function toWireVaultOverview(value: any): any {
   const out = { ...value };
-  if (value.createdAt != null) out.createdAt = (value.createdAt as Date).toISOString();
-  if (value.updatedAt != null) out.updatedAt = (value.updatedAt as Date).toISOString();
+  if (value.createdAt != null) out.createdAt = new Date(value.createdAt as Date | string).toISOString();
+  if (value.updatedAt != null) out.updatedAt = new Date(value.updatedAt as Date | string).toISOString();
   return out;
 }
 

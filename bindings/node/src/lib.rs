@@ -164,6 +164,16 @@ pub fn invoke_offline(request: String) -> Reply {
     sesame_invoke::invoke_offline(request.as_bytes()).into()
 }
 
+/// Checks a secret reference's syntax at once: `null` when it is valid, else the error
+/// envelope to throw. The fast path of `Secrets.validateSecretReference` (no JSON on the
+/// way in, none on success).
+#[napi]
+pub fn validate_secret_reference(reference: String) -> Option<String> {
+    sesame_core::client::Secrets::validate_secret_reference(&reference)
+        .err()
+        .map(|e| String::from_utf8_lossy(&sesame_invoke::Reply::error(&e).json).into_owned())
+}
+
 async fn run(
     client: Option<&Client>,
     request: &str,

@@ -47,8 +47,6 @@ struct Model<'a> {
     defs: &'a BTreeMap<String, Def>,
     /// How code refers to the model's converters: `""` inside types.ts, `types.` outside.
     ns: &'a str,
-    /// The parameter types whose content a call uploads beside its JSON.
-    uploads: Vec<String>,
 }
 
 impl Model<'_> {
@@ -107,7 +105,8 @@ impl Model<'_> {
             return expr.to_owned();
         }
         match ty {
-            Ty::Timestamp if out => format!("({expr} as Date).toISOString()"),
+            // A `Date`, or an ISO string (an item that went through JSON).
+            Ty::Timestamp if out => format!("new Date({expr} as Date | string).toISOString()"),
             Ty::Timestamp => format!("new Date({expr} as string)"),
             Ty::Bytes if out => format!("bytesToBase64({expr} as Uint8Array)"),
             Ty::Bytes => format!("base64ToBytes({expr} as string)"),
@@ -125,22 +124,21 @@ impl Model<'_> {
         }
     }
 
-    /// The field of struct `name` whose bytes a call sends beside its JSON, if any.
-    fn beside_field(&self, name: &str) -> Option<&str> {
-        if !self.uploads.iter().any(|u| u == name) {
-            return None;
-        }
-        crate::ir::beside(self.defs, &Ty::Named(name.to_owned())).map(|f| f.wire.as_str())
-    }
-
     fn render_types(&self) -> String {
         let mut out = format!("// {PREAMBLE}\n");
         out.push_str(
             "/* eslint-disable */\n\
              // The Sesame model: every type that crosses the language boundary, named and shaped\n\
              // like the 1Password JS SDK's (timestamps are `Date`, bytes `Uint8Array`).\n\n\
+             import { InvalidInputError } from \"./errors\";\n\n\
              /** Standard base64 of `bytes`. */\n\
              export function bytesToBase64(bytes: Uint8Array): string {\n\
+             \x20 if (!(bytes instanceof Uint8Array)) {\n\
+             \x20   throw new InvalidInputError(\n\
+             \x20     `content must be a Uint8Array (or Buffer), not ${Array.isArray(bytes) ? \"an array\" : bytes === null ? \"null\" : typeof bytes}; a Blob streams only as the content of items.files.attach and replaceDocument`,\n\
+             \x20     { argument: \"content\" },\n\
+             \x20   );\n\
+             \x20 }\n\
              \x20 let text = \"\";\n\
              \x20 for (const b of bytes) text += String.fromCharCode(b);\n\
              \x20 return btoa(text);\n\
@@ -156,7 +154,9 @@ impl Model<'_> {
              \x20* File content to upload: bytes in memory, or a `Blob` (such as\n\
              \x20* `await fs.openAsBlob(path)`), streamed in chunks so memory stays bounded.\n\
              \x20*/\n\
-             export type Content = Uint8Array | Blob;\n",
+             export type Content = Uint8Array | Blob;\n\n\
+             /** Parameters whose `content` is uploaded beside the request: it may be streamed. */\n\
+             export type Streamed<T extends { content: Uint8Array }> = Omit<T, \"content\"> & { content: Content };\n",
         );
         out.push_str(
             "\n// Vault permissions (bit flags), as in the 1Password SDK.\nexport const NO_ACCESS = 0;\n",
@@ -185,17 +185,15 @@ impl Model<'_> {
                 Def::Struct { name, doc, fields } => {
                     jsdoc(&mut out, "", doc);
                     let _ = writeln!(out, "export interface {name} {{");
-                    let beside = self.beside_field(name);
                     for field in fields {
                         jsdoc(&mut out, "  ", &field.doc);
                         let q = if field.optional { "?" } else { "" };
-                        // Content sent beside the request may also be streamed.
-                        let annotation = if beside == Some(field.wire.as_str()) {
-                            "Content".to_owned()
-                        } else {
+                        let _ = writeln!(
+                            out,
+                            "  {}{q}: {};",
+                            property(&field.wire),
                             self.annotation(&field.ty)
-                        };
-                        let _ = writeln!(out, "  {}{q}: {annotation};", property(&field.wire));
+                        );
                     }
                     out.push_str("}\n");
                     self.render_converters(&mut out, name, fields);
@@ -422,6 +420,9 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
             if call.result == Ty::Bytes && call.needs_client() {
                 render_download(model, &mut out, call);
             }
+            if call.needs == sesame_invoke::Needs::Anonymous {
+                render_delegate(model, &mut out, &class, call);
+            }
         }
         out.push_str("}\n");
     }
@@ -502,12 +503,54 @@ fn render_download(model: &Model<'_>, out: &mut String, call: &Call) {
     );
 }
 
+/// A call that needs no client is static; it is on a client's group too
+/// (`client.shares.open(link)`), as in the other languages.
+fn render_delegate(model: &Model<'_>, out: &mut String, class: &str, call: &Call) {
+    let method = camel(&call.method);
+    let params: Vec<(String, String)> = call
+        .params
+        .iter()
+        .map(|(name, ty, optional)| {
+            let q = if *optional { "?" } else { "" };
+            (
+                camel(name),
+                format!("{}{q}: {}", camel(name), qualified(model, ty)),
+            )
+        })
+        .collect();
+    let result = qualified(model, &call.result);
+    out.push('\n');
+    jsdoc(
+        out,
+        "  ",
+        &format!("The same as the static `{class}.{method}`."),
+    );
+    let _ = writeln!(
+        out,
+        "  {method}({}): Promise<{result}> {{\n    return {class}.{method}({});\n  }}",
+        params
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        params
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+}
+
 fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
     let converted = |expr: &str, ty: &Ty, to_wire: bool| model.convert(expr, ty, to_wire);
     let mut args = Vec::new();
     for (name, ty, optional) in &call.params {
         let q = if *optional { "?" } else { "" };
-        args.push(format!("{}{q}: {}", camel(name), qualified(model, ty)));
+        let mut annotation = qualified(model, ty);
+        if crate::ir::beside(model.defs, ty).is_some() {
+            annotation = format!("types.Streamed<{annotation}>");
+        }
+        args.push(format!("{}{q}: {annotation}", camel(name)));
     }
     let result = match &call.result {
         Ty::Unit => "void".to_owned(),
@@ -596,25 +639,8 @@ pub fn render(
     calls: &[Call],
     codes: &[(&str, u32, &str)],
 ) -> Result<Vec<(PathBuf, String)>, String> {
-    let uploads: Vec<String> = calls
-        .iter()
-        .flat_map(|c| &c.params)
-        .filter(|(_, ty, _)| crate::ir::beside(defs, ty).is_some())
-        .filter_map(|(_, ty, _)| match ty {
-            Ty::Named(name) => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    let inside = Model {
-        defs,
-        ns: "",
-        uploads: uploads.clone(),
-    };
-    let outside = Model {
-        defs,
-        ns: "types.",
-        uploads,
-    };
+    let inside = Model { defs, ns: "" };
+    let outside = Model { defs, ns: "types." };
     Ok(vec![
         (PathBuf::from("js/src/types.ts"), inside.render_types()),
         (PathBuf::from("js/src/errors.ts"), render_errors(codes)),
