@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test
+.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test js-bench-install
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
@@ -110,10 +110,19 @@ fmt: $(PYENV)/.installed ## Format all code
 # a directory of its own beside the debug one of python-test (the shared target directory
 # makes only the first release build slow), installed with bench/requirements-python.txt
 # into a venv that is recreated when either changed. Built before the criterion runs, so
-# a broken build fails fast; measured last, so its table ends the output.
+# a broken build fails fast; measured after them, so its table and the JavaScript one end the output.
 BENCH_WHEEL_DIR := target/wheels-release
 BENCH_PY_VENV := target/bench-py-venv
-bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
+# The JavaScript SDK's release tarball and @1password/sdk, npm-installed side by side into
+# a project of their own (the install builds our addon in release, shared target dir).
+JS_BENCH_DIR := target/js-bench
+js-bench-install: js-package
+	rm -rf $(JS_BENCH_DIR) && mkdir -p $(JS_BENCH_DIR)
+	cd $(JS_BENCH_DIR) && echo '{"private": true}' >package.json && \
+	  CARGO_TARGET_DIR=$(CURDIR)/target SESAME_NATIVE_PROFILE=release \
+	  npm install --silent --no-audit --no-fund --no-package-lock ../js/sesame-sdk-0.1.0.tgz @1password/sdk@0.5.0
+
+bench: $(PYENV)/.installed js-bench-install ## Benchmarks: ratios against same-run baselines, and the official SDK for scale
 	$(CARGO) build --quiet --release -p sesame-cli --bin sesame
 	rm -f $(BENCH_WHEEL_DIR)/sesame_sdk-*.whl
 	cd python && ../$(PYENV)/bin/maturin build --quiet --release --out ../$(BENCH_WHEEL_DIR)
@@ -123,6 +132,9 @@ bench: $(PYENV)/.installed ## Benchmarks: ratios against same-run baselines, and
 	$(PYENV)/bin/python bench/report.py target/criterion target/bench-official.json
 	$(PYENV)/bin/python bench/python_sdk.py --wheel-dir $(BENCH_WHEEL_DIR) --venv $(BENCH_PY_VENV) \
 	  --server target/release/sesame --out target/bench-python.json
+	@# The JavaScript SDK against @1password/sdk, both npm-installed (ours from its release
+	@# tarball) into $(JS_BENCH_DIR) by js-bench-install and loaded from there, never from js/.
+	node bench/js_sdk.mjs --dir $(JS_BENCH_DIR) --server target/release/sesame --out target/bench-js.json
 
 # Fuzzing: cargo-fuzz (pinned, installed under target/tools on first use) on the nightly
 # toolchain. fuzz/ is its own workspace, so the stable build never compiles libfuzzer; its
