@@ -455,6 +455,20 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
     out
 }
 
+/// `parameters["name"] = …`, converted to the wire; left out when optional and absent.
+fn set_parameter(model: &Model<'_>, out: &mut String, name: &str, ty: &Ty, optional: bool) {
+    let var = camel(name);
+    let value = model.convert(&var, ty, true);
+    if optional {
+        let _ = writeln!(
+            out,
+            "    if ({var} !== undefined) parameters[{name:?}] = {value};"
+        );
+    } else {
+        let _ = writeln!(out, "    parameters[{name:?}] = {value};");
+    }
+}
+
 /// `{method}To(…, destination)`: a call returning file content, written to a path as it
 /// arrives instead of returned.
 fn render_download(model: &Model<'_>, out: &mut String, call: &Call) {
@@ -485,16 +499,7 @@ fn render_download(model: &Model<'_>, out: &mut String, call: &Call) {
     );
     out.push_str("    const parameters: Record<string, unknown> = {};\n");
     for (name, ty, optional) in &call.params {
-        let var = camel(name);
-        let value = model.convert(&var, ty, true);
-        if *optional {
-            let _ = writeln!(
-                out,
-                "    if ({var} !== undefined) parameters[{name:?}] = {value};"
-            );
-        } else {
-            let _ = writeln!(out, "    parameters[{name:?}] = {value};");
-        }
+        set_parameter(model, out, name, ty, *optional);
     }
     let _ = writeln!(
         out,
@@ -583,15 +588,7 @@ fn render_method(model: &Model<'_>, out: &mut String, call: &Call) {
             );
             continue;
         }
-        let value = converted(&var, ty, true);
-        if *optional {
-            let _ = writeln!(
-                out,
-                "    if ({var} !== undefined) parameters[{name:?}] = {value};"
-            );
-        } else {
-            let _ = writeln!(out, "    parameters[{name:?}] = {value};");
-        }
+        set_parameter(model, out, name, ty, *optional);
     }
     let data_arg = data
         .map(|d| format!(", {{ content: {d} }}"))
