@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test js-bench-install
+.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test js-bench-install go-lib go-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
@@ -85,6 +85,20 @@ js-test: js-package ## The JavaScript SDK's suite against the installed tarball 
 	@# Types: the typed example compiles under --strict against the installed declarations.
 	tests/js/node_modules/.bin/tsc -p tests/js/tsconfig.json
 	cd tests/js && node --test --test-concurrency=2
+
+# The Go SDK: libsesame (bindings/c, the C ABI) built as a static library and copied with
+# its header into go/lib, where the module's cgo directives look (${SRCDIR}/lib). The
+# system libraries rustc says a static libsesame needs must all be in those directives.
+GO_PROFILE ?= dev
+GO_PROFILE_DIR := $(if $(filter dev,$(GO_PROFILE)),debug,$(GO_PROFILE))
+go-lib: ## Build libsesame (the C ABI; GO_PROFILE=dev or release) into go/lib for `go build` and `go test` in go/
+	$(CARGO) rustc --quiet -p sesame-c --lib --profile $(GO_PROFILE) -- --print native-static-libs 2>target/native-static-libs.txt
+	@libs=$$(sed -n 's/.*native-static-libs: //p' target/native-static-libs.txt); \
+	  directive=$$(grep '^#cgo LDFLAGS' go/native.go); \
+	  for lib in $$libs; do case " $$directive " in *" $$lib "*) ;; \
+	    *) echo "go/native.go's #cgo LDFLAGS lacks $$lib, which rustc says libsesame needs ($$libs)" >&2; exit 1;; esac; done
+	mkdir -p go/lib
+	cp target/$(GO_PROFILE_DIR)/libsesame.a bindings/c/include/sesame.h go/lib/
 
 lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff, generated files fresh)
 	@$(CARGO) xtask codegen --check || { echo "generated binding files are stale: run \`make gen\` and commit them" >&2; exit 1; }

@@ -24,28 +24,87 @@ func decode[T any](raw json.RawMessage, err error) (T, error) {
 	return value, err
 }
 
-// ClientAPI holds the client calls.
-type ClientAPI struct{ inv invoker }
+// atMostOne is the one optional value of a variadic parameter, if given.
+func atMostOne[T any](name string, values []T) (*T, error) {
+	switch len(values) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &values[0], nil
+	default:
+		return nil, &Error{Code: CodeInvalidInput, Message: "invalid " + name + ": give it at most once", Details: map[string]any{"argument": name}}
+	}
+}
+
+type clientCalls struct {
+	inv     invoker
+	events  EventsAPI
+	items   ItemsAPI
+	secrets SecretsAPI
+	shares  SharesAPI
+	vaults  VaultsAPI
+}
+
+func newClientCalls(inv invoker) *clientCalls {
+	return &clientCalls{
+		inv:     inv,
+		events:  newEventsCalls(inv),
+		items:   newItemsCalls(inv),
+		secrets: newSecretsCalls(inv),
+		shares:  Shares,
+		vaults:  newVaultsCalls(inv),
+	}
+}
+
+// Events holds the events calls.
+func (a *clientCalls) Events() EventsAPI { return a.events }
+
+// Items holds the items calls.
+func (a *clientCalls) Items() ItemsAPI { return a.items }
+
+// Secrets holds the secrets calls.
+func (a *clientCalls) Secrets() SecretsAPI { return a.secrets }
+
+// Shares holds the shares calls.
+func (a *clientCalls) Shares() SharesAPI { return a.shares }
+
+// Vaults holds the vaults calls.
+func (a *clientCalls) Vaults() VaultsAPI { return a.vaults }
 
 // RateLimit the rate-limit budget the server last reported (no round trip).
-func (a *ClientAPI) RateLimit(ctx context.Context) (*RateLimitState, error) {
+func (a *clientCalls) RateLimit(ctx context.Context) (*RateLimitState, error) {
 	parameters := map[string]any{}
 	raw, _, err := a.inv.invoke(ctx, "ClientRateLimit", parameters, nil)
 	return decode[*RateLimitState](raw, err)
 }
 
 // UnreadableRecords records the last sync could not open (each fails only the calls that need it).
-func (a *ClientAPI) UnreadableRecords(ctx context.Context) ([]UnreadableRecord, error) {
+func (a *clientCalls) UnreadableRecords(ctx context.Context) ([]UnreadableRecord, error) {
 	parameters := map[string]any{}
 	raw, _, err := a.inv.invoke(ctx, "ClientUnreadableRecords", parameters, nil)
 	return decode[[]UnreadableRecord](raw, err)
 }
 
 // EventsAPI holds the events calls.
-type EventsAPI struct{ inv invoker }
+type EventsAPI interface {
+	// List a page of the audit trail (the account owner only).
+	List(ctx context.Context, limit int64, after *int64) (EventsPage, error)
+	// Verify checks the whole audit trail against the owner's signed checkpoints.
+	Verify(ctx context.Context) (AuditVerification, error)
+}
+
+type eventsCalls struct {
+	inv invoker
+}
+
+func newEventsCalls(inv invoker) *eventsCalls {
+	return &eventsCalls{
+		inv: inv,
+	}
+}
 
 // List a page of the audit trail (the account owner only).
-func (a *EventsAPI) List(ctx context.Context, limit int64, after *int64) (EventsPage, error) {
+func (a *eventsCalls) List(ctx context.Context, limit int64, after *int64) (EventsPage, error) {
 	parameters := map[string]any{
 		"limit": limit,
 		"after": after,
@@ -55,17 +114,60 @@ func (a *EventsAPI) List(ctx context.Context, limit int64, after *int64) (Events
 }
 
 // Verify checks the whole audit trail against the owner's signed checkpoints.
-func (a *EventsAPI) Verify(ctx context.Context) (AuditVerification, error) {
+func (a *eventsCalls) Verify(ctx context.Context) (AuditVerification, error) {
 	parameters := map[string]any{}
 	raw, _, err := a.inv.invoke(ctx, "EventsVerify", parameters, nil)
 	return decode[AuditVerification](raw, err)
 }
 
 // ItemsAPI holds the items calls.
-type ItemsAPI struct{ inv invoker }
+type ItemsAPI interface {
+	// Files holds the items.files calls.
+	Files() ItemsFilesAPI
+	// Shares holds the items.shares calls.
+	Shares() ItemsSharesAPI
+	// Create creates an item.
+	Create(ctx context.Context, params ItemCreateParams) (Item, error)
+	// CreateAll creates up to 50 items in one vault, each with its own result.
+	CreateAll(ctx context.Context, vaultID string, params []ItemCreateParams) (ItemsUpdateAllResponse, error)
+	// Get an item with all its fields.
+	Get(ctx context.Context, vaultID string, itemID string) (Item, error)
+	// GetAll up to 50 items of one vault, each with its own result.
+	GetAll(ctx context.Context, vaultID string, itemIds []string) (ItemsGetAllResponse, error)
+	// Put replaces an item with this version of it (a stale version is a conflict).
+	Put(ctx context.Context, item Item) (Item, error)
+	// Delete deletes an item.
+	Delete(ctx context.Context, vaultID string, itemID string) error
+	// DeleteAll deletes up to 50 items of one vault, each with its own result.
+	DeleteAll(ctx context.Context, vaultID string, itemIds []string) (ItemsDeleteAllResponse, error)
+	// Archive archives an item: still listed on request, never resolved.
+	Archive(ctx context.Context, vaultID string, itemID string) error
+	// List the overviews of a vault's items (active ones unless the filters say otherwise).
+	List(ctx context.Context, vaultID string, filters ...ItemListFilters) ([]ItemOverview, error)
+}
+
+type itemsCalls struct {
+	inv    invoker
+	files  ItemsFilesAPI
+	shares ItemsSharesAPI
+}
+
+func newItemsCalls(inv invoker) *itemsCalls {
+	return &itemsCalls{
+		inv:    inv,
+		files:  newItemsFilesCalls(inv),
+		shares: newItemsSharesCalls(inv),
+	}
+}
+
+// Files holds the items.files calls.
+func (a *itemsCalls) Files() ItemsFilesAPI { return a.files }
+
+// Shares holds the items.shares calls.
+func (a *itemsCalls) Shares() ItemsSharesAPI { return a.shares }
 
 // Create creates an item.
-func (a *ItemsAPI) Create(ctx context.Context, params ItemCreateParams) (Item, error) {
+func (a *itemsCalls) Create(ctx context.Context, params ItemCreateParams) (Item, error) {
 	parameters := map[string]any{
 		"params": params,
 	}
@@ -74,7 +176,7 @@ func (a *ItemsAPI) Create(ctx context.Context, params ItemCreateParams) (Item, e
 }
 
 // CreateAll creates up to 50 items in one vault, each with its own result.
-func (a *ItemsAPI) CreateAll(ctx context.Context, vaultID string, params []ItemCreateParams) (ItemsUpdateAllResponse, error) {
+func (a *itemsCalls) CreateAll(ctx context.Context, vaultID string, params []ItemCreateParams) (ItemsUpdateAllResponse, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"params":   params,
@@ -84,7 +186,7 @@ func (a *ItemsAPI) CreateAll(ctx context.Context, vaultID string, params []ItemC
 }
 
 // Get an item with all its fields.
-func (a *ItemsAPI) Get(ctx context.Context, vaultID string, itemID string) (Item, error) {
+func (a *itemsCalls) Get(ctx context.Context, vaultID string, itemID string) (Item, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_id":  itemID,
@@ -94,7 +196,7 @@ func (a *ItemsAPI) Get(ctx context.Context, vaultID string, itemID string) (Item
 }
 
 // GetAll up to 50 items of one vault, each with its own result.
-func (a *ItemsAPI) GetAll(ctx context.Context, vaultID string, itemIds []string) (ItemsGetAllResponse, error) {
+func (a *itemsCalls) GetAll(ctx context.Context, vaultID string, itemIds []string) (ItemsGetAllResponse, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_ids": itemIds,
@@ -104,7 +206,7 @@ func (a *ItemsAPI) GetAll(ctx context.Context, vaultID string, itemIds []string)
 }
 
 // Put replaces an item with this version of it (a stale version is a conflict).
-func (a *ItemsAPI) Put(ctx context.Context, item Item) (Item, error) {
+func (a *itemsCalls) Put(ctx context.Context, item Item) (Item, error) {
 	parameters := map[string]any{
 		"item": item,
 	}
@@ -113,7 +215,7 @@ func (a *ItemsAPI) Put(ctx context.Context, item Item) (Item, error) {
 }
 
 // Delete deletes an item.
-func (a *ItemsAPI) Delete(ctx context.Context, vaultID string, itemID string) error {
+func (a *itemsCalls) Delete(ctx context.Context, vaultID string, itemID string) error {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_id":  itemID,
@@ -123,7 +225,7 @@ func (a *ItemsAPI) Delete(ctx context.Context, vaultID string, itemID string) er
 }
 
 // DeleteAll deletes up to 50 items of one vault, each with its own result.
-func (a *ItemsAPI) DeleteAll(ctx context.Context, vaultID string, itemIds []string) (ItemsDeleteAllResponse, error) {
+func (a *itemsCalls) DeleteAll(ctx context.Context, vaultID string, itemIds []string) (ItemsDeleteAllResponse, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_ids": itemIds,
@@ -133,7 +235,7 @@ func (a *ItemsAPI) DeleteAll(ctx context.Context, vaultID string, itemIds []stri
 }
 
 // Archive archives an item: still listed on request, never resolved.
-func (a *ItemsAPI) Archive(ctx context.Context, vaultID string, itemID string) error {
+func (a *itemsCalls) Archive(ctx context.Context, vaultID string, itemID string) error {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_id":  itemID,
@@ -143,20 +245,44 @@ func (a *ItemsAPI) Archive(ctx context.Context, vaultID string, itemID string) e
 }
 
 // List the overviews of a vault's items (active ones unless the filters say otherwise).
-func (a *ItemsAPI) List(ctx context.Context, vaultID string, filters *ItemListFilters) ([]ItemOverview, error) {
+func (a *itemsCalls) List(ctx context.Context, vaultID string, filters ...ItemListFilters) ([]ItemOverview, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
-		"filters":  filters,
+	}
+	if one, err := atMostOne("filters", filters); err != nil {
+		var zero []ItemOverview
+		return zero, err
+	} else if one != nil {
+		parameters["filters"] = *one
 	}
 	raw, _, err := a.inv.invoke(ctx, "ItemsList", parameters, nil)
 	return decode[[]ItemOverview](raw, err)
 }
 
 // ItemsFilesAPI holds the items.files calls.
-type ItemsFilesAPI struct{ inv invoker }
+type ItemsFilesAPI interface {
+	// Attach attaches a file (its content as raw bytes beside the request) to an item.
+	Attach(ctx context.Context, item Item, fileParams FileCreateParams) (Item, error)
+	// Read a file's content, as raw bytes beside the reply.
+	Read(ctx context.Context, vaultID string, itemID string, attr FileAttributes) ([]byte, error)
+	// Delete removes a file from an item.
+	Delete(ctx context.Context, item Item, sectionID string, fieldID string) (Item, error)
+	// ReplaceDocument replaces a Document item's document (its content as raw bytes beside the request).
+	ReplaceDocument(ctx context.Context, item Item, docParams DocumentCreateParams) (Item, error)
+}
+
+type itemsFilesCalls struct {
+	inv invoker
+}
+
+func newItemsFilesCalls(inv invoker) *itemsFilesCalls {
+	return &itemsFilesCalls{
+		inv: inv,
+	}
+}
 
 // Attach attaches a file (its content as raw bytes beside the request) to an item.
-func (a *ItemsFilesAPI) Attach(ctx context.Context, item Item, fileParams FileCreateParams) (Item, error) {
+func (a *itemsFilesCalls) Attach(ctx context.Context, item Item, fileParams FileCreateParams) (Item, error) {
 	parameters := map[string]any{
 		"item": item,
 	}
@@ -168,7 +294,7 @@ func (a *ItemsFilesAPI) Attach(ctx context.Context, item Item, fileParams FileCr
 }
 
 // Read a file's content, as raw bytes beside the reply.
-func (a *ItemsFilesAPI) Read(ctx context.Context, vaultID string, itemID string, attr FileAttributes) ([]byte, error) {
+func (a *itemsFilesCalls) Read(ctx context.Context, vaultID string, itemID string, attr FileAttributes) ([]byte, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_id":  itemID,
@@ -179,7 +305,7 @@ func (a *ItemsFilesAPI) Read(ctx context.Context, vaultID string, itemID string,
 }
 
 // Delete removes a file from an item.
-func (a *ItemsFilesAPI) Delete(ctx context.Context, item Item, sectionID string, fieldID string) (Item, error) {
+func (a *itemsFilesCalls) Delete(ctx context.Context, item Item, sectionID string, fieldID string) (Item, error) {
 	parameters := map[string]any{
 		"item":       item,
 		"section_id": sectionID,
@@ -190,7 +316,7 @@ func (a *ItemsFilesAPI) Delete(ctx context.Context, item Item, sectionID string,
 }
 
 // ReplaceDocument replaces a Document item's document (its content as raw bytes beside the request).
-func (a *ItemsFilesAPI) ReplaceDocument(ctx context.Context, item Item, docParams DocumentCreateParams) (Item, error) {
+func (a *itemsFilesCalls) ReplaceDocument(ctx context.Context, item Item, docParams DocumentCreateParams) (Item, error) {
 	parameters := map[string]any{
 		"item": item,
 	}
@@ -202,10 +328,33 @@ func (a *ItemsFilesAPI) ReplaceDocument(ctx context.Context, item Item, docParam
 }
 
 // ItemsSharesAPI holds the items.shares calls.
-type ItemsSharesAPI struct{ inv invoker }
+type ItemsSharesAPI interface {
+	// GetAccountPolicy the share policy that applies to an item.
+	GetAccountPolicy(ctx context.Context, vaultID string, itemID string) (ItemShareAccountPolicy, error)
+	// ValidateRecipients checks recipients (addresses or domains) against a policy.
+	ValidateRecipients(ctx context.Context, policy ItemShareAccountPolicy, recipients []string) ([]ValidRecipient, error)
+	// Create creates a share link of an item; returns the link.
+	Create(ctx context.Context, item Item, policy ItemShareAccountPolicy, params ItemShareParams) (string, error)
+	// List the share links this principal created, newest first.
+	List(ctx context.Context) ([]ItemShare, error)
+	// Revoke revokes a share link: it stops working at once.
+	Revoke(ctx context.Context, shareID string) error
+	// SetAccountPolicy sets the account's share policy (the owner only).
+	SetAccountPolicy(ctx context.Context, policy ItemShareAccountPolicy) (ItemShareAccountPolicy, error)
+}
+
+type itemsSharesCalls struct {
+	inv invoker
+}
+
+func newItemsSharesCalls(inv invoker) *itemsSharesCalls {
+	return &itemsSharesCalls{
+		inv: inv,
+	}
+}
 
 // GetAccountPolicy the share policy that applies to an item.
-func (a *ItemsSharesAPI) GetAccountPolicy(ctx context.Context, vaultID string, itemID string) (ItemShareAccountPolicy, error) {
+func (a *itemsSharesCalls) GetAccountPolicy(ctx context.Context, vaultID string, itemID string) (ItemShareAccountPolicy, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"item_id":  itemID,
@@ -215,7 +364,7 @@ func (a *ItemsSharesAPI) GetAccountPolicy(ctx context.Context, vaultID string, i
 }
 
 // ValidateRecipients checks recipients (addresses or domains) against a policy.
-func (a *ItemsSharesAPI) ValidateRecipients(ctx context.Context, policy ItemShareAccountPolicy, recipients []string) ([]ValidRecipient, error) {
+func (a *itemsSharesCalls) ValidateRecipients(ctx context.Context, policy ItemShareAccountPolicy, recipients []string) ([]ValidRecipient, error) {
 	parameters := map[string]any{
 		"policy":     policy,
 		"recipients": recipients,
@@ -225,7 +374,7 @@ func (a *ItemsSharesAPI) ValidateRecipients(ctx context.Context, policy ItemShar
 }
 
 // Create creates a share link of an item; returns the link.
-func (a *ItemsSharesAPI) Create(ctx context.Context, item Item, policy ItemShareAccountPolicy, params ItemShareParams) (string, error) {
+func (a *itemsSharesCalls) Create(ctx context.Context, item Item, policy ItemShareAccountPolicy, params ItemShareParams) (string, error) {
 	parameters := map[string]any{
 		"item":   item,
 		"policy": policy,
@@ -236,14 +385,14 @@ func (a *ItemsSharesAPI) Create(ctx context.Context, item Item, policy ItemShare
 }
 
 // List the share links this principal created, newest first.
-func (a *ItemsSharesAPI) List(ctx context.Context) ([]ItemShare, error) {
+func (a *itemsSharesCalls) List(ctx context.Context) ([]ItemShare, error) {
 	parameters := map[string]any{}
 	raw, _, err := a.inv.invoke(ctx, "ItemsSharesList", parameters, nil)
 	return decode[[]ItemShare](raw, err)
 }
 
 // Revoke revokes a share link: it stops working at once.
-func (a *ItemsSharesAPI) Revoke(ctx context.Context, shareID string) error {
+func (a *itemsSharesCalls) Revoke(ctx context.Context, shareID string) error {
 	parameters := map[string]any{
 		"share_id": shareID,
 	}
@@ -252,7 +401,7 @@ func (a *ItemsSharesAPI) Revoke(ctx context.Context, shareID string) error {
 }
 
 // SetAccountPolicy sets the account's share policy (the owner only).
-func (a *ItemsSharesAPI) SetAccountPolicy(ctx context.Context, policy ItemShareAccountPolicy) (ItemShareAccountPolicy, error) {
+func (a *itemsSharesCalls) SetAccountPolicy(ctx context.Context, policy ItemShareAccountPolicy) (ItemShareAccountPolicy, error) {
 	parameters := map[string]any{
 		"policy": policy,
 	}
@@ -261,7 +410,25 @@ func (a *ItemsSharesAPI) SetAccountPolicy(ctx context.Context, policy ItemShareA
 }
 
 // SecretsAPI holds the secrets calls.
-type SecretsAPI struct{ inv invoker }
+type SecretsAPI interface {
+	// Resolve the secret a reference (`op://vault/item/[section/]field`) points to.
+	Resolve(ctx context.Context, secretReference string) (string, error)
+	// ResolveBytes the bytes a reference points to: a file's content whether or not it is text, or a
+	// field's value as UTF-8 (raw bytes beside the reply).
+	ResolveBytes(ctx context.Context, secretReference string) ([]byte, error)
+	// ResolveAll many references at once, each with its own result.
+	ResolveAll(ctx context.Context, secretReferences []string) (ResolveAllResponse, error)
+}
+
+type secretsCalls struct {
+	inv invoker
+}
+
+func newSecretsCalls(inv invoker) *secretsCalls {
+	return &secretsCalls{
+		inv: inv,
+	}
+}
 
 // SecretsOffline holds the secrets calls that need no client.
 type SecretsOffline struct{}
@@ -270,7 +437,7 @@ type SecretsOffline struct{}
 var Secrets SecretsOffline
 
 // Resolve the secret a reference (`op://vault/item/[section/]field`) points to.
-func (a *SecretsAPI) Resolve(ctx context.Context, secretReference string) (string, error) {
+func (a *secretsCalls) Resolve(ctx context.Context, secretReference string) (string, error) {
 	parameters := map[string]any{
 		"secret_reference": secretReference,
 	}
@@ -280,7 +447,7 @@ func (a *SecretsAPI) Resolve(ctx context.Context, secretReference string) (strin
 
 // ResolveBytes the bytes a reference points to: a file's content whether or not it is text, or a
 // field's value as UTF-8 (raw bytes beside the reply).
-func (a *SecretsAPI) ResolveBytes(ctx context.Context, secretReference string) ([]byte, error) {
+func (a *secretsCalls) ResolveBytes(ctx context.Context, secretReference string) ([]byte, error) {
 	parameters := map[string]any{
 		"secret_reference": secretReference,
 	}
@@ -289,7 +456,7 @@ func (a *SecretsAPI) ResolveBytes(ctx context.Context, secretReference string) (
 }
 
 // ResolveAll many references at once, each with its own result.
-func (a *SecretsAPI) ResolveAll(ctx context.Context, secretReferences []string) (ResolveAllResponse, error) {
+func (a *secretsCalls) ResolveAll(ctx context.Context, secretReferences []string) (ResolveAllResponse, error) {
 	parameters := map[string]any{
 		"secret_references": secretReferences,
 	}
@@ -324,6 +491,12 @@ func (SecretsOffline) GenerateTOTPCode(ctx context.Context, totp string) (TotpCo
 	return decode[TotpCode](raw, err)
 }
 
+// SharesAPI holds the shares calls.
+type SharesAPI interface {
+	// Open opens a share link as its recipient would (no account needed).
+	Open(ctx context.Context, link string) (SharedItem, error)
+}
+
 // SharesOffline holds the shares calls that need no client.
 type SharesOffline struct{}
 
@@ -340,19 +513,54 @@ func (SharesOffline) Open(ctx context.Context, link string) (SharedItem, error) 
 }
 
 // VaultsAPI holds the vaults calls.
-type VaultsAPI struct{ inv invoker }
+type VaultsAPI interface {
+	// List the vaults this principal can see.
+	List(ctx context.Context, params ...VaultListParams) ([]VaultOverview, error)
+	// GetOverview one vault's overview.
+	GetOverview(ctx context.Context, vaultID string) (VaultOverview, error)
+	// Get one vault, with its access list when asked for.
+	Get(ctx context.Context, vaultID string, vaultParams ...VaultGetParams) (Vault, error)
+	// Create creates a vault.
+	Create(ctx context.Context, params VaultCreateParams) (Vault, error)
+	// Update changes a vault's title or description.
+	Update(ctx context.Context, vaultID string, params VaultUpdateParams) (Vault, error)
+	// Delete deletes a vault and everything in it.
+	Delete(ctx context.Context, vaultID string) error
+	// GrantPermissions gives a principal access to a vault, with permission bits.
+	GrantPermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error)
+	// UpdatePermissions changes a principal's permission bits on a vault.
+	UpdatePermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error)
+	// RevokePermissions removes a principal's access to a vault.
+	RevokePermissions(ctx context.Context, vaultID string, principalID string) error
+	// Leave gives up this principal's own access to a vault.
+	Leave(ctx context.Context, vaultID string) error
+}
+
+type vaultsCalls struct {
+	inv invoker
+}
+
+func newVaultsCalls(inv invoker) *vaultsCalls {
+	return &vaultsCalls{
+		inv: inv,
+	}
+}
 
 // List the vaults this principal can see.
-func (a *VaultsAPI) List(ctx context.Context, params *VaultListParams) ([]VaultOverview, error) {
-	parameters := map[string]any{
-		"params": params,
+func (a *vaultsCalls) List(ctx context.Context, params ...VaultListParams) ([]VaultOverview, error) {
+	parameters := map[string]any{}
+	if one, err := atMostOne("params", params); err != nil {
+		var zero []VaultOverview
+		return zero, err
+	} else if one != nil {
+		parameters["params"] = *one
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsList", parameters, nil)
 	return decode[[]VaultOverview](raw, err)
 }
 
 // GetOverview one vault's overview.
-func (a *VaultsAPI) GetOverview(ctx context.Context, vaultID string) (VaultOverview, error) {
+func (a *vaultsCalls) GetOverview(ctx context.Context, vaultID string) (VaultOverview, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 	}
@@ -361,17 +569,22 @@ func (a *VaultsAPI) GetOverview(ctx context.Context, vaultID string) (VaultOverv
 }
 
 // Get one vault, with its access list when asked for.
-func (a *VaultsAPI) Get(ctx context.Context, vaultID string, vaultParams *VaultGetParams) (Vault, error) {
+func (a *vaultsCalls) Get(ctx context.Context, vaultID string, vaultParams ...VaultGetParams) (Vault, error) {
 	parameters := map[string]any{
-		"vault_id":     vaultID,
-		"vault_params": vaultParams,
+		"vault_id": vaultID,
+	}
+	if one, err := atMostOne("vault_params", vaultParams); err != nil {
+		var zero Vault
+		return zero, err
+	} else if one != nil {
+		parameters["vault_params"] = *one
 	}
 	raw, _, err := a.inv.invoke(ctx, "VaultsGet", parameters, nil)
 	return decode[Vault](raw, err)
 }
 
 // Create creates a vault.
-func (a *VaultsAPI) Create(ctx context.Context, params VaultCreateParams) (Vault, error) {
+func (a *vaultsCalls) Create(ctx context.Context, params VaultCreateParams) (Vault, error) {
 	parameters := map[string]any{
 		"params": params,
 	}
@@ -380,7 +593,7 @@ func (a *VaultsAPI) Create(ctx context.Context, params VaultCreateParams) (Vault
 }
 
 // Update changes a vault's title or description.
-func (a *VaultsAPI) Update(ctx context.Context, vaultID string, params VaultUpdateParams) (Vault, error) {
+func (a *vaultsCalls) Update(ctx context.Context, vaultID string, params VaultUpdateParams) (Vault, error) {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 		"params":   params,
@@ -390,7 +603,7 @@ func (a *VaultsAPI) Update(ctx context.Context, vaultID string, params VaultUpda
 }
 
 // Delete deletes a vault and everything in it.
-func (a *VaultsAPI) Delete(ctx context.Context, vaultID string) error {
+func (a *vaultsCalls) Delete(ctx context.Context, vaultID string) error {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 	}
@@ -399,7 +612,7 @@ func (a *VaultsAPI) Delete(ctx context.Context, vaultID string) error {
 }
 
 // GrantPermissions gives a principal access to a vault, with permission bits.
-func (a *VaultsAPI) GrantPermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error) {
+func (a *vaultsCalls) GrantPermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error) {
 	parameters := map[string]any{
 		"vault_id":     vaultID,
 		"principal_id": principalID,
@@ -410,7 +623,7 @@ func (a *VaultsAPI) GrantPermissions(ctx context.Context, vaultID string, princi
 }
 
 // UpdatePermissions changes a principal's permission bits on a vault.
-func (a *VaultsAPI) UpdatePermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error) {
+func (a *vaultsCalls) UpdatePermissions(ctx context.Context, vaultID string, principalID string, permissions int64) (VaultAccess, error) {
 	parameters := map[string]any{
 		"vault_id":     vaultID,
 		"principal_id": principalID,
@@ -421,7 +634,7 @@ func (a *VaultsAPI) UpdatePermissions(ctx context.Context, vaultID string, princ
 }
 
 // RevokePermissions removes a principal's access to a vault.
-func (a *VaultsAPI) RevokePermissions(ctx context.Context, vaultID string, principalID string) error {
+func (a *vaultsCalls) RevokePermissions(ctx context.Context, vaultID string, principalID string) error {
 	parameters := map[string]any{
 		"vault_id":     vaultID,
 		"principal_id": principalID,
@@ -431,7 +644,7 @@ func (a *VaultsAPI) RevokePermissions(ctx context.Context, vaultID string, princ
 }
 
 // Leave gives up this principal's own access to a vault.
-func (a *VaultsAPI) Leave(ctx context.Context, vaultID string) error {
+func (a *vaultsCalls) Leave(ctx context.Context, vaultID string) error {
 	parameters := map[string]any{
 		"vault_id": vaultID,
 	}

@@ -60,7 +60,7 @@ func TestGeneratedErrors(t *testing.T) {
 
 func TestGeneratedCalls(t *testing.T) {
 	r := &recorder{}
-	secrets := &SecretsAPI{inv: r}
+	secrets := newSecretsCalls(r)
 	value, err := secrets.Resolve(context.Background(), "op://a/b/c")
 	if err != nil || value != "s3cret" || r.name != "SecretsResolve" {
 		t.Fatalf("%q %v %q", value, err, r.name)
@@ -69,7 +69,7 @@ func TestGeneratedCalls(t *testing.T) {
 
 func TestGeneratedCallsSendFileContentBeside(t *testing.T) {
 	r := &recorder{}
-	files := &ItemsFilesAPI{inv: r}
+	files := newItemsFilesCalls(r)
 	params := FileCreateParams{Name: "a.bin", Content: []byte{0, 255}, SectionID: "s", FieldID: "f"}
 	item, err := files.Attach(context.Background(), Item{ID: "i", VaultID: "v"}, params)
 	if err != nil || item.Version != 2 {

@@ -37,7 +37,7 @@ use std::io::{self, Read, Write};
 use serde::Serialize;
 use sesame_core::client::{with_http_failure, HttpFailure, OutputFile};
 use sesame_core::model::ClientOptions;
-use sesame_core::{Client, Error, ErrorEnvelope, Result};
+use sesame_core::{Client, Error, ErrorCode, ErrorEnvelope, Result};
 
 pub use runtime::runtime;
 pub use table::{params, Request, CALLS};
@@ -112,6 +112,8 @@ pub struct Reply {
     pub json: Vec<u8>,
     /// File content, for calls whose result is [`Bytes`].
     pub bytes: Option<Vec<u8>>,
+    /// The error's code when the reply is an error (the C ABI's status), else `None`.
+    pub code: Option<ErrorCode>,
 }
 
 impl Reply {
@@ -122,7 +124,11 @@ impl Reply {
         }
         let json = serde_json::to_vec(&Ok { ok: value })
             .map_err(|e| Error::Server(format!("the result could not be encoded as JSON: {e}")))?;
-        Ok(Self { json, bytes: None })
+        Ok(Self {
+            json,
+            bytes: None,
+            code: None,
+        })
     }
 
     /// The envelope of `error`.
@@ -137,11 +143,16 @@ impl Reply {
         struct Failed {
             error: ErrorEnvelope,
         }
+        let code = error.code();
         let error = error.envelope(error.details_with(http));
         let json = serde_json::to_vec(&Failed { error }).unwrap_or_else(|_| {
             br#"{"error":{"code":"server","message":"the error could not be encoded"}}"#.to_vec()
         });
-        Self { json, bytes: None }
+        Self {
+            json,
+            bytes: None,
+            code: Some(code),
+        }
     }
 }
 

@@ -316,6 +316,45 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
     out
 }
 
+/// The exported name of a group's interface (`ItemsFilesAPI`) and of its package-level
+/// value of calls that need no client (`Secrets`), and the unexported name of the struct
+/// that implements the interface over an invoker (`itemsFilesCalls`).
+fn group_names(group: &str) -> (String, String, String) {
+    let base = exported(&group.replace('.', "_"));
+    let implementation = format!("{}Calls", lower_first(&base));
+    (format!("{base}API"), base, implementation)
+}
+
+/// The parameter list of a call's Go method, and whether its last parameter is variadic
+/// (an optional struct last: `List(ctx, params ...VaultListParams)`, as in the 1Password
+/// Go SDK, so that leaving it out needs no argument at all).
+fn go_params(model: &Model<'_>, call: &Call) -> (Vec<String>, bool) {
+    let mut args = vec!["ctx context.Context".to_owned()];
+    let mut variadic = false;
+    for (i, (name, ty, optional)) in call.params.iter().enumerate() {
+        let bare = strip_optional(ty);
+        if *optional && i + 1 == call.params.len() && matches!(bare, Ty::Named(_)) {
+            variadic = true;
+            args.push(format!("{} ...{}", go_param(name), model.go_type(&bare)));
+            continue;
+        }
+        let t = if *optional && !matches!(ty, Ty::Optional(_)) {
+            Ty::Optional(Box::new(ty.clone()))
+        } else {
+            ty.clone()
+        };
+        args.push(format!("{} {}", go_param(name), model.go_type(&t)));
+    }
+    (args, variadic)
+}
+
+fn go_result(model: &Model<'_>, call: &Call) -> String {
+    match &call.result {
+        Ty::Unit => "error".to_owned(),
+        other => format!("({}, error)", model.go_type(other)),
+    }
+}
+
 fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
     let mut out = format!("// {PREAMBLE}\n\n");
     out.push_str(
@@ -332,112 +371,190 @@ fn render_calls(model: &Model<'_>, calls: &[Call]) -> String {
          \tif err != nil {\n\t\treturn value, err\n\t}\n\
          \terr = json.Unmarshal(raw, &value)\n\
          \treturn value, err\n\
+         }\n\n\
+         // atMostOne is the one optional value of a variadic parameter, if given.\n\
+         func atMostOne[T any](name string, values []T) (*T, error) {\n\
+         \tswitch len(values) {\n\
+         \tcase 0:\n\t\treturn nil, nil\n\
+         \tcase 1:\n\t\treturn &values[0], nil\n\
+         \tdefault:\n\
+         \t\treturn nil, &Error{Code: CodeInvalidInput, Message: \"invalid \" + name + \": give it at most once\", Details: map[string]any{\"argument\": name}}\n\
+         \t}\n\
          }\n",
     );
     let mut groups: BTreeMap<&str, Vec<&Call>> = BTreeMap::new();
     for call in calls {
         groups.entry(call.group.as_str()).or_default().push(call);
     }
+    let names: Vec<&str> = groups.keys().copied().collect();
     for (group, members) in &groups {
-        let type_name = format!(
-            "{}API",
-            if *group == "client" {
-                "Client".to_owned()
-            } else {
-                exported(&group.replace('.', "_"))
-            }
-        );
-        let offline_name = format!("{}Offline", exported(&group.replace('.', "_")));
-        if members.iter().any(|c| c.needs_client()) {
-            let _ = writeln!(out, "\n// {type_name} holds the {group} calls.\ntype {type_name} struct{{ inv invoker }}");
-        }
-        if members.iter().any(|c| !c.needs_client()) {
+        let (interface, offline_value, implementation) = group_names(group);
+        let children = crate::ir::child_groups(names.iter().copied(), group);
+        let online: Vec<&&Call> = members.iter().filter(|c| c.needs_client()).collect();
+        let offline: Vec<&&Call> = members.iter().filter(|c| !c.needs_client()).collect();
+        let is_client = *group == "client";
+        // The interface: the client's calls of this group and its child groups.
+        if !is_client {
             let _ = writeln!(
                 out,
-                "\n// {offline_name} holds the {group} calls that need no client.\ntype {offline_name} struct{{}}\n\n// {} runs the {group} calls that need no client.\nvar {} {offline_name}",
-                exported(&group.replace('.', "_")),
-                exported(&group.replace('.', "_"))
+                "\n// {interface} holds the {group} calls.\ntype {interface} interface {{"
+            );
+            for child in &children {
+                let (child_interface, _, _) = group_names(child);
+                let attr = exported(child.rsplit('.').next().unwrap_or(child));
+                let _ = writeln!(
+                    out,
+                    "\t// {attr} holds the {child} calls.\n\t{attr}() {child_interface}"
+                );
+            }
+            let members = if online.is_empty() { &offline } else { &online };
+            for call in members {
+                let (args, _) = go_params(model, call);
+                comment(
+                    &mut out,
+                    "\t",
+                    &format!("{} {}", exported(&call.method), lower_first(&call.doc)),
+                );
+                let _ = writeln!(
+                    out,
+                    "\t{}({}) {}",
+                    exported(&call.method),
+                    args.join(", "),
+                    go_result(model, call)
+                );
+            }
+            out.push_str("}\n");
+        }
+        // The implementation over an invoker, with its child groups made once.
+        if !online.is_empty() || is_client || !children.is_empty() {
+            let _ = writeln!(out, "\ntype {implementation} struct {{\n\tinv invoker");
+            for child in &children {
+                let (child_interface, _, _) = group_names(child);
+                let _ = writeln!(
+                    out,
+                    "\t{} {child_interface}",
+                    lower_first(&exported(child.rsplit('.').next().unwrap_or(child)))
+                );
+            }
+            out.push_str("}\n");
+            let _ = writeln!(out, "\nfunc new{}(inv invoker) *{implementation} {{\n\treturn &{implementation}{{\n\t\tinv: inv,", exported(&implementation));
+            for child in &children {
+                let (_, child_value, child_implementation) = group_names(child);
+                let field = lower_first(&exported(child.rsplit('.').next().unwrap_or(child)));
+                let has_online = groups
+                    .get(child)
+                    .is_some_and(|m| m.iter().any(|c| c.needs_client()));
+                if has_online {
+                    let _ = writeln!(
+                        out,
+                        "\t\t{field}: new{}(inv),",
+                        exported(&child_implementation)
+                    );
+                } else {
+                    let _ = writeln!(out, "\t\t{field}: {child_value},");
+                }
+            }
+            out.push_str("\t}\n}\n");
+            for child in &children {
+                let (child_interface, _, _) = group_names(child);
+                let attr = exported(child.rsplit('.').next().unwrap_or(child));
+                let _ = writeln!(
+                    out,
+                    "\n// {attr} holds the {child} calls.\nfunc (a *{implementation}) {attr}() {child_interface} {{ return a.{} }}",
+                    lower_first(&attr)
+                );
+            }
+        }
+        // The package-level value of the calls that need no client.
+        if !offline.is_empty() {
+            let offline_type = format!("{offline_value}Offline");
+            let _ = writeln!(
+                out,
+                "\n// {offline_type} holds the {group} calls that need no client.\ntype {offline_type} struct{{}}\n\n// {offline_value} runs the {group} calls that need no client.\nvar {offline_value} {offline_type}"
             );
         }
         for call in members {
             let receiver = if call.needs_client() {
-                format!("a *{type_name}")
+                format!("a *{implementation}")
             } else {
-                offline_name.clone()
+                format!("{offline_value}Offline")
             };
-            let mut args = vec!["ctx context.Context".to_owned()];
-            for (name, ty, optional) in &call.params {
-                let t = if *optional && !matches!(ty, Ty::Optional(_)) {
-                    Ty::Optional(Box::new(ty.clone()))
-                } else {
-                    ty.clone()
-                };
-                args.push(format!("{} {}", go_param(name), model.go_type(&t)));
-            }
-            let result = match &call.result {
-                Ty::Unit => "error".to_owned(),
-                other => format!("({}, error)", model.go_type(other)),
-            };
-            out.push('\n');
-            comment(
-                &mut out,
-                "",
-                &format!("{} {}", exported(&call.method), lower_first(&call.doc)),
-            );
-            let _ = writeln!(
-                out,
-                "func ({receiver}) {}({}) {result} {{",
-                exported(&call.method),
-                args.join(", ")
-            );
-            let inv = if call.needs_client() {
-                "a.inv"
-            } else {
-                "offlineInvoker"
-            };
-            let mut data = "nil".to_owned();
-            out.push_str("\tparameters := map[string]any{\n");
-            for (name, ty, _) in &call.params {
-                if crate::ir::beside(model.defs, ty).is_none() {
-                    let _ = writeln!(out, "\t\t{name:?}: {},", go_param(name));
-                }
-            }
-            out.push_str("\t}\n");
-            for (name, ty, _) in &call.params {
-                if let Some(bytes) = crate::ir::beside(model.defs, ty) {
-                    // The content goes beside the JSON as raw bytes; the JSON holds an
-                    // empty string in its place (nil would encode as null).
-                    let var = go_param(name);
-                    let field = exported(&bytes.wire);
-                    let _ = writeln!(
-                        out,
-                        "\tdata := {var}.{field}\n\t{var}.{field} = []byte{{}}\n\tparameters[{name:?}] = {var}"
-                    );
-                    data = "data".to_owned();
-                }
-            }
-            let invoke = format!("{inv}.invoke(ctx, {:?}, parameters, {data})", call.name);
-            match &call.result {
-                Ty::Unit => {
-                    let _ = writeln!(out, "\t_, _, err := {invoke}\n\treturn err\n}}");
-                }
-                Ty::Bytes => {
-                    let _ = writeln!(
-                        out,
-                        "\t_, content, err := {invoke}\n\treturn content, err\n}}"
-                    );
-                }
-                other => {
-                    let _ = writeln!(
-                        out,
-                        "\traw, _, err := {invoke}\n\treturn decode[{}](raw, err)\n}}",
-                        model.go_type(other)
-                    );
-                }
-            }
+            render_go_method(model, &mut out, call, &receiver);
         }
     }
     out
+}
+
+fn render_go_method(model: &Model<'_>, out: &mut String, call: &Call, receiver: &str) {
+    let (args, variadic) = go_params(model, call);
+    let result = go_result(model, call);
+    out.push('\n');
+    comment(
+        out,
+        "",
+        &format!("{} {}", exported(&call.method), lower_first(&call.doc)),
+    );
+    let _ = writeln!(
+        out,
+        "func ({receiver}) {}({}) {result} {{",
+        exported(&call.method),
+        args.join(", ")
+    );
+    let failed = match &call.result {
+        Ty::Unit => "return err".to_owned(),
+        other => format!("var zero {}\n\t\treturn zero, err", model.go_type(other)),
+    };
+    let inv = if call.needs_client() {
+        "a.inv"
+    } else {
+        "offlineInvoker"
+    };
+    let mut data = "nil".to_owned();
+    out.push_str("\tparameters := map[string]any{\n");
+    for (i, (name, ty, _)) in call.params.iter().enumerate() {
+        let last_variadic = variadic && i + 1 == call.params.len();
+        if crate::ir::beside(model.defs, ty).is_none() && !last_variadic {
+            let _ = writeln!(out, "\t\t{name:?}: {},", go_param(name));
+        }
+    }
+    out.push_str("\t}\n");
+    for (i, (name, ty, _)) in call.params.iter().enumerate() {
+        let var = go_param(name);
+        if variadic && i + 1 == call.params.len() {
+            let _ = writeln!(
+                out,
+                "\tif one, err := atMostOne({name:?}, {var}); err != nil {{\n\t\t{failed}\n\t}} else if one != nil {{\n\t\tparameters[{name:?}] = *one\n\t}}"
+            );
+        } else if let Some(bytes) = crate::ir::beside(model.defs, ty) {
+            // The content goes beside the JSON as raw bytes; the JSON holds an empty
+            // string in its place (nil would encode as null).
+            let field = exported(&bytes.wire);
+            let _ = writeln!(
+                out,
+                "\tdata := {var}.{field}\n\t{var}.{field} = []byte{{}}\n\tparameters[{name:?}] = {var}"
+            );
+            data = "data".to_owned();
+        }
+    }
+    let invoke = format!("{inv}.invoke(ctx, {:?}, parameters, {data})", call.name);
+    match &call.result {
+        Ty::Unit => {
+            let _ = writeln!(out, "\t_, _, err := {invoke}\n\treturn err\n}}");
+        }
+        Ty::Bytes => {
+            let _ = writeln!(
+                out,
+                "\t_, content, err := {invoke}\n\treturn content, err\n}}"
+            );
+        }
+        other => {
+            let _ = writeln!(
+                out,
+                "\traw, _, err := {invoke}\n\treturn decode[{}](raw, err)\n}}",
+                model.go_type(other)
+            );
+        }
+    }
 }
 
 /// A Go parameter name: lower camelCase with Go's initialisms (`vaultID`, `id`).

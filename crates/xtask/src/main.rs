@@ -9,10 +9,12 @@
 //! | Python | `python/sesame/types.py`, `python/sesame/errors.py`, `python/sesame/_calls.py` |
 //! | TypeScript | `js/src/types.ts`, `js/src/errors.ts`, `js/src/calls.ts` |
 //! | Go | `go/types.go`, `go/errors.go`, `go/calls.go` |
+//! | C | `bindings/c/include/sesame.h` (cbindgen, from `bindings/c`'s exports) |
 //!
 //! `cargo xtask calls` prints the call table as JSON and `cargo xtask schema` the model's
 //! JSON Schema (what Sesame writes), for tools outside this repository.
 
+mod c_header;
 mod golang;
 mod ir;
 mod python;
@@ -35,6 +37,9 @@ pub fn generate() -> Result<Vec<(PathBuf, String)>, String> {
     files.extend(python::render(&defs, &calls, &codes)?);
     files.extend(typescript::render(&defs, &calls, &codes)?);
     files.extend(golang::render(&defs, &calls, &codes)?);
+    files.extend(c_header::render(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    )?);
     Ok(files)
 }
 

@@ -1,0 +1,3 @@
+module github.com/sesame-secrets/sesame/go
+
+go 1.21
