@@ -61,8 +61,11 @@ type Error struct {
 	Code ErrorCode
 	// Message says what went wrong and what to do; it never holds a secret.
 	Message string
-	// StatusCode is the HTTP status behind the error, when there was one.
+	// StatusCode is the HTTP status of the server's answer this error came from (0 when
+	// it did not come from one).
 	StatusCode int
+	// RequestID is the server's id of that answer: quote it when reporting a problem.
+	RequestID string
 	// Details are the error's facts as data (resource, name, candidates, …).
 	Details map[string]any
 }
@@ -109,6 +112,10 @@ func (e *RateLimitedError) Error() string { return e.Err.Message }
 
 func (e *RateLimitedError) Unwrap() error { return e.Err }
 
+// RateLimitExceededError is the 1Password Go SDK's name for RateLimitedError, so that
+// ported errors.As checks work.
+type RateLimitExceededError = RateLimitedError
+
 // errorFromEnvelope is the error of an {"code", "message", …details} envelope.
 func errorFromEnvelope(envelope map[string]any) error {
 	code, _ := envelope["code"].(string)
@@ -120,6 +127,10 @@ func errorFromEnvelope(envelope map[string]any) error {
 		}
 	}
 	err := &Error{Code: ErrorCode(code), Message: message, Details: details}
+	if status, ok := details["statusCode"].(float64); ok {
+		err.StatusCode = int(status)
+	}
+	err.RequestID, _ = details["requestId"].(string)
 	if err.Code == CodeRateLimited {
 		seconds, _ := details["retryAfterSeconds"].(float64)
 		return &RateLimitedError{Err: err, RetryAfter: time.Duration(seconds * float64(time.Second))}

@@ -1345,3 +1345,24 @@ const (
 	// Three-letter English words (630 words: 9.30 bits each).
 	WordListTypeThreeLetters WordListType = "threeLetters"
 )
+
+// Vault permissions (bit flags), as in the 1Password Go SDK.
+const (
+	NoAccess           = 0
+	RecoverVault       = 1
+	ManageVault        = 2
+	RevealItemPassword = 16
+	ReadItems          = 32
+	UpdateItems        = 64
+	CreateItems        = 128
+	ArchiveItems       = 256
+	DeleteItems        = 512
+	UpdateItemHistory  = 1024
+	SendItems          = 1048576
+	ImportItems        = 2097152
+	ExportItems        = 4194304
+	PrintItems         = 8388608
+)
+
+// GeneratePasswordResponse is the 1Password Go SDK's name for GeneratedPassword.
+type GeneratePasswordResponse = GeneratedPassword

@@ -123,6 +123,19 @@ impl Model<'_> {
                 } => self.render_union(&mut out, name, doc, tag, content, variants),
             }
         }
+        // Vault permissions, bit flags with the 1Password Go SDK's names and values;
+        // untyped, so they fit any integer parameter.
+        out.push_str("\n// Vault permissions (bit flags), as in the 1Password Go SDK.\nconst (\n\tNoAccess = 0\n");
+        for (name, value) in sesame_core::model::permissions::ALL {
+            let _ = writeln!(out, "\t{} = {value}", exported(&name.to_ascii_lowercase()));
+        }
+        out.push_str(")\n");
+        for (theirs, ours) in crate::python::ONEPASSWORD_NAMES {
+            let _ = writeln!(
+                out,
+                "\n// {theirs} is the 1Password Go SDK's name for {ours}.\ntype {theirs} = {ours}"
+            );
+        }
         out
     }
 
@@ -264,8 +277,11 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \tCode ErrorCode\n\
          \t// Message says what went wrong and what to do; it never holds a secret.\n\
          \tMessage string\n\
-         \t// StatusCode is the HTTP status behind the error, when there was one.\n\
+         \t// StatusCode is the HTTP status of the server's answer this error came from (0 when\n\
+         \t// it did not come from one).\n\
          \tStatusCode int\n\
+         \t// RequestID is the server's id of that answer: quote it when reporting a problem.\n\
+         \tRequestID string\n\
          \t// Details are the error's facts as data (resource, name, candidates, …).\n\
          \tDetails map[string]any\n\
          }\n\n\
@@ -299,6 +315,9 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          }\n\n\
          func (e *RateLimitedError) Error() string { return e.Err.Message }\n\n\
          func (e *RateLimitedError) Unwrap() error { return e.Err }\n\n\
+         // RateLimitExceededError is the 1Password Go SDK's name for RateLimitedError, so that\n\
+         // ported errors.As checks work.\n\
+         type RateLimitExceededError = RateLimitedError\n\n\
          // errorFromEnvelope is the error of an {\"code\", \"message\", …details} envelope.\n\
          func errorFromEnvelope(envelope map[string]any) error {\n\
          \tcode, _ := envelope[\"code\"].(string)\n\
@@ -306,6 +325,8 @@ fn render_errors(codes: &[(&str, u32, &str)]) -> String {
          \tdetails := map[string]any{}\n\
          \tfor k, v := range envelope {\n\t\tif k != \"code\" && k != \"message\" {\n\t\t\tdetails[k] = v\n\t\t}\n\t}\n\
          \terr := &Error{Code: ErrorCode(code), Message: message, Details: details}\n\
+         \tif status, ok := details[\"statusCode\"].(float64); ok {\n\t\terr.StatusCode = int(status)\n\t}\n\
+         \terr.RequestID, _ = details[\"requestId\"].(string)\n\
          \tif err.Code == CodeRateLimited {\n\
          \t\tseconds, _ := details[\"retryAfterSeconds\"].(float64)\n\
          \t\treturn &RateLimitedError{Err: err, RetryAfter: time.Duration(seconds * float64(time.Second))}\n\
