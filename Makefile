@@ -24,6 +24,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	tests/codegen/check.sh
 	$(MAKE) --no-print-directory python-test
 	$(MAKE) --no-print-directory js-test
+	$(MAKE) --no-print-directory go-test
 	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory fuzz-smoke
 
@@ -100,6 +101,10 @@ go-lib: ## Build libsesame (the C ABI; GO_PROFILE=dev or release) into go/lib fo
 	mkdir -p go/lib
 	cp target/$(GO_PROFILE_DIR)/libsesame.a bindings/c/include/sesame.h go/lib/
 
+go-test: go-lib ## The Go SDK's suite: go vet, then go test -race against a real server
+	$(CARGO) build --quiet -p sesame-cli --bin sesame
+	cd go && go vet ./... && go test -race -count=1 ./...
+
 lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D warnings, rustdoc, ruff, generated files fresh)
 	@$(CARGO) xtask codegen --check || { echo "generated binding files are stale: run \`make gen\` and commit them" >&2; exit 1; }
 	$(CARGO) fmt --all -- --check
@@ -108,6 +113,7 @@ lint: $(PYENV)/.installed ## Formatting and lints (cargo fmt --check, clippy -D 
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	$(PYENV)/bin/ruff check bench tests python
 	$(PYENV)/bin/ruff format --check bench tests python
+	@test -z "$$(gofmt -l go tests/codegen)" || { gofmt -l go tests/codegen; echo "Go files are not gofmt-formatted: run \`make fmt\`" >&2; exit 1; }
 
 gen: ## Rewrite the generated binding files (Python, TypeScript, Go) from the model and the call table
 	$(CARGO) xtask codegen
@@ -119,6 +125,7 @@ fmt: $(PYENV)/.installed ## Format all code
 	$(CARGO) fmt --all
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 	$(PYENV)/bin/ruff format bench tests python
+	gofmt -w go tests/codegen
 
 # The Python SDK against the official one (bench/python_sdk.py): its wheel in release, in
 # a directory of its own beside the debug one of python-test (the shared target directory

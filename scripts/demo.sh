@@ -12,6 +12,8 @@ target/demo-venv/bin/pip install --quiet --disable-pip-version-check --force-rei
 # The JavaScript SDK: its tarball (make js-package), installed into a project of its own,
 # which builds the addon from the tarball's sources (debug, in the shared target directory).
 make --no-print-directory --quiet js-package >/dev/null
+# The Go SDK: libsesame (the C ABI) built into go/lib for the module's cgo directives.
+make --no-print-directory --quiet go-lib >/dev/null
 rm -rf target/demo-js && mkdir -p target/demo-js
 (cd target/demo-js && echo '{"private": true}' >package.json &&
     CARGO_TARGET_DIR="$PWD/../../target" SESAME_NATIVE_PROFILE=dev \
@@ -63,6 +65,10 @@ echo "== resolve from Node: the 1Password JS SDK's quickstart, with only the imp
 echo "\$ node js/examples/quickstart.cjs   # resolves op://vault/item/field (it prints nothing, as the original)"
 NODE_PATH=target/demo-js/node_modules node js/examples/quickstart.cjs
 echo "resolved (exit status $?)"
+
+echo "== resolve from Go: the 1Password Go SDK's quickstart, with only the import and token changed (and the secret printed)"
+echo "\$ (cd go && go run ./examples/quickstart)   # resolves op://vault/item/field"
+(cd go && go run ./examples/quickstart)
 
 echo "== sesame read (as the read-only service account)"
 echo "\$ sesame read op://Demo/Postgres/username"
