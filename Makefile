@@ -156,6 +156,10 @@ bench: $(PYENV)/.installed js-bench-install ## Benchmarks: ratios against same-r
 	@# The JavaScript SDK against @1password/sdk, both npm-installed (ours from its release
 	@# tarball) into $(JS_BENCH_DIR) by js-bench-install and loaded from there, never from js/.
 	node bench/js_sdk.mjs --dir $(JS_BENCH_DIR) --server target/release/sesame --out target/bench-js.json
+	@# The Go SDK: its benchmarks (go/bench_test.go) and a hello world's size and RSS with and
+	@# without the module, libsesame built with the size-optimised `sdk` profile.
+	$(MAKE) --no-print-directory go-lib GO_PROFILE=sdk
+	$(PYENV)/bin/python bench/go_sdk.py --go-dir go --server target/release/sesame --out target/bench-go.json
 
 # Fuzzing: cargo-fuzz (pinned, installed under target/tools on first use) on the nightly
 # toolchain. fuzz/ is its own workspace, so the stable build never compiles libfuzzer; its
