@@ -3,7 +3,7 @@
 //!
 //! - A client is an opaque `SesameClient *` from [`sesame_client_new`], released by
 //!   [`sesame_client_free`]. It may be used by many threads at once.
-//! - [`sesame_invoke`] runs one call: JSON `{"name", "parameters"}` in (with raw bytes
+//! - [`sesame_invoke()`] runs one call: JSON `{"name", "parameters"}` in (with raw bytes
 //!   beside it when a call uploads file content), JSON `{"ok": …}` or `{"error": …}` out
 //!   (with raw bytes beside it when the result is file content). It blocks the calling
 //!   thread; calls on other threads run at the same time.
