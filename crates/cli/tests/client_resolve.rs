@@ -444,3 +444,69 @@ async fn one_client_is_correct_under_many_concurrent_tasks() {
         done.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_resolves_share_syncs_and_still_read_every_earlier_write() {
+    let fx = Fixture::new().await;
+    let sa = fx.service_account().await;
+    sa.secrets()
+        .resolve("op://Infra/Postgres/password")
+        .await
+        .unwrap();
+
+    // 64 resolves at once: those that arrive while a sync is in flight share the next
+    // one, instead of queueing one round trip each.
+    let before = sa.round_trips();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let client = sa.clone();
+        tasks.spawn(async move {
+            client
+                .secrets()
+                .resolve("op://Infra/Postgres/password")
+                .await
+                .unwrap()
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert_eq!(done.unwrap(), "pg-top");
+    }
+    let trips = sa.round_trips() - before;
+    assert!(
+        trips < 16,
+        "64 concurrent resolves took {trips} round trips"
+    );
+
+    // Sharing never serves a sync that started before a read did: while reads keep
+    // running, every value written before a resolve starts is what it returns.
+    let background = {
+        let client = sa.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = client
+                    .secrets()
+                    .resolve("op://Infra/Postgres/password")
+                    .await;
+            }
+        })
+    };
+    for round in 0..5 {
+        let mut item = fx
+            .owner
+            .items()
+            .get(&fx.vault_id, &fx.postgres_id)
+            .await
+            .unwrap();
+        let field = item.fields.iter_mut().find(|f| f.id == "password").unwrap();
+        field.value = format!("rotated-{round}");
+        fx.owner.items().put(&item).await.unwrap();
+        assert_eq!(
+            sa.secrets()
+                .resolve("op://Infra/Postgres/password")
+                .await
+                .unwrap(),
+            format!("rotated-{round}")
+        );
+    }
+    background.abort();
+}

@@ -240,11 +240,32 @@ struct VaultChanges {
 impl Inner {
     /// Brings the cache up to date in one round trip, unless `cache_ttl` says the last
     /// sync is recent enough and `force` is false.
+    ///
+    /// Concurrent callers share syncs: every sync a caller needs must start after the
+    /// caller arrived (so it sees every write that completed before), and when one such
+    /// sync completed while the caller waited for its turn, its result is the caller's.
+    /// Many concurrent reads thus cost one round trip each wave, not one each.
     pub(crate) async fn sync(&self, force: bool) -> Result<()> {
-        let _one_at_a_time = self.sync_lock.lock().await;
+        use std::sync::atomic::Ordering;
         if !force && self.cache_is_fresh() {
             return Ok(());
         }
+        let arrived_after = self.syncs_started.load(Ordering::Acquire);
+        let _one_at_a_time = self.sync_lock.lock().await;
+        if self.last_sync_done.load(Ordering::Acquire) > arrived_after {
+            return Ok(());
+        }
+        if !force && self.cache_is_fresh() {
+            return Ok(());
+        }
+        let this_sync = self.syncs_started.fetch_add(1, Ordering::AcqRel) + 1;
+        self.sync_once().await?;
+        self.last_sync_done.store(this_sync, Ordering::Release);
+        Ok(())
+    }
+
+    /// One sync round trip, applied to the cache (the caller holds `sync_lock`).
+    async fn sync_once(&self) -> Result<()> {
         let cursors: Vec<SyncCursor> = self.read_cache(|cache| {
             cache
                 .vaults

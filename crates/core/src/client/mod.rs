@@ -206,6 +206,11 @@ struct Inner {
     trust: std::sync::RwLock<trust::Trust>,
     /// Syncs run one at a time, so their results apply in order.
     sync_lock: tokio::sync::Mutex<()>,
+    /// How many syncs have started, and the number of the last one that completed: a
+    /// caller who finds that a sync which started after it arrived has completed shares
+    /// that sync's result instead of making its own (see `Inner::sync`).
+    syncs_started: std::sync::atomic::AtomicU64,
+    last_sync_done: std::sync::atomic::AtomicU64,
 }
 
 struct Session {
@@ -273,6 +278,8 @@ impl Client {
                 cache: std::sync::RwLock::new(Cache::default()),
                 trust: std::sync::RwLock::new(trust::Trust::default()),
                 sync_lock: tokio::sync::Mutex::new(()),
+                syncs_started: std::sync::atomic::AtomicU64::new(0),
+                last_sync_done: std::sync::atomic::AtomicU64::new(0),
             }),
         };
         client.inner.session(None).await?;
