@@ -107,7 +107,9 @@ func newEventsCalls(inv invoker) *eventsCalls {
 func (a *eventsCalls) List(ctx context.Context, limit int64, after *int64) (EventsPage, error) {
 	parameters := map[string]any{
 		"limit": limit,
-		"after": after,
+	}
+	if after != nil {
+		parameters["after"] = after
 	}
 	raw, _, err := a.inv.invoke(ctx, "EventsList", parameters, nil)
 	return decode[EventsPage](raw, err)
@@ -483,12 +485,12 @@ func (SecretsOffline) GeneratePassword(ctx context.Context, recipe PasswordRecip
 }
 
 // GenerateTOTPCode the current one-time password of an `otpauth://` URI or a base32 secret, offline.
-func (SecretsOffline) GenerateTOTPCode(ctx context.Context, totp string) (TotpCode, error) {
+func (SecretsOffline) GenerateTOTPCode(ctx context.Context, totp string) (TOTPCode, error) {
 	parameters := map[string]any{
 		"totp": totp,
 	}
 	raw, _, err := offlineInvoker.invoke(ctx, "GenerateTotpCode", parameters, nil)
-	return decode[TotpCode](raw, err)
+	return decode[TOTPCode](raw, err)
 }
 
 // SharesAPI holds the shares calls.

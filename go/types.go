@@ -71,19 +71,19 @@ type AuditEvent struct {
 	// The caller's integration version.
 	IntegrationVersion string `json:"integrationVersion"`
 	// The item concerned.
-	ItemID *Id `json:"itemId,omitempty"`
+	ItemID *ID `json:"itemId,omitempty"`
 	// `ok`, or the [`ErrorCode`](crate::ErrorCode) string of the failure.
 	Outcome string `json:"outcome"`
 	// Hash of the previous event (hex SHA-256; 64 zeros for the first).
 	PrevHash string `json:"prevHash"`
 	// Who acted (absent for failed authentications of unknown principals).
-	PrincipalID *Id `json:"principalId,omitempty"`
+	PrincipalID *ID `json:"principalId,omitempty"`
 	// Position in the trail, from 1, without gaps.
 	Seq int64 `json:"seq"`
 	// When it happened.
 	Time time.Time `json:"time"`
 	// The vault concerned.
-	VaultID *Id `json:"vaultId,omitempty"`
+	VaultID *ID `json:"vaultId,omitempty"`
 }
 
 // AuditHead: Where the server says the audit trail ends, and the newest checkpoint it holds.
@@ -238,8 +238,8 @@ type GeneratedPassword struct {
 	Password string `json:"password"`
 }
 
-// Id: An identifier: 26 lowercase letters or digits.
-type Id = string
+// ID: An identifier: 26 lowercase letters or digits.
+type ID = string
 
 // Item: An item with everything it holds.
 //
@@ -375,60 +375,69 @@ type ItemField struct {
 type ItemFieldDetailsTypes string
 
 const (
-	ItemFieldDetailsTypeOTP         ItemFieldDetailsTypes = "Otp"
-	ItemFieldDetailsTypeSSHKey      ItemFieldDetailsTypes = "SshKey"
-	ItemFieldDetailsTypeAddress     ItemFieldDetailsTypes = "Address"
-	ItemFieldDetailsTypeUnsupported ItemFieldDetailsTypes = "Unsupported"
+	ItemFieldDetailsTypeVariantOTP         ItemFieldDetailsTypes = "Otp"
+	ItemFieldDetailsTypeVariantSSHKey      ItemFieldDetailsTypes = "SshKey"
+	ItemFieldDetailsTypeVariantAddress     ItemFieldDetailsTypes = "Address"
+	ItemFieldDetailsTypeVariantUnsupported ItemFieldDetailsTypes = "Unsupported"
 )
 
 // ItemFieldDetails: Attributes specific to a field's type: `{"type": kind, "content": attributes}`.
-// Exactly one variant is set, as Type; build one with the NewItemFieldDetails… functions.
+// Type says which variant it is; build one with the NewItemFieldDetailsTypeVariant… functions.
 type ItemFieldDetails struct {
 	Type    ItemFieldDetailsTypes
-	OTP     *OtpFieldDetails
-	SSHKey  *SshKeyAttributes
-	Address *AddressFieldDetails
+	otp     *OTPFieldDetails
+	sSHKey  *SSHKeyAttributes
+	address *AddressFieldDetails
 }
 
-// NewItemFieldDetailsOTP: A one-time password's current code.
-func NewItemFieldDetailsOTP(value OtpFieldDetails) ItemFieldDetails {
-	return ItemFieldDetails{Type: ItemFieldDetailsTypeOTP, OTP: &value}
+// NewItemFieldDetailsTypeVariantOTP: A one-time password's current code.
+func NewItemFieldDetailsTypeVariantOTP(content *OTPFieldDetails) ItemFieldDetails {
+	return ItemFieldDetails{Type: ItemFieldDetailsTypeVariantOTP, otp: content}
 }
 
-// NewItemFieldDetailsSSHKey: An SSH key's public attributes.
-func NewItemFieldDetailsSSHKey(value SshKeyAttributes) ItemFieldDetails {
-	return ItemFieldDetails{Type: ItemFieldDetailsTypeSSHKey, SSHKey: &value}
+// OTP is the OTP variant's content (nil for another variant).
+func (u ItemFieldDetails) OTP() *OTPFieldDetails { return u.otp }
+
+// NewItemFieldDetailsTypeVariantSSHKey: An SSH key's public attributes.
+func NewItemFieldDetailsTypeVariantSSHKey(content *SSHKeyAttributes) ItemFieldDetails {
+	return ItemFieldDetails{Type: ItemFieldDetailsTypeVariantSSHKey, sSHKey: content}
 }
 
-// NewItemFieldDetailsAddress: An address's parts.
-func NewItemFieldDetailsAddress(value AddressFieldDetails) ItemFieldDetails {
-	return ItemFieldDetails{Type: ItemFieldDetailsTypeAddress, Address: &value}
+// SSHKey is the SSHKey variant's content (nil for another variant).
+func (u ItemFieldDetails) SSHKey() *SSHKeyAttributes { return u.sSHKey }
+
+// NewItemFieldDetailsTypeVariantAddress: An address's parts.
+func NewItemFieldDetailsTypeVariantAddress(content *AddressFieldDetails) ItemFieldDetails {
+	return ItemFieldDetails{Type: ItemFieldDetailsTypeVariantAddress, address: content}
 }
 
-// NewItemFieldDetailsUnsupported: Details of a kind this version does not know (written without content).
-func NewItemFieldDetailsUnsupported() ItemFieldDetails {
-	return ItemFieldDetails{Type: ItemFieldDetailsTypeUnsupported}
+// Address is the Address variant's content (nil for another variant).
+func (u ItemFieldDetails) Address() *AddressFieldDetails { return u.address }
+
+// NewItemFieldDetailsTypeVariantUnsupported: Details of a kind this version does not know (written without content).
+func NewItemFieldDetailsTypeVariantUnsupported() ItemFieldDetails {
+	return ItemFieldDetails{Type: ItemFieldDetailsTypeVariantUnsupported}
 }
 
 // MarshalJSON writes {"type", "content"}.
 func (u ItemFieldDetails) MarshalJSON() ([]byte, error) {
 	switch u.Type {
-	case ItemFieldDetailsTypeOTP:
+	case ItemFieldDetailsTypeVariantOTP:
 		return json.Marshal(struct {
 			T ItemFieldDetailsTypes `json:"type"`
 			C any                   `json:"content"`
-		}{u.Type, u.OTP})
-	case ItemFieldDetailsTypeSSHKey:
+		}{u.Type, u.otp})
+	case ItemFieldDetailsTypeVariantSSHKey:
 		return json.Marshal(struct {
 			T ItemFieldDetailsTypes `json:"type"`
 			C any                   `json:"content"`
-		}{u.Type, u.SSHKey})
-	case ItemFieldDetailsTypeAddress:
+		}{u.Type, u.sSHKey})
+	case ItemFieldDetailsTypeVariantAddress:
 		return json.Marshal(struct {
 			T ItemFieldDetailsTypes `json:"type"`
 			C any                   `json:"content"`
-		}{u.Type, u.Address})
-	case ItemFieldDetailsTypeUnsupported:
+		}{u.Type, u.address})
+	case ItemFieldDetailsTypeVariantUnsupported:
 		return json.Marshal(struct {
 			T ItemFieldDetailsTypes `json:"type"`
 		}{u.Type})
@@ -447,24 +456,24 @@ func (u *ItemFieldDetails) UnmarshalJSON(data []byte) error {
 	}
 	*u = ItemFieldDetails{Type: raw.T}
 	switch raw.T {
-	case ItemFieldDetailsTypeOTP:
+	case ItemFieldDetailsTypeVariantOTP:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.OTP = new(OtpFieldDetails)
-		return json.Unmarshal(raw.C, u.OTP)
-	case ItemFieldDetailsTypeSSHKey:
+		u.otp = new(OTPFieldDetails)
+		return json.Unmarshal(raw.C, u.otp)
+	case ItemFieldDetailsTypeVariantSSHKey:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.SSHKey = new(SshKeyAttributes)
-		return json.Unmarshal(raw.C, u.SSHKey)
-	case ItemFieldDetailsTypeAddress:
+		u.sSHKey = new(SSHKeyAttributes)
+		return json.Unmarshal(raw.C, u.sSHKey)
+	case ItemFieldDetailsTypeVariantAddress:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Address = new(AddressFieldDetails)
-		return json.Unmarshal(raw.C, u.Address)
+		u.address = new(AddressFieldDetails)
+		return json.Unmarshal(raw.C, u.address)
 	}
 	return nil
 }
@@ -519,29 +528,32 @@ type ItemFile struct {
 type ItemListFilterTypes string
 
 const (
-	ItemListFilterTypeByState ItemListFilterTypes = "ByState"
+	ItemListFilterTypeVariantByState ItemListFilterTypes = "ByState"
 )
 
 // ItemListFilter: Which items a listing returns.
-// Exactly one variant is set, as Type; build one with the NewItemListFilter… functions.
+// Type says which variant it is; build one with the NewItemListFilterTypeVariant… functions.
 type ItemListFilter struct {
 	Type    ItemListFilterTypes
-	ByState *ItemListFilterByStateInner
+	byState *ItemListFilterByStateInner
 }
 
-// NewItemListFilterByState: Items in the chosen states.
-func NewItemListFilterByState(value ItemListFilterByStateInner) ItemListFilter {
-	return ItemListFilter{Type: ItemListFilterTypeByState, ByState: &value}
+// NewItemListFilterTypeVariantByState: Items in the chosen states.
+func NewItemListFilterTypeVariantByState(content *ItemListFilterByStateInner) ItemListFilter {
+	return ItemListFilter{Type: ItemListFilterTypeVariantByState, byState: content}
 }
+
+// ByState is the ByState variant's content (nil for another variant).
+func (u ItemListFilter) ByState() *ItemListFilterByStateInner { return u.byState }
 
 // MarshalJSON writes {"type", "content"}.
 func (u ItemListFilter) MarshalJSON() ([]byte, error) {
 	switch u.Type {
-	case ItemListFilterTypeByState:
+	case ItemListFilterTypeVariantByState:
 		return json.Marshal(struct {
 			T ItemListFilterTypes `json:"type"`
 			C any                 `json:"content"`
-		}{u.Type, u.ByState})
+		}{u.Type, u.byState})
 	}
 	return nil, fmt.Errorf("ItemListFilter: unknown variant %q", u.Type)
 }
@@ -557,12 +569,12 @@ func (u *ItemListFilter) UnmarshalJSON(data []byte) error {
 	}
 	*u = ItemListFilter{Type: raw.T}
 	switch raw.T {
-	case ItemListFilterTypeByState:
+	case ItemListFilterTypeVariantByState:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.ByState = new(ItemListFilterByStateInner)
-		return json.Unmarshal(raw.C, u.ByState)
+		u.byState = new(ItemListFilterByStateInner)
+		return json.Unmarshal(raw.C, u.byState)
 	}
 	return nil
 }
@@ -630,21 +642,21 @@ type ItemShare struct {
 	// When it was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// Who created it.
-	CreatedBy Id `json:"createdBy"`
+	CreatedBy ID `json:"createdBy"`
 	// When it stops working.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Whether it carries files.
 	HasFiles bool `json:"hasFiles"`
 	// The share's id (the last segment of the link's path).
-	ID Id `json:"id"`
+	ID ID `json:"id"`
 	// The shared item.
-	ItemID Id `json:"itemId"`
+	ItemID ID `json:"itemId"`
 	// How many views it allows (`None`: unlimited).
 	MaxViews *int64 `json:"maxViews,omitempty"`
 	// When its creator (or the owner) revoked it.
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 	// The shared item's vault.
-	VaultID Id `json:"vaultId"`
+	VaultID ID `json:"vaultId"`
 	// How many times it was viewed.
 	Views int64 `json:"views"`
 }
@@ -742,8 +754,8 @@ type ItemsUpdateAllResponse struct {
 	IndividualResponses []ItemResponse `json:"individualResponses"`
 }
 
-// OtpFieldDetails: Attributes of a one-time password field.
-type OtpFieldDetails struct {
+// OTPFieldDetails: Attributes of a one-time password field.
+type OTPFieldDetails struct {
 	// The current code, if it could be computed.
 	Code *string `json:"code,omitempty"`
 	// Why the code could not be computed.
@@ -754,54 +766,63 @@ type OtpFieldDetails struct {
 type PasswordRecipeTypes string
 
 const (
-	PasswordRecipeTypeMemorable PasswordRecipeTypes = "Memorable"
-	PasswordRecipeTypePin       PasswordRecipeTypes = "Pin"
-	PasswordRecipeTypeRandom    PasswordRecipeTypes = "Random"
+	PasswordRecipeTypeVariantMemorable PasswordRecipeTypes = "Memorable"
+	PasswordRecipeTypeVariantPin       PasswordRecipeTypes = "Pin"
+	PasswordRecipeTypeVariantRandom    PasswordRecipeTypes = "Random"
 )
 
 // PasswordRecipe: What to generate. Serialized like the 1Password SDK:
 // `{"type":"Random","parameters":{"includeDigits":true,"includeSymbols":true,"length":32}}`.
-// Exactly one variant is set, as Type; build one with the NewPasswordRecipe… functions.
+// Type says which variant it is; build one with the NewPasswordRecipeTypeVariant… functions.
 type PasswordRecipe struct {
 	Type      PasswordRecipeTypes
-	Memorable *PasswordRecipeMemorableInner
-	Pin       *PasswordRecipePinInner
-	Random    *PasswordRecipeRandomInner
+	memorable *PasswordRecipeMemorableInner
+	pin       *PasswordRecipePinInner
+	random    *PasswordRecipeRandomInner
 }
 
-// NewPasswordRecipeMemorable: Words (or syllables) joined by separators, e.g. `fossil-Crumb-unwind`.
-func NewPasswordRecipeMemorable(value PasswordRecipeMemorableInner) PasswordRecipe {
-	return PasswordRecipe{Type: PasswordRecipeTypeMemorable, Memorable: &value}
+// NewPasswordRecipeTypeVariantMemorable: Words (or syllables) joined by separators, e.g. `fossil-Crumb-unwind`.
+func NewPasswordRecipeTypeVariantMemorable(content *PasswordRecipeMemorableInner) PasswordRecipe {
+	return PasswordRecipe{Type: PasswordRecipeTypeVariantMemorable, memorable: content}
 }
 
-// NewPasswordRecipePin: Decimal digits only, e.g. `482913`.
-func NewPasswordRecipePin(value PasswordRecipePinInner) PasswordRecipe {
-	return PasswordRecipe{Type: PasswordRecipeTypePin, Pin: &value}
+// Memorable is the Memorable variant's content (nil for another variant).
+func (u PasswordRecipe) Memorable() *PasswordRecipeMemorableInner { return u.memorable }
+
+// NewPasswordRecipeTypeVariantPin: Decimal digits only, e.g. `482913`.
+func NewPasswordRecipeTypeVariantPin(content *PasswordRecipePinInner) PasswordRecipe {
+	return PasswordRecipe{Type: PasswordRecipeTypeVariantPin, pin: content}
 }
 
-// NewPasswordRecipeRandom: Letters, optionally with digits and symbols; look-alike characters are excluded.
-func NewPasswordRecipeRandom(value PasswordRecipeRandomInner) PasswordRecipe {
-	return PasswordRecipe{Type: PasswordRecipeTypeRandom, Random: &value}
+// Pin is the Pin variant's content (nil for another variant).
+func (u PasswordRecipe) Pin() *PasswordRecipePinInner { return u.pin }
+
+// NewPasswordRecipeTypeVariantRandom: Letters, optionally with digits and symbols; look-alike characters are excluded.
+func NewPasswordRecipeTypeVariantRandom(content *PasswordRecipeRandomInner) PasswordRecipe {
+	return PasswordRecipe{Type: PasswordRecipeTypeVariantRandom, random: content}
 }
+
+// Random is the Random variant's content (nil for another variant).
+func (u PasswordRecipe) Random() *PasswordRecipeRandomInner { return u.random }
 
 // MarshalJSON writes {"type", "parameters"}.
 func (u PasswordRecipe) MarshalJSON() ([]byte, error) {
 	switch u.Type {
-	case PasswordRecipeTypeMemorable:
+	case PasswordRecipeTypeVariantMemorable:
 		return json.Marshal(struct {
 			T PasswordRecipeTypes `json:"type"`
 			C any                 `json:"parameters"`
-		}{u.Type, u.Memorable})
-	case PasswordRecipeTypePin:
+		}{u.Type, u.memorable})
+	case PasswordRecipeTypeVariantPin:
 		return json.Marshal(struct {
 			T PasswordRecipeTypes `json:"type"`
 			C any                 `json:"parameters"`
-		}{u.Type, u.Pin})
-	case PasswordRecipeTypeRandom:
+		}{u.Type, u.pin})
+	case PasswordRecipeTypeVariantRandom:
 		return json.Marshal(struct {
 			T PasswordRecipeTypes `json:"type"`
 			C any                 `json:"parameters"`
-		}{u.Type, u.Random})
+		}{u.Type, u.random})
 	}
 	return nil, fmt.Errorf("PasswordRecipe: unknown variant %q", u.Type)
 }
@@ -817,24 +838,24 @@ func (u *PasswordRecipe) UnmarshalJSON(data []byte) error {
 	}
 	*u = PasswordRecipe{Type: raw.T}
 	switch raw.T {
-	case PasswordRecipeTypeMemorable:
+	case PasswordRecipeTypeVariantMemorable:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Memorable = new(PasswordRecipeMemorableInner)
-		return json.Unmarshal(raw.C, u.Memorable)
-	case PasswordRecipeTypePin:
+		u.memorable = new(PasswordRecipeMemorableInner)
+		return json.Unmarshal(raw.C, u.memorable)
+	case PasswordRecipeTypeVariantPin:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Pin = new(PasswordRecipePinInner)
-		return json.Unmarshal(raw.C, u.Pin)
-	case PasswordRecipeTypeRandom:
+		u.pin = new(PasswordRecipePinInner)
+		return json.Unmarshal(raw.C, u.pin)
+	case PasswordRecipeTypeVariantRandom:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Random = new(PasswordRecipeRandomInner)
-		return json.Unmarshal(raw.C, u.Random)
+		u.random = new(PasswordRecipeRandomInner)
+		return json.Unmarshal(raw.C, u.random)
 	}
 	return nil
 }
@@ -885,7 +906,7 @@ type Principal struct {
 	// When its token stops working, if it expires.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// Its id.
-	ID Id `json:"id"`
+	ID ID `json:"id"`
 	// Incremented by every key rotation; sessions of older generations are rejected.
 	KeyGeneration int64 `json:"keyGeneration"`
 	// Owner or service account.
@@ -917,7 +938,7 @@ type PrincipalRateLimit struct {
 	// Write requests it may make per window: `writes` or the server default.
 	EffectiveWrites int64 `json:"effectiveWrites"`
 	// The principal.
-	PrincipalID Id `json:"principalId"`
+	PrincipalID ID `json:"principalId"`
 	// Its own read budget, if the owner set one.
 	Reads *int64 `json:"reads,omitempty"`
 	// The length of a window, in seconds (fixed windows).
@@ -1073,8 +1094,8 @@ type SharedItem struct {
 	Websites []Website `json:"websites"`
 }
 
-// SshKeyAttributes: Public attributes of an SSH key field.
-type SshKeyAttributes struct {
+// SSHKeyAttributes: Public attributes of an SSH key field.
+type SSHKeyAttributes struct {
 	// The key's SHA-256 fingerprint.
 	Fingerprint string `json:"fingerprint"`
 	// The key type, e.g. `ed25519` or `rsa-4096`.
@@ -1083,8 +1104,8 @@ type SshKeyAttributes struct {
 	PublicKey string `json:"publicKey"`
 }
 
-// TotpCode: A TOTP code and the time window in which it is valid. `Debug` never shows the code.
-type TotpCode struct {
+// TOTPCode: A TOTP code and the time window in which it is valid. `Debug` never shows the code.
+type TOTPCode struct {
 	Code             string `json:"code"`
 	ExpiresInSeconds int64  `json:"expiresInSeconds"`
 	ValidFrom        int64  `json:"validFrom"`
@@ -1126,43 +1147,49 @@ type UnreadableRecord struct {
 type ValidRecipientTypes string
 
 const (
-	ValidRecipientTypeEmail  ValidRecipientTypes = "Email"
-	ValidRecipientTypeDomain ValidRecipientTypes = "Domain"
+	ValidRecipientTypeVariantEmail  ValidRecipientTypes = "Email"
+	ValidRecipientTypeVariantDomain ValidRecipientTypes = "Domain"
 )
 
 // ValidRecipient: A recipient checked by [`Shares::validate_recipients`](crate::client::Shares::validate_recipients).
 //
 // JSON as in the 1Password SDK: `{"type": "Email", "parameters": {"email": "…"}}`.
-// Exactly one variant is set, as Type; build one with the NewValidRecipient… functions.
+// Type says which variant it is; build one with the NewValidRecipientTypeVariant… functions.
 type ValidRecipient struct {
 	Type   ValidRecipientTypes
-	Email  *ValidRecipientEmailInner
-	Domain *ValidRecipientDomainInner
+	email  *ValidRecipientEmailInner
+	domain *ValidRecipientDomainInner
 }
 
-// NewValidRecipientEmail: This exact address.
-func NewValidRecipientEmail(value ValidRecipientEmailInner) ValidRecipient {
-	return ValidRecipient{Type: ValidRecipientTypeEmail, Email: &value}
+// NewValidRecipientTypeVariantEmail: This exact address.
+func NewValidRecipientTypeVariantEmail(content *ValidRecipientEmailInner) ValidRecipient {
+	return ValidRecipient{Type: ValidRecipientTypeVariantEmail, email: content}
 }
 
-// NewValidRecipientDomain: Anyone with an address at this domain.
-func NewValidRecipientDomain(value ValidRecipientDomainInner) ValidRecipient {
-	return ValidRecipient{Type: ValidRecipientTypeDomain, Domain: &value}
+// Email is the Email variant's content (nil for another variant).
+func (u ValidRecipient) Email() *ValidRecipientEmailInner { return u.email }
+
+// NewValidRecipientTypeVariantDomain: Anyone with an address at this domain.
+func NewValidRecipientTypeVariantDomain(content *ValidRecipientDomainInner) ValidRecipient {
+	return ValidRecipient{Type: ValidRecipientTypeVariantDomain, domain: content}
 }
+
+// Domain is the Domain variant's content (nil for another variant).
+func (u ValidRecipient) Domain() *ValidRecipientDomainInner { return u.domain }
 
 // MarshalJSON writes {"type", "parameters"}.
 func (u ValidRecipient) MarshalJSON() ([]byte, error) {
 	switch u.Type {
-	case ValidRecipientTypeEmail:
+	case ValidRecipientTypeVariantEmail:
 		return json.Marshal(struct {
 			T ValidRecipientTypes `json:"type"`
 			C any                 `json:"parameters"`
-		}{u.Type, u.Email})
-	case ValidRecipientTypeDomain:
+		}{u.Type, u.email})
+	case ValidRecipientTypeVariantDomain:
 		return json.Marshal(struct {
 			T ValidRecipientTypes `json:"type"`
 			C any                 `json:"parameters"`
-		}{u.Type, u.Domain})
+		}{u.Type, u.domain})
 	}
 	return nil, fmt.Errorf("ValidRecipient: unknown variant %q", u.Type)
 }
@@ -1178,18 +1205,18 @@ func (u *ValidRecipient) UnmarshalJSON(data []byte) error {
 	}
 	*u = ValidRecipient{Type: raw.T}
 	switch raw.T {
-	case ValidRecipientTypeEmail:
+	case ValidRecipientTypeVariantEmail:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Email = new(ValidRecipientEmailInner)
-		return json.Unmarshal(raw.C, u.Email)
-	case ValidRecipientTypeDomain:
+		u.email = new(ValidRecipientEmailInner)
+		return json.Unmarshal(raw.C, u.email)
+	case ValidRecipientTypeVariantDomain:
 		if len(raw.C) == 0 || string(raw.C) == "null" {
 			return nil
 		}
-		u.Domain = new(ValidRecipientDomainInner)
-		return json.Unmarshal(raw.C, u.Domain)
+		u.domain = new(ValidRecipientDomainInner)
+		return json.Unmarshal(raw.C, u.domain)
 	}
 	return nil
 }

@@ -25,13 +25,13 @@ func (r *recorder) invoke(_ context.Context, name string, parameters map[string]
 }
 
 func TestGeneratedModel(t *testing.T) {
-	recipe := NewPasswordRecipePin(PasswordRecipePinInner{Length: 6})
+	recipe := NewPasswordRecipeTypeVariantPin(&PasswordRecipePinInner{Length: 6})
 	text, err := json.Marshal(recipe)
 	if err != nil || string(text) != `{"type":"Pin","parameters":{"length":6}}` {
 		t.Fatalf("marshal: %s %v", text, err)
 	}
 	var back PasswordRecipe
-	if err := json.Unmarshal(text, &back); err != nil || back.Pin == nil || back.Pin.Length != 6 {
+	if err := json.Unmarshal(text, &back); err != nil || back.Pin() == nil || back.Pin().Length != 6 {
 		t.Fatalf("unmarshal: %+v %v", back, err)
 	}
 	var item Item

@@ -30,6 +30,28 @@ fn exported(name: &str) -> String {
         .collect()
 }
 
+/// A model type's Go name: its PascalCase words with Go's initialisms upper-cased, as
+/// the 1Password Go SDK names them (`OtpFieldDetails` is `OTPFieldDetails`).
+fn go_name(name: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for c in name.chars() {
+        match words.last_mut() {
+            Some(word) if !c.is_ascii_uppercase() => word.push(c),
+            _ => words.push(c.to_string()),
+        }
+    }
+    words
+        .iter()
+        .map(|w| {
+            if INITIALISMS.contains(&w.to_ascii_lowercase().as_str()) {
+                w.to_ascii_uppercase()
+            } else {
+                w.clone()
+            }
+        })
+        .collect()
+}
+
 fn comment(out: &mut String, indent: &str, doc: &str) {
     for line in doc.trim().lines() {
         if line.is_empty() {
@@ -60,7 +82,7 @@ impl Model<'_> {
                 Ty::List(_) | Ty::Map(_) | Ty::Bytes | Ty::Any => self.go_type(t),
                 _ => format!("*{}", self.go_type(t)),
             },
-            Ty::Named(n) => n.clone(),
+            Ty::Named(n) => go_name(n),
         }
     }
 
@@ -81,6 +103,7 @@ impl Model<'_> {
             out.push('\n');
             match def {
                 Def::Enum { name, doc, values } => {
+                    let name = &go_name(name);
                     comment(&mut out, "", &format!("{name}: {doc}"));
                     let _ = writeln!(out, "type {name} string\n\nconst (");
                     for (wire, doc) in values {
@@ -90,6 +113,7 @@ impl Model<'_> {
                     out.push_str(")\n");
                 }
                 Def::Struct { name, doc, fields } => {
+                    let name = &go_name(name);
                     comment(&mut out, "", &format!("{name}: {doc}"));
                     let _ = writeln!(out, "type {name} struct {{");
                     for field in fields {
@@ -111,6 +135,7 @@ impl Model<'_> {
                     out.push_str("}\n");
                 }
                 Def::Alias { name, doc, ty } => {
+                    let name = &go_name(name);
                     comment(&mut out, "", &format!("{name}: {doc}"));
                     let _ = writeln!(out, "type {name} = {}", self.go_type(ty));
                 }
@@ -139,6 +164,9 @@ impl Model<'_> {
         out
     }
 
+    /// A tagged union as the 1Password Go SDK writes it: `{U}Types` and its
+    /// `{U}TypeVariant{V}` constants, a struct with the tag as `Type` and the payload
+    /// unexported, read with `u.{V}()` and built with `New{U}TypeVariant{V}(&payload)`.
     fn render_union(
         &self,
         out: &mut String,
@@ -148,6 +176,8 @@ impl Model<'_> {
         content: &str,
         variants: &[crate::ir::Variant],
     ) {
+        let name = &go_name(name);
+        let tag_field = exported(tag);
         let kinds = format!("{name}Types");
         let _ = writeln!(
             out,
@@ -156,7 +186,7 @@ impl Model<'_> {
         for v in variants {
             let _ = writeln!(
                 out,
-                "\t{name}Type{} {kinds} = {:?}",
+                "\t{name}TypeVariant{} {kinds} = {:?}",
                 exported(&v.wire),
                 v.wire
             );
@@ -166,18 +196,15 @@ impl Model<'_> {
         comment(
             out,
             "",
-            &format!(
-                "Exactly one variant is set, as {}; build one with the New{name}… functions.",
-                exported(tag)
-            ),
+            &format!("{tag_field} says which variant it is; build one with the New{name}TypeVariant… functions."),
         );
-        let _ = writeln!(out, "type {name} struct {{\n\t{} {kinds}", exported(tag));
+        let _ = writeln!(out, "type {name} struct {{\n\t{tag_field} {kinds}");
         for v in variants {
             if let Some(p) = &v.payload {
                 let _ = writeln!(
                     out,
                     "\t{} *{}",
-                    exported(&v.wire),
+                    payload_field(&v.wire),
                     self.go_type(&strip_optional(p))
                 );
             }
@@ -185,61 +212,80 @@ impl Model<'_> {
         out.push_str("}\n");
         for v in variants {
             let variant = exported(&v.wire);
-            comment(out, "", &format!("New{name}{variant}: {}", v.doc));
+            comment(
+                out,
+                "",
+                &format!("New{name}TypeVariant{variant}: {}", v.doc),
+            );
             match &v.payload {
                 Some(p) => {
+                    let inner = self.go_type(&strip_optional(p));
                     let _ = writeln!(
                         out,
-                        "func New{name}{variant}(value {}) {name} {{\n\treturn {name}{{{}: {name}Type{variant}, {variant}: &value}}\n}}\n",
-                        self.go_type(&strip_optional(p)),
-                        exported(tag)
+                        "func New{name}TypeVariant{variant}(content *{inner}) {name} {{\n\treturn {name}{{{tag_field}: {name}TypeVariant{variant}, {}: content}}\n}}\n",
+                        payload_field(&v.wire)
+                    );
+                    let _ = writeln!(
+                        out,
+                        "// {variant} is the {variant} variant's content (nil for another variant).\nfunc (u {name}) {variant}() *{inner} {{ return u.{} }}\n",
+                        payload_field(&v.wire)
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "func New{name}{variant}() {name} {{\n\treturn {name}{{{}: {name}Type{variant}}}\n}}\n", exported(tag));
+                    let _ = writeln!(out, "func New{name}TypeVariant{variant}() {name} {{\n\treturn {name}{{{tag_field}: {name}TypeVariant{variant}}}\n}}\n");
                 }
             }
         }
         // JSON: {"<tag>": "<variant>", "<content>": …}.
         let _ = writeln!(out, "// MarshalJSON writes {{{tag:?}, {content:?}}}.\nfunc (u {name}) MarshalJSON() ([]byte, error) {{");
-        let _ = writeln!(out, "\tswitch u.{} {{", exported(tag));
+        let _ = writeln!(out, "\tswitch u.{tag_field} {{");
         for v in variants {
             let variant = exported(&v.wire);
             match &v.payload {
                 Some(_) => {
                     let _ = writeln!(
                         out,
-                        "\tcase {name}Type{variant}:\n\t\treturn json.Marshal(struct {{\n\t\t\tT {kinds} `json:\"{tag}\"`\n\t\t\tC any `json:\"{content}\"`\n\t\t}}{{u.{}, u.{variant}}})",
-                        exported(tag)
+                        "\tcase {name}TypeVariant{variant}:\n\t\treturn json.Marshal(struct {{\n\t\t\tT {kinds} `json:\"{tag}\"`\n\t\t\tC any `json:\"{content}\"`\n\t\t}}{{u.{tag_field}, u.{}}})",
+                        payload_field(&v.wire)
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "\tcase {name}Type{variant}:\n\t\treturn json.Marshal(struct {{\n\t\t\tT {kinds} `json:\"{tag}\"`\n\t\t}}{{u.{}}})", exported(tag));
+                    let _ = writeln!(out, "\tcase {name}TypeVariant{variant}:\n\t\treturn json.Marshal(struct {{\n\t\t\tT {kinds} `json:\"{tag}\"`\n\t\t}}{{u.{tag_field}}})");
                 }
             }
         }
         let _ = writeln!(
             out,
-            "\t}}\n\treturn nil, fmt.Errorf(\"{name}: unknown variant %q\", u.{})\n}}\n",
-            exported(tag)
+            "\t}}\n\treturn nil, fmt.Errorf(\"{name}: unknown variant %q\", u.{tag_field})\n}}\n"
         );
         let _ = writeln!(out, "// UnmarshalJSON reads {{{tag:?}, {content:?}}}.\nfunc (u *{name}) UnmarshalJSON(data []byte) error {{");
         let _ = writeln!(
             out,
-            "\tvar raw struct {{\n\t\tT {kinds} `json:\"{tag}\"`\n\t\tC json.RawMessage `json:\"{content}\"`\n\t}}\n\tif err := json.Unmarshal(data, &raw); err != nil {{\n\t\treturn err\n\t}}\n\t*u = {name}{{{}: raw.T}}\n\tswitch raw.T {{",
-            exported(tag)
+            "\tvar raw struct {{\n\t\tT {kinds} `json:\"{tag}\"`\n\t\tC json.RawMessage `json:\"{content}\"`\n\t}}\n\tif err := json.Unmarshal(data, &raw); err != nil {{\n\t\treturn err\n\t}}\n\t*u = {name}{{{tag_field}: raw.T}}\n\tswitch raw.T {{"
         );
         for v in variants {
             if let Some(p) = &v.payload {
                 let variant = exported(&v.wire);
+                let field = payload_field(&v.wire);
                 let _ = writeln!(
                     out,
-                    "\tcase {name}Type{variant}:\n\t\tif len(raw.C) == 0 || string(raw.C) == \"null\" {{\n\t\t\treturn nil\n\t\t}}\n\t\tu.{variant} = new({})\n\t\treturn json.Unmarshal(raw.C, u.{variant})",
+                    "\tcase {name}TypeVariant{variant}:\n\t\tif len(raw.C) == 0 || string(raw.C) == \"null\" {{\n\t\t\treturn nil\n\t\t}}\n\t\tu.{field} = new({})\n\t\treturn json.Unmarshal(raw.C, u.{field})",
                     self.go_type(&strip_optional(p))
                 );
             }
         }
         out.push_str("\t}\n\treturn nil\n}\n");
+    }
+}
+
+/// The unexported field of a union's variant payload (`otp`, `sshKey`).
+fn payload_field(wire: &str) -> String {
+    let field = lower_first(&exported(wire));
+    // An all-caps initialism lower-cases whole (`OTP` is `otp`, not `oTP`).
+    if field.chars().skip(1).all(|c| c.is_ascii_uppercase()) {
+        field.to_ascii_lowercase()
+    } else {
+        field
     }
 }
 
@@ -532,19 +578,25 @@ fn render_go_method(model: &Model<'_>, out: &mut String, call: &Call, receiver: 
     };
     let mut data = "nil".to_owned();
     out.push_str("\tparameters := map[string]any{\n");
-    for (i, (name, ty, _)) in call.params.iter().enumerate() {
+    for (i, (name, ty, optional)) in call.params.iter().enumerate() {
         let last_variadic = variadic && i + 1 == call.params.len();
-        if crate::ir::beside(model.defs, ty).is_none() && !last_variadic {
+        if crate::ir::beside(model.defs, ty).is_none() && !last_variadic && !optional {
             let _ = writeln!(out, "\t\t{name:?}: {},", go_param(name));
         }
     }
     out.push_str("\t}\n");
-    for (i, (name, ty, _)) in call.params.iter().enumerate() {
+    for (i, (name, ty, optional)) in call.params.iter().enumerate() {
         let var = go_param(name);
         if variadic && i + 1 == call.params.len() {
             let _ = writeln!(
                 out,
                 "\tif one, err := atMostOne({name:?}, {var}); err != nil {{\n\t\t{failed}\n\t}} else if one != nil {{\n\t\tparameters[{name:?}] = *one\n\t}}"
+            );
+        } else if *optional && crate::ir::beside(model.defs, ty).is_none() {
+            // Left out when nil: the call then uses its default (JSON null is refused).
+            let _ = writeln!(
+                out,
+                "\tif {var} != nil {{\n\t\tparameters[{name:?}] = {var}\n\t}}"
             );
         } else if let Some(bytes) = crate::ir::beside(model.defs, ty) {
             // The content goes beside the JSON as raw bytes; the JSON holds an empty

@@ -467,25 +467,25 @@ pub struct Item {
     /// The id of the vault holding it.
     pub vault_id: String,
     /// Its fields.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub fields: Vec<ItemField>,
     /// Its sections.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub sections: Vec<ItemSection>,
     /// Free-form notes.
     #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(extend("x-secret" = true)))]
     pub notes: String,
     /// Its tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub tags: Vec<String>,
     /// Websites it belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub websites: Vec<Website>,
     /// Its version, incremented by every change; writes must name the version they edit.
     pub version: u32,
     /// Attached files.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub files: Vec<ItemFile>,
     /// The document, for items of the Document category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -675,10 +675,10 @@ pub struct ItemOverview {
     /// The id of the vault holding it.
     pub vault_id: String,
     /// Websites it belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub websites: Vec<Website>,
     /// Its tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub tags: Vec<String>,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
@@ -847,6 +847,21 @@ mod tests {
         assert_eq!(value["createdAt"], "1970-01-01T00:00:00Z");
         let back: Item = serde_json::from_value(value).unwrap();
         assert_eq!(back, sample_item());
+    }
+
+    #[test]
+    fn null_lists_read_as_empty_as_missing_ones_do() {
+        // A Go nil slice is JSON null; a list left out is missing: both are empty.
+        let mut value = serde_json::to_value(sample_item()).unwrap();
+        for key in ["fields", "sections", "tags", "websites", "files"] {
+            value[key] = serde_json::Value::Null;
+        }
+        let item: Item = serde_json::from_value(value.clone()).unwrap();
+        assert!(item.fields.is_empty() && item.sections.is_empty() && item.tags.is_empty());
+        assert!(item.websites.is_empty() && item.files.is_empty());
+        // Anything else than a list or null is still refused.
+        value["tags"] = json!("prod");
+        assert!(serde_json::from_value::<Item>(value).is_err());
     }
 
     #[test]

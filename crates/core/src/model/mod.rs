@@ -75,6 +75,16 @@ mod seconds {
     }
 }
 
+/// A list that may be left out or given as `null` (a Go nil slice, a Python `None`): both
+/// mean empty.
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<Vec<T>> as serde::Deserialize>::deserialize(d).map(Option::unwrap_or_default)
+}
+
 /// Binary content travels as standard base64 in JSON, never as an array of numbers.
 mod base64_bytes {
     use base64::Engine as _;
