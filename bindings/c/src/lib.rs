@@ -14,8 +14,8 @@
 //!   [`sesame_cancel`] on it.
 //! - Buffers the library returns are freed with [`sesame_buffer_free`]; it never frees
 //!   what the caller passes in, and never keeps a pointer to it after returning.
-//! - A panic never crosses the boundary: every function catches it and answers
-//!   `server` (11) with an envelope that says so.
+//! - A panic never crosses the boundary: every function catches it; those with a reply
+//!   answer `server` (11) with an envelope that says so.
 //!
 //! All calls run on one runtime per process (`sesame_invoke::runtime`).
 
@@ -318,8 +318,10 @@ pub extern "C" fn sesame_cancel_new() -> *mut SesameCancel {
 pub unsafe extern "C" fn sesame_cancel(cancel: *const SesameCancel) {
     // SAFETY: null or live, as the caller guarantees.
     if let Some(cancel) = unsafe { cancel_ref(cancel) } {
-        cancel.cancelled.store(true, Ordering::Release);
-        cancel.notify.notify_waiters();
+        let _ = catch_unwind(|| {
+            cancel.cancelled.store(true, Ordering::Release);
+            cancel.notify.notify_waiters();
+        });
     }
 }
 
@@ -332,7 +334,8 @@ pub unsafe extern "C" fn sesame_cancel(cancel: *const SesameCancel) {
 pub unsafe extern "C" fn sesame_cancel_free(cancel: *mut SesameCancel) {
     if !cancel.is_null() {
         // SAFETY: from `sesame_cancel_new` (Box::into_raw) and not freed before.
-        drop(unsafe { Box::from_raw(cancel) });
+        let cancel = unsafe { Box::from_raw(cancel) };
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(cancel)));
     }
 }
 
@@ -347,5 +350,7 @@ pub unsafe extern "C" fn sesame_buffer_free(buffer: SesameBuffer) {
         return;
     }
     // SAFETY: made by `SesameBuffer::from_vec` from a boxed slice of exactly `len` bytes.
-    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer.ptr, buffer.len)) });
+    let bytes =
+        unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer.ptr, buffer.len)) };
+    let _ = catch_unwind(move || drop(bytes));
 }
