@@ -406,22 +406,6 @@ func sameTimestamp(a, b string) bool {
 	return errA == nil && errB == nil && x.Equal(y)
 }
 
-// scenarioSentinels are the package's errors.Is targets, by code.
-var scenarioSentinels = map[sesame.ErrorCode]error{
-	sesame.CodeInvalidReference: sesame.ErrInvalidReference,
-	sesame.CodeInvalidToken:     sesame.ErrInvalidToken,
-	sesame.CodeInvalidInput:     sesame.ErrInvalidInput,
-	sesame.CodeNotFound:         sesame.ErrNotFound,
-	sesame.CodeAmbiguous:        sesame.ErrAmbiguous,
-	sesame.CodePermissionDenied: sesame.ErrPermissionDenied,
-	sesame.CodeUnauthenticated:  sesame.ErrUnauthenticated,
-	sesame.CodeRateLimited:      sesame.ErrRateLimited,
-	sesame.CodeConflict:         sesame.ErrConflict,
-	sesame.CodeNetwork:          sesame.ErrNetwork,
-	sesame.CodeServer:           sesame.ErrServer,
-	sesame.CodeIntegrity:        sesame.ErrIntegrity,
-}
-
 // errorEnvelope is an error as the wire's envelope {code, message, …details}, after checking
 // it is what a caller is promised: a *sesame.Error (in a *RateLimitedError for
 // rate_limited) that errors.Is its code's sentinel and no other, whose StatusCode and
@@ -434,7 +418,7 @@ func errorEnvelope(err error, label string) (any, error) {
 	if _, known := sesame.ErrorNumbers[se.Code]; !known {
 		return nil, scenarioFailf("%s returned an error of the unknown code %q", label, se.Code)
 	}
-	for code, sentinel := range scenarioSentinels {
+	for code, sentinel := range sentinels {
 		if errors.Is(err, sentinel) != (code == se.Code) {
 			return nil, scenarioFailf("%s returned a %s error for which errors.Is(err, %v) is %v", label, se.Code, sentinel, !(code == se.Code))
 		}
