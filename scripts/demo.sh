@@ -62,8 +62,10 @@ echo "\$ python python/examples/quickstart.py   # resolves op://vault/item/field
 target/demo-venv/bin/python python/examples/quickstart.py
 
 echo "== resolve from Node: the 1Password JS SDK's quickstart, with only the import and token changed"
-echo "\$ node js/examples/quickstart.cjs   # resolves op://vault/item/field (it prints nothing, as the original)"
-NODE_PATH=target/demo-js/node_modules node js/examples/quickstart.cjs
+echo "\$ node quickstart.cjs   # js/examples/quickstart.cjs in a project that installed the tarball; it prints nothing, as the original"
+# Run from that project: inside js/, require("@sesame/sdk") would name the source package itself.
+cp js/examples/quickstart.cjs target/demo-js/
+(cd target/demo-js && node quickstart.cjs)
 echo "resolved (exit status $?)"
 
 echo "== resolve from Go: the 1Password Go SDK's quickstart, with only the import and token changed (and the secret printed)"
