@@ -184,18 +184,7 @@ async fn delta_sync_shows_one_clients_change_to_another() {
         "pg-top"
     );
 
-    let mut item = fx
-        .owner
-        .items()
-        .get(&fx.vault_id, &fx.postgres_id)
-        .await
-        .unwrap();
-    item.fields
-        .iter_mut()
-        .find(|f| f.id == "password")
-        .unwrap()
-        .value = "rotated".into();
-    fx.owner.items().put(&item).await.unwrap();
+    fx.set_postgres_password("rotated").await;
     assert_eq!(
         sa.secrets()
             .resolve("op://Infra/Postgres/password")
@@ -491,15 +480,7 @@ async fn concurrent_resolves_share_syncs_and_still_read_every_earlier_write() {
         })
     };
     for round in 0..5 {
-        let mut item = fx
-            .owner
-            .items()
-            .get(&fx.vault_id, &fx.postgres_id)
-            .await
-            .unwrap();
-        let field = item.fields.iter_mut().find(|f| f.id == "password").unwrap();
-        field.value = format!("rotated-{round}");
-        fx.owner.items().put(&item).await.unwrap();
+        fx.set_postgres_password(&format!("rotated-{round}")).await;
         assert_eq!(
             sa.secrets()
                 .resolve("op://Infra/Postgres/password")

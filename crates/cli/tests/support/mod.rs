@@ -308,6 +308,22 @@ impl Fixture {
     pub async fn service_account(&self) -> Client {
         self.server.connect(&self.sa_token).await
     }
+
+    /// Sets the Postgres item's password, as the owner.
+    pub async fn set_postgres_password(&self, value: &str) {
+        let mut item = self
+            .owner
+            .items()
+            .get(&self.vault_id, &self.postgres_id)
+            .await
+            .unwrap();
+        item.fields
+            .iter_mut()
+            .find(|f| f.id == "password")
+            .unwrap()
+            .value = value.into();
+        self.owner.items().put(&item).await.unwrap();
+    }
 }
 
 impl Server {
