@@ -156,22 +156,17 @@ fn guarded(reply_out: *mut SesameBuffer, body: impl FnOnce() -> i32) -> i32 {
 /// Runs `future` on the process's runtime, blocking this thread; `None` when `cancel`
 /// (if given) fired first.
 ///
-/// The future is first polled once right here, inside the runtime's context: a call that
-/// needs no waiting (an offline call, a resolve from a fresh cache) ends without entering
-/// `block_on`, whose wake-up machinery would cost more than the call itself and make
-/// threads contend.
+/// The future is first polled once right here ([`sesame_invoke::poll_once`]): a call that
+/// needs no waiting ends without entering `block_on`, whose wake-up machinery would cost
+/// more than the call itself and make threads contend.
 fn block_on<T>(
     cancel: Option<&SesameCancel>,
     future: impl Future<Output = T>,
 ) -> Result<Option<T>, Error> {
     let runtime = sesame_invoke::runtime().map_err(Error::Server)?;
     let mut future = std::pin::pin!(future);
-    {
-        let _entered = runtime.enter();
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut context) {
-            return Ok(Some(value));
-        }
+    if let std::task::Poll::Ready(value) = sesame_invoke::poll_once(runtime, future.as_mut()) {
+        return Ok(Some(value));
     }
     Ok(runtime.block_on(async {
         match cancel {

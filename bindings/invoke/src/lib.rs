@@ -324,6 +324,20 @@ pub async fn invoke_streaming(
     }
 }
 
+/// Polls `future` once on the calling thread, inside `runtime`'s context, with a waker
+/// that does nothing: a call that needs no waiting (an offline call, a resolve from a
+/// fresh cache) ends here, without a hop to a runtime thread and back. A pending future
+/// is then driven on the runtime as usual; its next poll registers the real waker
+/// (futures may be polled again at any time, so this poll's no-op waker is harmless).
+pub fn poll_once<F: Future>(
+    runtime: &tokio::runtime::Runtime,
+    future: std::pin::Pin<&mut F>,
+) -> std::task::Poll<F::Output> {
+    let _entered = runtime.enter();
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    future.poll(&mut context)
+}
+
 /// Runs an offline call (`Needs::Offline`: validate a reference, generate a password or
 /// a TOTP code) at once on the calling thread, without the runtime: the fast path for
 /// bindings' static functions. Any other call is an `invalid_input` reply.

@@ -213,11 +213,7 @@ fn start<T: Send + 'static>(
     Ok(Py::new(py, pending)?.into_any())
 }
 
-/// Polls `future` once on the calling thread (GIL released, inside the runtime's
-/// context): a call that needs no waiting (a resolve served from a fresh cache, a local
-/// error) ends here, without a hop to a runtime thread and back. A pending future is then
-/// spawned, and its first poll there registers the real waker (futures may be polled
-/// again at any time, so the no-op waker of this poll is harmless).
+/// [`sesame_invoke::poll_once`] with the GIL released: a pending future is then spawned.
 fn first_poll<F: std::future::Future + Send>(
     py: Python<'_>,
     runtime: &'static tokio::runtime::Runtime,
@@ -226,11 +222,7 @@ fn first_poll<F: std::future::Future + Send>(
 where
     F::Output: Send,
 {
-    py.detach(|| {
-        let _entered = runtime.enter();
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        future.as_mut().poll(&mut context)
-    })
+    py.detach(|| sesame_invoke::poll_once(runtime, future.as_mut()))
 }
 
 /// Runs `future` on the runtime and waits for it with the GIL released, waking now and
