@@ -39,39 +39,33 @@ BENCH_LINE = re.compile(
     r"(?:\s+(?P<bytes>\d+) B/op\s+(?P<allocs>\d+) allocs/op)?"
 )
 
-HELLO = """package main
+# A hello world that prints its RSS; `{context}`, `{module}` and `{work}` are what the
+# program with the module adds: creating a client and making one call first.
+PROGRAM = """package main
 
 import (
-\t"fmt"
+{context}\t"fmt"
 \t"os"
 \t"strings"
-)
+{module})
 
-func main() {
-\tfmt.Println("hello")
+func main() {{
+{work}\tfmt.Println("hello")
 \tstatus, _ := os.ReadFile("/proc/self/status")
-\tfor _, line := range strings.Split(string(status), "\\n") {
-\t\tif strings.HasPrefix(line, "VmRSS:") {
+\tfor _, line := range strings.Split(string(status), "\\n") {{
+\t\tif strings.HasPrefix(line, "VmRSS:") {{
 \t\t\tfmt.Println(line)
-\t\t}
-\t}
-}
+\t\t}}
+\t}}
+}}
 """
 
-# The same program, creating a client and resolving once first.
-HELLO_SESAME = """package main
+HELLO = PROGRAM.format(context="", module="", work="")
 
-import (
-\t"context"
-\t"fmt"
-\t"os"
-\t"strings"
-
-\tsesame "github.com/sesame-secrets/sesame/go"
-)
-
-func main() {
-\tctx := context.Background()
+HELLO_SESAME = PROGRAM.format(
+    context='\t"context"\n',
+    module='\n\tsesame "github.com/sesame-secrets/sesame/go"\n',
+    work="""\tctx := context.Background()
 \tclient, err := sesame.NewClient(ctx,
 \t\tsesame.WithServiceAccountToken(os.Getenv("SESAME_TOKEN")),
 \t\tsesame.WithIntegrationInfo("sesame-go-footprint", "1.0.0"),
@@ -82,15 +76,8 @@ func main() {
 \tif _, err := client.Vaults().List(ctx); err != nil {
 \t\tpanic(err)
 \t}
-\tfmt.Println("hello")
-\tstatus, _ := os.ReadFile("/proc/self/status")
-\tfor _, line := range strings.Split(string(status), "\\n") {
-\t\tif strings.HasPrefix(line, "VmRSS:") {
-\t\t\tfmt.Println(line)
-\t\t}
-\t}
-}
-"""
+""",
+)
 
 
 def log(message: str) -> None:
