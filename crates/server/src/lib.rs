@@ -146,6 +146,7 @@ async fn init_store(
         outcome: "ok".to_owned(),
         integration_name: SERVER_INTEGRATION.to_owned(),
         integration_version: env!("CARGO_PKG_VERSION").to_owned(),
+        requires: 0,
     };
     match store.initialize(&account_id, &[], &owner, &event).await {
         Ok(()) => Ok(InitOutcome {

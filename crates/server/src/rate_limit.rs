@@ -326,6 +326,7 @@ impl AuthFailures {
                         "{} failed, {} refused in the minute from {start}",
                         c.failed, c.refused
                     ),
+                    requires: 0,
                 }
             })
             .collect()

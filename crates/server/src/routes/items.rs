@@ -42,7 +42,7 @@ pub(super) async fn create<S: Store>(
             "overview is empty: seal it with the vault key",
         ));
     }
-    let mut event = caller.event();
+    let mut event = caller.change(CREATE_ITEMS);
     event.item_id = Some(request.id);
     let record = app.store.create_item(&vault, &request, &event).await?;
     collect_garbage(&app).await;
@@ -152,7 +152,7 @@ pub(super) async fn put<S: Store>(
             &item,
             &request,
             permissions::has(granted, ARCHIVE_ITEMS),
-            &caller.event(),
+            &caller.change(UPDATE_ITEMS),
         )
         .await?;
     collect_garbage(&app).await;
@@ -168,7 +168,7 @@ pub(super) async fn delete<S: Store>(
     let item = caller.item()?;
     require(&app, &caller, &vault, DELETE_ITEMS).await?;
     app.store
-        .delete_item(&vault, &item, &caller.event())
+        .delete_item(&vault, &item, &caller.change(DELETE_ITEMS))
         .await?;
     collect_garbage(&app).await;
     Ok(no_content())

@@ -13,7 +13,6 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use sesame_core::api::{Principal, PrincipalKind};
 use sesame_core::id::Id;
-use sesame_core::model::permissions;
 use sesame_core::ErrorCode;
 
 use crate::auth::{check_active, unix_now, SessionKey};
@@ -136,6 +135,16 @@ impl Caller {
             outcome: "ok".to_owned(),
             integration_name: self.integration_name.clone(),
             integration_version: self.integration_version.clone(),
+            requires: 0,
+        }
+    }
+
+    /// The audit event of this request's change, which commits only if the caller still
+    /// holds `required` on the path's vault inside the change's transaction.
+    pub(crate) fn change(&self, required: u32) -> EventRecord {
+        EventRecord {
+            requires: required,
+            ..self.event()
         }
     }
 
@@ -201,27 +210,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// The caller's permissions on `vault` if they include `required`: no grant at all is
-/// the same `404` as a vault that does not exist; a grant without the bit is `403`.
+/// The caller's permissions on `vault` if they include `required` (see
+/// [`check_grant`](crate::store::check_grant)). A write checks again inside its
+/// transaction through [`EventRecord::requires`].
 pub(crate) async fn require<S: Store>(
     app: &App<S>,
     caller: &Caller,
     vault: &Id,
     required: u32,
 ) -> Result<u32, ApiError> {
-    let granted = app
-        .store
-        .permissions(vault, caller.id())
-        .await?
-        .ok_or_else(|| ApiError::vault_not_found(vault))?;
-    if permissions::has(granted, required) {
-        Ok(granted)
-    } else {
-        Err(ApiError::forbidden(format!(
-            "this principal lacks {} on vault {vault}",
-            permissions::names(required & !granted).join(" and ")
-        )))
-    }
+    crate::store::check_grant(
+        app.store.permissions(vault, caller.id()).await?,
+        vault,
+        required,
+    )
 }
 
 /// A JSON body; every rejection is a precise `4xx`.

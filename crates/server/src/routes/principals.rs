@@ -40,6 +40,7 @@ pub(super) async fn authenticate<S: Store>(
         outcome: "ok".to_owned(),
         integration_name: for_audit(&request.integration_name, MAX_INTEGRATION_NAME_LEN),
         integration_version: for_audit(&request.integration_version, MAX_INTEGRATION_VERSION_LEN),
+        requires: 0,
     };
     let result = check_assertion(&app.account, &request, principal.as_ref(), now);
     let (Some(principal), Ok(())) = (principal, &result) else {

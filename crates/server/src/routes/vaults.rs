@@ -112,7 +112,7 @@ pub(super) async fn update<S: Store>(
             caller.id(),
             request.expected_attribute_version,
             &request.attributes,
-            &caller.event(),
+            &caller.change(MANAGE_VAULT),
         )
         .await?;
     Ok(Json(record))
@@ -125,10 +125,13 @@ pub(super) async fn delete<S: Store>(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     let vault = caller.vault()?;
-    if caller.principal.kind != PrincipalKind::Owner {
+    let event = if caller.principal.kind == PrincipalKind::Owner {
+        caller.event()
+    } else {
         require(&app, &caller, &vault, MANAGE_VAULT).await?;
-    }
-    app.store.delete_vault(&vault, &caller.event()).await?;
+        caller.change(MANAGE_VAULT)
+    };
+    app.store.delete_vault(&vault, &event).await?;
     super::files::collect_garbage(&app).await;
     Ok(no_content())
 }
@@ -198,7 +201,7 @@ pub(super) async fn access_grant<S: Store>(
             request.permissions,
             caller.id(),
             signed,
-            &caller.event(),
+            &caller.change(MANAGE_VAULT),
         )
         .await?;
     Ok(Json(record))
@@ -215,13 +218,8 @@ pub(super) async fn access_revoke<S: Store>(
     // Point 1: anyone can leave a vault, so a grant it cannot use (or did not want) is
     // never stuck on it; but the last member leaving would strand the vault.
     let leaving = principal == *caller.id();
-    require(
-        &app,
-        &caller,
-        &vault,
-        if leaving { 0 } else { MANAGE_VAULT },
-    )
-    .await?;
+    let required = if leaving { 0 } else { MANAGE_VAULT };
+    require(&app, &caller, &vault, required).await?;
     if leaving && app.store.vault_members(&vault).await?.len() <= 1 {
         return Err(ApiError::conflict(format!(
             "this principal is the last member of vault {vault}: leaving would leave the vault \
@@ -239,7 +237,7 @@ pub(super) async fn access_revoke<S: Store>(
         }
     }
     app.store
-        .revoke_grant(&vault, &principal, &caller.event())
+        .revoke_grant(&vault, &principal, &caller.change(required))
         .await?;
     Ok(no_content())
 }

@@ -23,7 +23,10 @@ use zeroize::Zeroizing;
 
 use crate::error::ApiError;
 
+mod group_commit;
 pub mod sqlite;
+
+pub(crate) use group_commit::GroupCommit;
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, ApiError>;
@@ -70,7 +73,7 @@ pub struct NewPrincipal {
 }
 
 /// An audit event before the store gives it a sequence number, a time and its hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventRecord {
     /// Who acted, when known.
     pub principal_id: Option<Id>,
@@ -86,6 +89,30 @@ pub struct EventRecord {
     pub integration_name: String,
     /// The caller's integration version.
     pub integration_version: String,
+    /// Permission bits `principal_id` must hold on `vault_id` for the change to commit
+    /// (0: none). Not stored: the store checks them inside the change's own transaction
+    /// with [`check_grant`], so a grant revoked or lowered after the route's early check
+    /// cannot let one more write through.
+    pub requires: u32,
+}
+
+/// The outcome of a permission check: no grant at all is the same `404` as a vault that
+/// does not exist (a principal cannot probe for vaults it is not a member of); a grant
+/// without the bits is `403`. `granted` is the principal's permissions on `vault`, if any.
+///
+/// # Errors
+///
+/// `not_found` or `permission_denied` as above.
+pub fn check_grant(granted: Option<u32>, vault: &Id, required: u32) -> StoreResult<u32> {
+    let granted = granted.ok_or_else(|| ApiError::vault_not_found(vault))?;
+    if sesame_core::model::permissions::has(granted, required) {
+        Ok(granted)
+    } else {
+        Err(ApiError::forbidden(format!(
+            "this principal lacks {} on vault {vault}",
+            sesame_core::model::permissions::names(required & !granted).join(" and ")
+        )))
+    }
 }
 
 /// Where a file blob belongs: its file id, item and vault.
@@ -274,6 +301,9 @@ pub enum CodeRefusal {
 pub trait Store: Send + Sync + 'static {
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Closes the connections, waiting for those in use to be returned.
+    fn close(&self) -> impl Future<Output = ()> + Send;
 
     /// The account, if the server was initialized.
     fn account(&self) -> impl Future<Output = StoreResult<Option<AccountRecord>>> + Send;
@@ -550,7 +580,9 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<ChallengeOutcome>> + Send;
 
-    /// Appends an event on its own (reads and failures).
+    /// Appends an event on its own (reads and failures). Events that require no
+    /// permission are group-committed: concurrent calls share one durable commit, and
+    /// each returns once its own event is on disk (or fails with the whole group).
     fn append_event(&self, event: &EventRecord) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Events with `seq > after`, at most `limit`, in order.

@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::audit::append;
 use super::{id_of, principal_in, SqliteStore};
 use crate::error::ApiError;
-use crate::store::{EventRecord, StoreResult};
+use crate::store::{check_grant, EventRecord, StoreResult};
 
 fn wrapped_json(key: &WrappedVaultKey) -> StoreResult<String> {
     serde_json::to_string(key).map_err(ApiError::internal)
@@ -32,6 +32,22 @@ pub(super) async fn permissions_in(
         Some(row) => Some(row.try_get::<i64, _>("permissions")? as u32),
         None => None,
     })
+}
+
+/// Checks `event.requires` inside the caller's transaction, before its change: the
+/// single writer serializes it with every grant change, so a grant revoked or lowered
+/// after the route's early check cannot let the change through.
+pub(super) async fn authorize(conn: &mut SqliteConnection, event: &EventRecord) -> StoreResult<()> {
+    if event.requires == 0 {
+        return Ok(());
+    }
+    let (Some(vault), Some(principal)) = (&event.vault_id, &event.principal_id) else {
+        return Err(ApiError::internal(
+            "a change that requires permissions names no vault or principal",
+        ));
+    };
+    let granted = permissions_in(conn, vault, principal).await?;
+    check_grant(granted, vault, event.requires).map(drop)
 }
 
 /// Checks that `caller` may hand out the grants of a new service account.
@@ -149,6 +165,7 @@ pub(super) async fn grant(
     event: &EventRecord,
 ) -> StoreResult<VaultAccessRecord> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     match principal_in(&mut tx, principal).await? {
         None => {
             return Err(ApiError::not_found(format!(
@@ -248,6 +265,7 @@ pub(super) async fn revoke_grant(
     event: &EventRecord,
 ) -> StoreResult<()> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let deleted = sqlx::query("DELETE FROM vault_access WHERE vault_id = ? AND principal_id = ?")
         .bind(vault.as_str())
         .bind(principal.as_str())

@@ -5,7 +5,7 @@ use sesame_core::api::{AuditCheckpoint, AuditEvent, AuditHead};
 use sesame_core::audit::{event_hash, GENESIS_HASH};
 use sesame_core::id::Id;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::Row;
+use sqlx::{Row, SqlitePool};
 
 use super::{from_ms, now_ms, opt_id_of, SqliteStore};
 use crate::store::{EventRecord, StoreResult};
@@ -71,8 +71,21 @@ pub(super) async fn append(conn: &mut SqliteConnection, event: &EventRecord) -> 
 }
 
 pub(super) async fn append_event(store: &SqliteStore, event: &EventRecord) -> StoreResult<()> {
+    if event.requires == 0 {
+        return store.events.append(event.clone()).await;
+    }
     let mut tx = store.writer.begin().await?;
     append(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends a group of events in one transaction: one durable commit for all of them.
+pub(super) async fn append_group(writer: &SqlitePool, events: &[EventRecord]) -> StoreResult<()> {
+    let mut tx = writer.begin().await?;
+    for event in events {
+        append(&mut tx, event).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

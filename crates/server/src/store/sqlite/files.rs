@@ -6,6 +6,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use super::access::authorize;
 use super::audit::append;
 use super::{id_of, now_ms, to_ms, SqliteStore};
 use crate::error::ApiError;
@@ -40,6 +41,7 @@ pub(super) async fn add_blob(
     let size = i64::try_from(size)
         .map_err(|_| ApiError::invalid("the file is larger than this server can record"))?;
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     // A retried upload of the same id for the same item replaces the earlier one while
     // nothing references it; anything else keeps its blob.
     let written = sqlx::query(

@@ -7,6 +7,7 @@ use sesame_core::model::ItemState;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::Row;
 
+use super::access::authorize;
 use super::audit::append;
 use super::files::attach_blobs;
 use super::shares::revoke_shares;
@@ -52,6 +53,7 @@ pub(super) async fn create_item(
 ) -> StoreResult<ItemRecord> {
     let state = state_text(request.state)?;
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let exists = sqlx::query("SELECT 1 FROM items WHERE vault_id = ? AND id = ?")
         .bind(vault.as_str())
         .bind(request.id.as_str())
@@ -121,6 +123,7 @@ pub(super) async fn put_item(
 ) -> StoreResult<ItemRecord> {
     let state = state_text(request.state)?;
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let current = item_in(&mut tx, vault, item)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("item {item} not found in vault {vault}")))?;
@@ -170,6 +173,7 @@ pub(super) async fn delete_item(
     event: &EventRecord,
 ) -> StoreResult<()> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     if item_in(&mut tx, vault, item).await?.is_none() {
         return Err(ApiError::not_found(format!(
             "item {item} not found in vault {vault}"

@@ -31,6 +31,7 @@ use super::{
     NewShare, ShareChallenge, ShareOpening, Store, StoreResult,
 };
 use crate::error::{ApiError, ServerError};
+use crate::store::GroupCommit;
 
 mod access;
 mod account;
@@ -51,6 +52,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Reads' audit events, group-committed through `writer`.
+    events: GroupCommit,
 }
 
 impl SqliteStore {
@@ -88,14 +91,18 @@ impl SqliteStore {
             file.push(suffix);
             crate::data_dir::tighten_file(Path::new(&file))?;
         }
-        Ok(Self { writer, reader })
+        let group_writer = writer.clone();
+        let events = GroupCommit::start(std::sync::Arc::new(move |events| {
+            let writer = group_writer.clone();
+            Box::pin(async move { audit::append_group(&writer, &events).await })
+        }));
+        Ok(Self {
+            writer,
+            reader,
+            events,
+        })
     }
 
-    /// Closes both pools, waiting for connections to finish.
-    pub async fn close(&self) {
-        self.writer.close().await;
-        self.reader.close().await;
-    }
 }
 
 fn now_ms() -> i64 {
@@ -210,6 +217,11 @@ impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
     }
 
     async fn account(&self) -> StoreResult<Option<AccountRecord>> {

@@ -7,6 +7,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use super::access::authorize;
 use super::audit::append;
 use super::{from_ms, id_of, item_in, now_ms, to_ms, SqliteStore};
 use crate::error::ApiError;
@@ -33,6 +34,7 @@ pub(super) async fn set_share_policy(
 ) -> StoreResult<()> {
     let json = serde_json::to_string(policy).map_err(ApiError::internal)?;
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     sqlx::query(
         "INSERT INTO share_policy (id, policy) VALUES (1, ?) \
          ON CONFLICT (id) DO UPDATE SET policy = excluded.policy",
@@ -52,6 +54,7 @@ pub(super) async fn create_share(
 ) -> StoreResult<ItemShare> {
     let recipients = serde_json::to_string(&share.recipients).map_err(ApiError::internal)?;
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     if item_in(&mut tx, &share.vault, &share.item).await?.is_none() {
         return Err(ApiError::not_found(format!(
             "item {} not found in vault {}",
@@ -118,6 +121,7 @@ pub(super) async fn revoke_share(
     event: &EventRecord,
 ) -> StoreResult<()> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     revoke_shares(&mut tx, "id = ?", &[id]).await?;
     append(&mut tx, event).await?;
     tx.commit().await?;
@@ -133,6 +137,7 @@ pub(super) async fn open_share(
     event: &EventRecord,
 ) -> StoreResult<ShareOpening> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let mut event = event.clone();
     let (share, row) = match live_share_in(&mut tx, id, access_hash, now, &mut event).await? {
         Lookup::NotFound => {
@@ -193,6 +198,7 @@ pub(super) async fn challenge_share(
 ) -> StoreResult<ChallengeOutcome> {
     let now = to_ms(challenge.now);
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let mut event = event.clone();
     let lookup = live_share_in(
         &mut tx,

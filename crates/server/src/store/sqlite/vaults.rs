@@ -6,6 +6,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 
 use super::access::insert_access;
+use super::access::authorize;
 use super::audit::append;
 use super::shares::revoke_shares;
 use super::{from_ms, id_of, now_ms, opt_id_of, SqliteStore};
@@ -58,6 +59,7 @@ pub(super) async fn create_vault(
     event: &EventRecord,
 ) -> StoreResult<VaultRecord> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let exists = sqlx::query("SELECT 1 FROM vaults WHERE id = ?")
         .bind(request.id.as_str())
         .fetch_optional(&mut *tx)
@@ -124,6 +126,7 @@ pub(super) async fn update_vault(
     event: &EventRecord,
 ) -> StoreResult<VaultRecord> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let updated = sqlx::query(
         "UPDATE vaults SET attributes = ?, attribute_version = attribute_version + 1, \
          updated_at = ? WHERE id = ? AND attribute_version = ?",
@@ -158,6 +161,7 @@ pub(super) async fn delete_vault(
     event: &EventRecord,
 ) -> StoreResult<()> {
     let mut tx = store.writer.begin().await?;
+    authorize(&mut tx, event).await?;
     let deleted = sqlx::query("DELETE FROM vaults WHERE id = ?")
         .bind(vault.as_str())
         .execute(&mut *tx)
