@@ -2,6 +2,9 @@
 //! log destination that is full (`/dev/full`), closed, or a pipe nobody reads never
 //! blocks or fails what is being logged (a request, a shutdown). Lines that do not fit
 //! in the queue, or that stderr refuses, are dropped.
+//!
+//! Lines are for people (`text`, the default) or one JSON object each (`json`, for log
+//! pipelines: `sesame server start --log-format json`).
 
 use std::io::Write as _;
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -47,5 +50,36 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LossyStderr {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// For people: time, level, target, message and fields.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message` and the
+    /// event's fields at the top level; inside a request, `span` holds its `request_id`.
+    Json,
+}
+
+/// Installs the global subscriber: lines of `format` on [`LossyStderr`], filtered by
+/// `SESAME_LOG` (default `info`).
+pub(crate) fn init(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SESAME_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(LossyStderr::start())
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            // A request's own lines carry `"span": {"name": "request", "request_id": …}`.
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
     }
 }

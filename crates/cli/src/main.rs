@@ -195,13 +195,11 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(logging::LossyStderr::start())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SESAME_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let log_format = match &cli.command {
+        Command::Server { command } => command.log_format(),
+        _ => logging::LogFormat::default(),
+    };
+    logging::init(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

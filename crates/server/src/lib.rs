@@ -44,6 +44,7 @@ mod data_dir;
 pub mod error;
 mod listener;
 mod mail;
+mod metrics;
 mod rate_limit;
 mod routes;
 pub mod store;
@@ -197,6 +198,39 @@ pub async fn verify_audit(config: &ServerConfig) -> Result<audit::ChainReport, S
     let report = audit::verify(&store).await;
     store.close().await;
     report
+}
+
+/// Writes an online, consistent copy of the configured SQLite database to the new file
+/// `to` (mode `0600`) while a server may keep serving from it; see
+/// [`SqliteStore::backup`]. The copy holds neither the session key file nor the file
+/// blobs of the data directory (`session.key`, `blobs/`): back those up with it.
+///
+/// # Errors
+///
+/// [`ServerError::Config`] for a PostgreSQL database (back it up with PostgreSQL's own
+/// tools) or an unusable URL, [`ServerError::Io`] when `to` exists or cannot be created,
+/// [`ServerError::Database`] when the copy fails.
+pub async fn backup(config: &ServerConfig, to: &std::path::Path) -> Result<(), ServerError> {
+    let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if config.database_url.as_deref().is_some_and(postgres) {
+        return Err(ServerError::Config(
+            "`sesame server backup` copies a SQLite database; back up PostgreSQL with its own \
+             tools: `pg_dump --format=custom` for a logical backup, or `pg_basebackup` with WAL \
+             archiving for point-in-time recovery"
+                .into(),
+        ));
+    }
+    let path = config.database_path()?;
+    if !path.is_file() {
+        return Err(ServerError::Config(format!(
+            "there is no database at {} to back up",
+            path.display()
+        )));
+    }
+    let store = SqliteStore::open(&path).await?;
+    let result = store.backup(to).await;
+    store.close().await;
+    result
 }
 
 /// The session key from its file; a key still in the database (made before the key file
@@ -422,6 +456,7 @@ pub async fn spawn_with_clock(
         limiter,
         sources: rate_limit::SourceLimiter::new(config.rate_limit_unauthenticated),
         failures: failures.clone(),
+        metrics: metrics::Metrics::default(),
         config,
         clock,
     });

@@ -1,4 +1,4 @@
-//! `sesame server …`: init, start, migrate, audit verify.
+//! `sesame server …`: init, start, migrate, backup, audit verify.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -44,6 +44,22 @@ pub(crate) enum ServerCommand {
     Migrate {
         #[command(flatten)]
         storage: StorageArgs,
+    },
+    /// Copy the live SQLite database to a new file, consistently, while the server keeps
+    /// serving.
+    #[command(
+        after_help = "Example:\n  sesame server backup --data-dir ./data --to /backups/sesame-$(date +%F).db\n\n\
+        The copy (mode 0600) holds the database only: back up DATA_DIR/session.key and\n\
+        DATA_DIR/blobs/ with it. Restore by pointing --database-url sqlite://FILE (or\n\
+        DATA_DIR/sesame.db) at the copy beside the same session.key and blobs/.\n\
+        PostgreSQL: use pg_dump --format=custom, or pg_basebackup with WAL archiving."
+    )]
+    Backup {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The backup file to create; refused if it exists.
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Audit trail tools.
     #[command(after_help = "Example:\n  sesame server audit verify --data-dir ./data")]
@@ -138,6 +154,19 @@ pub(crate) struct ServeArgs {
     /// The URL people reach this server at, named in the code mails.
     #[arg(long, env = "SESAME_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Log lines for people (text) or one JSON object per line (json).
+    #[arg(long, env = "SESAME_LOG_FORMAT", value_enum, default_value_t)]
+    log_format: crate::logging::LogFormat,
+}
+
+impl ServerCommand {
+    /// The log format the command asks for (only `start` has a choice).
+    pub(crate) fn log_format(&self) -> crate::logging::LogFormat {
+        match self {
+            Self::Start { serve, .. } => serve.log_format,
+            _ => crate::logging::LogFormat::default(),
+        }
+    }
 }
 
 impl StorageArgs {
@@ -227,6 +256,20 @@ pub(crate) async fn run(command: ServerCommand) -> Result<ExitCode, String> {
             println!(
                 "database {} is up to date ({count} migrations)",
                 config.database_path().map_err(|e| e.to_string())?.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ServerCommand::Backup { storage, to } => {
+            let config = storage.config()?;
+            sesame_server::backup(&config, &to)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "backed up the database to {} (mode 0600). Keep it with copies of {} and {}: \
+                 the session key and the file blobs are not in the database",
+                to.display(),
+                config.data_dir.join("session.key").display(),
+                config.blob_dir().display()
             );
             Ok(ExitCode::SUCCESS)
         }

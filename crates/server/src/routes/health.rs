@@ -1,4 +1,4 @@
-//! Health, readiness and the OpenAPI document.
+//! Health, readiness, metrics and the OpenAPI document.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -22,6 +22,21 @@ pub(super) async fn readyz<S: Store>(State(app): State<AppState<S>>) -> Response
             .with_status(StatusCode::SERVICE_UNAVAILABLE.as_u16())
             .into_response(),
     }
+}
+
+/// `GET /metrics`: the Prometheus text exposition (see [`crate::metrics`]). Public like
+/// `/healthz`: it holds counts per route pattern, never an id or a secret.
+pub(super) async fn metrics<S: Store>(State(app): State<AppState<S>>) -> Response {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), app.store.ping());
+    let db_up = matches!(ping.await, Ok(Ok(())));
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(db_up),
+    )
+        .into_response()
 }
 
 /// `GET /v1/openapi.json`.

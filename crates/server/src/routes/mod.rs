@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Query, Request, State};
 use axum::handler::Handler;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -19,6 +19,7 @@ use crate::auth::{check_active, unix_now, SessionKey};
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Outcome};
+use crate::metrics::RateLimitKind;
 use crate::rate_limit::{RateLimiter, Source};
 use crate::store::{EventRecord, Store};
 
@@ -52,6 +53,8 @@ pub(crate) struct App<S> {
     pub(crate) sources: crate::rate_limit::SourceLimiter,
     /// Failed authentications, audited per source and minute (point 6).
     pub(crate) failures: Arc<crate::rate_limit::AuthFailures>,
+    /// What `GET /metrics` serves.
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 /// The source address of a request (from the connection), as rate limits count it.
@@ -65,14 +68,18 @@ pub(crate) fn source_of(request: &Request) -> Source {
 
 /// The answer to a source over its budget of requests without a valid credential.
 fn source_limited(retry: u64) -> Response {
-    ApiError::rate_limited(
+    let mut response = ApiError::rate_limited(
         format!(
             "too many requests without a valid credential from this address; retry in {retry} \
              seconds"
         ),
         retry,
     )
-    .into_response()
+    .into_response();
+    response
+        .extensions_mut()
+        .insert(RateLimitKind::Unauthenticated);
+    response
 }
 
 /// A failed authentication from `source`: counted against its budget and in the audit
@@ -414,7 +421,7 @@ async fn authenticated<S: Store>(
     };
     let decision = app.limiter.check(caller.id(), target.write, now);
     let mut response = if !decision.allowed {
-        ApiError::rate_limited(
+        let mut response = ApiError::rate_limited(
             format!(
                 "this principal used its {} {} requests of this window; retry in {} seconds",
                 decision.limit,
@@ -423,7 +430,13 @@ async fn authenticated<S: Store>(
             ),
             decision.reset,
         )
-        .into_response()
+        .into_response();
+        response.extensions_mut().insert(if target.write {
+            RateLimitKind::Write
+        } else {
+            RateLimitKind::Read
+        });
+        response
     } else if let Err(err) = ids {
         err.into_response()
     } else {
@@ -434,6 +447,10 @@ async fn authenticated<S: Store>(
     headers.insert("x-ratelimit-limit", header(decision.limit));
     headers.insert("x-ratelimit-remaining", header(decision.remaining));
     headers.insert("x-ratelimit-reset", header(decision.reset));
+    // For the access log line.
+    response
+        .extensions_mut()
+        .insert(AccessPrincipal(*caller.id()));
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         let code = response
@@ -461,6 +478,7 @@ fn code_of_status(status: StatusCode) -> ErrorCode {
 
 pub(crate) async fn record_failure<S: Store>(app: &App<S>, event: &EventRecord) {
     if let Err(err) = app.store.append_event(event).await {
+        app.metrics.audit_failure();
         tracing::error!(%err, action = %event.action, "could not record a failed request in the audit trail");
     }
 }
@@ -784,6 +802,7 @@ fn public_routes<S: Store>() -> Routes<S> {
         .add("GET", "/v1/openapi.json", health::openapi)
         .add("GET", "/healthz", health::healthz)
         .add("GET", "/readyz", health::readyz::<S>)
+        .add("GET", "/metrics", health::metrics::<S>)
         .add("GET", "/s/{share}", shares::page)
         .add("GET", "/s/assets/share.js", shares::script)
         .add("GET", "/s/assets/share.css", shares::style)
@@ -843,20 +862,64 @@ pub(crate) fn router<S: Store>(app: AppState<S>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn_with_state(app.clone(), request_id::<S>))
         .with_state(app)
 }
 
+/// The authenticated principal of a response, for its access log line.
+#[derive(Debug, Clone, Copy)]
+struct AccessPrincipal(Id);
+
 /// Gives every answer an `x-request-id`, a fresh random id a client can quote (the SDKs
-/// show it on errors as `request_id`); server errors are logged with it.
-async fn request_id(request: Request, next: Next) -> Response {
+/// show it on errors as `request_id`), writes the request's one access log line with it
+/// and counts the request in the metrics.
+///
+/// Runs after routing (a layer of every route and of the fallback), so the route is the
+/// matched PATTERN. The log line and the metrics name the method, the route pattern, the
+/// status, the duration until the response head and the principal id: never the path's
+/// ids, a query, a header (`Authorization`) or a body.
+async fn request_id<S: Store>(
+    State(app): State<AppState<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = std::time::Instant::now();
     let id = Id::generate();
     let method = request.method().clone();
-    // The route's path only: ids, never a query or a body.
-    let path = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
-    if response.status().is_server_error() {
-        tracing::warn!(request_id = %id.as_str(), %method, %path, status = %response.status(), "request failed");
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || crate::metrics::UNMATCHED.to_owned(),
+        |p| p.as_str().to_owned(),
+    );
+    let in_flight = app.metrics.start_request();
+    // What the handler logs (an internal error's cause) carries the request id too.
+    let span = tracing::info_span!("request", request_id = %id.as_str());
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    drop(in_flight);
+    let took = started.elapsed();
+    let status = response.status();
+    app.metrics
+        .record_request(&route, &method, status.as_u16(), took);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let kind = response
+            .extensions()
+            .get::<RateLimitKind>()
+            .copied()
+            .unwrap_or(RateLimitKind::Other);
+        app.metrics.rate_limited(kind);
+    }
+    if response
+        .extensions()
+        .get::<Outcome>()
+        .is_some_and(|o| o.0 == ErrorCode::Conflict)
+    {
+        app.metrics.conflict();
+    }
+    let principal = response.extensions().get::<AccessPrincipal>().map(|p| p.0);
+    let duration_ms = (took.as_secs_f64() * 1e6).round() / 1e3;
+    if status.is_server_error() {
+        tracing::warn!(target: "sesame_server::access", request_id = %id.as_str(), %method, %route, status = status.as_u16(), duration_ms, principal = principal.as_ref().map(Id::as_str), "request failed");
+    } else {
+        tracing::info!(target: "sesame_server::access", request_id = %id.as_str(), %method, %route, status = status.as_u16(), duration_ms, principal = principal.as_ref().map(Id::as_str), "request");
     }
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert("x-request-id", value);

@@ -24,6 +24,8 @@ use zeroize::Zeroizing;
 use crate::error::ApiError;
 
 mod group_commit;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub(crate) use group_commit::GroupCommit;

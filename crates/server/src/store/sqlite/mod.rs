@@ -18,7 +18,7 @@ use sesame_core::api::{
 };
 use sesame_core::crypto::WrappedVaultKey;
 use sesame_core::id::Id;
-use sesame_core::model::{ItemShare, ItemShareAccountPolicy, ItemState};
+use sesame_core::model::{ItemShare, ItemShareAccountPolicy};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -31,6 +31,7 @@ use super::{
     NewShare, ShareChallenge, ShareOpening, Store, StoreResult,
 };
 use crate::error::{ApiError, ServerError};
+use crate::store::rows::{from_ms, now_ms, state_of, to_ms};
 use crate::store::GroupCommit;
 
 mod access;
@@ -105,20 +106,6 @@ impl SqliteStore {
 
 }
 
-fn now_ms() -> i64 {
-    // Whole milliseconds, so every stored time round-trips exactly.
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn from_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-fn to_ms(time: OffsetDateTime) -> i64 {
-    (time.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 fn id_of(row: &SqliteRow, column: &str) -> StoreResult<Id> {
     let text: String = row.try_get(column)?;
     Id::from_str(&text)
@@ -166,14 +153,6 @@ async fn principal_in(conn: &mut SqliteConnection, id: &Id) -> StoreResult<Optio
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(principal_of).transpose()
-}
-
-fn state_of(text: &str) -> ItemState {
-    if text == "archived" {
-        ItemState::Archived
-    } else {
-        ItemState::Active
-    }
 }
 
 const ITEM_COLUMNS: &str =
@@ -531,5 +510,70 @@ impl Store for SqliteStore {
 
     async fn clear_session_secret(&self) -> StoreResult<()> {
         account::clear_session_secret(self).await
+    }
+}
+
+impl SqliteStore {
+    /// Writes an online, consistent copy of the database to the new file `to` with
+    /// `VACUUM INTO` on a read connection: one read transaction (a WAL snapshot), so the
+    /// server keeps reading and writing meanwhile and the copy is the database as of one
+    /// commit, compacted. `to` is created first, empty and `0600` (refused if it exists),
+    /// so the copy is never readable by others, not even while it is written; it is synced
+    /// to disk before this returns, and a failed copy is removed.
+    ///
+    /// The copy holds the database only: the session key file (deliberately kept out of
+    /// the database, see SECURITY.md) and the file blobs (`blobs/`) of the data directory
+    /// must be backed up with it.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Io`] when `to` exists or cannot be created, [`ServerError::Config`]
+    /// when its path is not UTF-8, [`ServerError::Database`] when the copy fails.
+    pub async fn backup(&self, to: &Path) -> Result<(), ServerError> {
+        let target = to.to_str().ok_or_else(|| {
+            ServerError::Config(format!(
+                "the backup path {} is not UTF-8, which SQLite cannot be given",
+                to.display()
+            ))
+        })?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options.open(to).map_err(|source| ServerError::Io {
+            what: if source.kind() == std::io::ErrorKind::AlreadyExists {
+                format!("{} already exists; refusing to overwrite it", to.display())
+            } else {
+                format!("cannot create the backup file {}", to.display())
+            },
+            source,
+        })?;
+        // The umask only removes bits: this makes sure, whatever it is.
+        crate::data_dir::tighten_file(to)?;
+        // `VACUUM INTO` accepts an existing file only when it is empty, as this one is.
+        let copied = sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.reader)
+            .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(to);
+            return Err(ServerError::Database(format!(
+                "cannot back up the database to {}: {e}",
+                to.display()
+            )));
+        }
+        // SQLite does not sync the file `VACUUM INTO` wrote: a backup must be on disk.
+        let synced = match tokio::fs::File::open(to).await {
+            Ok(file) => file.sync_all().await,
+            Err(e) => Err(e),
+        };
+        synced.map_err(|source| ServerError::Io {
+            what: format!("cannot sync the backup file {} to disk", to.display()),
+            source,
+        })?;
+        crate::data_dir::tighten_file(to)
     }
 }

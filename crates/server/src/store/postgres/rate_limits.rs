@@ -1,0 +1,98 @@
+//! Service accounts' own rate-limit budgets.
+
+use sesame_core::api::{PrincipalKind, RateLimitSettings};
+use sesame_core::id::Id;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+use super::audit::append;
+use super::{begin, id_of, now_ms, principal_locked, PgStore};
+use crate::error::ApiError;
+use crate::store::{EventRecord, StoreResult};
+
+pub(super) async fn rate_limits(store: &PgStore) -> StoreResult<Vec<(Id, RateLimitSettings)>> {
+    let rows = sqlx::query("SELECT principal_id, reads, writes FROM principal_rate_limits")
+        .fetch_all(&store.pool)
+        .await?;
+    let budget = |row: &PgRow, column: &str| -> StoreResult<Option<u64>> {
+        let value: Option<i64> = row.try_get(column)?;
+        value
+            .map(|v| {
+                u64::try_from(v).map_err(|_| {
+                    ApiError::internal(format_args!("stored rate limit {column} is negative"))
+                })
+            })
+            .transpose()
+    };
+    rows.iter()
+        .map(|row| {
+            Ok((
+                id_of(row, "principal_id")?,
+                RateLimitSettings {
+                    reads: budget(row, "reads")?,
+                    writes: budget(row, "writes")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+pub(super) async fn set_rate_limits(
+    store: &PgStore,
+    principal: &Id,
+    settings: &RateLimitSettings,
+    event: &EventRecord,
+) -> StoreResult<()> {
+    let budget = |value: Option<u64>| -> StoreResult<Option<i64>> {
+        value
+            .map(|v| {
+                i64::try_from(v)
+                    .map_err(|_| ApiError::invalid("a rate limit is larger than the largest"))
+            })
+            .transpose()
+    };
+    let (reads, writes) = (budget(settings.reads)?, budget(settings.writes)?);
+    let mut tx = begin(&store.pool).await?;
+    // Locked: a revocation of the principal cannot pass between the check and the write.
+    match principal_locked(&mut tx, principal).await? {
+        None => {
+            return Err(ApiError::not_found(format!(
+                "principal {principal} not found"
+            )))
+        }
+        Some(p) if p.kind == PrincipalKind::Owner => {
+            return Err(ApiError::invalid(format!(
+                "principal {principal} is the account owner, which always has the server's \
+                 default rate limits (so it cannot lock itself out); set limits on service \
+                 accounts"
+            )))
+        }
+        Some(p) if p.revoked_at.is_some() => {
+            return Err(ApiError::invalid(format!(
+                "principal {principal} is revoked; its rate limits no longer matter"
+            )))
+        }
+        Some(_) => {}
+    }
+    if reads.is_none() && writes.is_none() {
+        sqlx::query("DELETE FROM principal_rate_limits WHERE principal_id = $1")
+            .bind(principal.as_str())
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO principal_rate_limits (principal_id, reads, writes, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (principal_id) DO UPDATE SET \
+             reads = EXCLUDED.reads, writes = EXCLUDED.writes, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(principal.as_str())
+        .bind(reads)
+        .bind(writes)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    }
+    append(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
