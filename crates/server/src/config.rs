@@ -30,10 +30,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub struct ServerConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Directory of the SQLite database (`sesame.db`) and the owner credential.
+    /// Directory of the SQLite database (`sesame.db`), the session key file and file
+    /// blobs. Replicas of one PostgreSQL deployment share it (a shared volume): the session
+    /// key must be the same everywhere, and a file uploaded through one replica is read
+    /// through another.
     pub data_dir: PathBuf,
-    /// Database URL; overrides `data_dir` for the database (`sqlite://PATH`).
-    pub database_url: Option<String>,
+    /// Database URL; overrides `data_dir` for the database: `sqlite://PATH` or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`. `Debug` hides it (it may hold a
+    /// password).
+    pub database_url: Option<SecretText>,
     /// PEM certificate chain for TLS.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for TLS.
@@ -88,6 +93,29 @@ pub struct ServerConfig {
     /// connection that has been quiet the longest, so new clients are still served. Keep
     /// it well below the process's open-file limit (`ulimit -n`).
     pub max_connections: usize,
+}
+
+/// Where a server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// One SQLite file (the embedded default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, which any number of replicas may share.
+    Postgres {
+        /// The connection URL (`Debug` hides it: it may hold a password).
+        url: SecretText,
+        /// The database and its server, for messages (no credentials).
+        name: String,
+    },
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "{}", path.display()),
+            Self::Postgres { name, .. } => f.write_str(name),
+        }
+    }
 }
 
 /// A text that is a secret (a password): `Debug` shows `[redacted]`, the memory is wiped
@@ -230,7 +258,7 @@ impl ServerConfig {
                     .into(),
             ));
         }
-        self.database_path().map(|_| ())
+        self.database().map(|_| ())
     }
 
     /// Whether an SMTP server is configured, so shares may be restricted to recipients.
@@ -259,38 +287,70 @@ impl ServerConfig {
         self.data_dir.join("blobs")
     }
 
-    /// The SQLite database file this configuration uses.
+    /// The database this configuration uses.
     ///
     /// # Errors
     ///
     /// [`ServerError::Config`] for a database URL this version cannot use.
-    pub fn database_path(&self) -> Result<PathBuf, ServerError> {
-        match &self.database_url {
-            None => Ok(self.data_dir.join("sesame.db")),
-            Some(url) => {
-                if let Some(path) = url
-                    .strip_prefix("sqlite://")
-                    .or_else(|| url.strip_prefix("sqlite:"))
-                {
-                    if path.is_empty() {
-                        return Err(ServerError::Config(
-                            "the database URL has no path: use sqlite://PATH/TO/sesame.db".into(),
-                        ));
-                    }
-                    Ok(PathBuf::from(path))
-                } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                    Err(ServerError::Config(
-                        "PostgreSQL is not supported by this version yet; use a sqlite:// URL \
-                         or leave the database URL unset to use <data-dir>/sesame.db"
-                            .into(),
-                    ))
-                } else {
-                    Err(ServerError::Config(
-                        "the database URL must start with sqlite:// (e.g. sqlite:///var/lib/sesame/sesame.db)"
-                            .into(),
-                    ))
-                }
+    pub fn database(&self) -> Result<Database, ServerError> {
+        let Some(url) = &self.database_url else {
+            return Ok(Database::Sqlite(self.data_dir.join("sesame.db")));
+        };
+        let url = url.expose();
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(ServerError::Config(
+                    "the database URL has no path: use sqlite://PATH/TO/sesame.db".into(),
+                ));
             }
+            Ok(Database::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                ServerError::Config(format!(
+                    "the PostgreSQL database URL does not parse ({e}); use \
+                     postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                ))
+            })?;
+            let database = parsed.path().trim_start_matches('/');
+            if parsed.host_str().is_none_or(str::is_empty) || database.is_empty() {
+                return Err(ServerError::Config(
+                    "the PostgreSQL database URL needs a host and a database name: \
+                     postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                        .into(),
+                ));
+            }
+            Ok(Database::Postgres {
+                url: url.to_owned().into(),
+                name: format!(
+                    "PostgreSQL database {database} on {}:{}",
+                    parsed.host_str().unwrap_or_default(),
+                    parsed.port().unwrap_or(5432)
+                ),
+            })
+        } else {
+            Err(ServerError::Config(
+                "the database URL must start with sqlite:// (e.g. \
+                 sqlite:///var/lib/sesame/sesame.db) or postgres:// (e.g. \
+                 postgres://sesame@db.internal/sesame)"
+                    .into(),
+            ))
+        }
+    }
+
+    /// The SQLite database file this configuration uses.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Config`] for an unusable URL or a PostgreSQL database.
+    pub fn database_path(&self) -> Result<PathBuf, ServerError> {
+        match self.database()? {
+            Database::Sqlite(path) => Ok(path),
+            other @ Database::Postgres { .. } => Err(ServerError::Config(format!(
+                "{other} is not a SQLite file"
+            ))),
         }
     }
 
@@ -328,17 +388,27 @@ mod tests {
             ..ServerConfig::default()
         };
         assert_eq!(
-            config.database_path().unwrap(),
-            PathBuf::from("/d/sesame.db")
+            config.database().unwrap(),
+            Database::Sqlite(PathBuf::from("/d/sesame.db"))
         );
-        config.database_url = Some("sqlite:///x/y.db".into());
-        assert_eq!(config.database_path().unwrap(), PathBuf::from("/x/y.db"));
-        config.database_url = Some("postgres://h/db".into());
-        assert!(config
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("PostgreSQL"));
+        config.database_url = Some("sqlite:///x/y.db".to_owned().into());
+        assert_eq!(
+            config.database().unwrap(),
+            Database::Sqlite(PathBuf::from("/x/y.db"))
+        );
+        config.database_url = Some("postgres://u:hunter2@db.internal/sesame".to_owned().into());
+        let database = config.database().unwrap();
+        assert_eq!(
+            database.to_string(),
+            "PostgreSQL database sesame on db.internal:5432"
+        );
+        assert!(!format!("{config:?} {database:?}").contains("hunter2"));
+        config.database_url = Some("postgres://db.internal".to_owned().into());
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("needs a host and a database name"), "{err}");
+        config.database_url = Some("mysql://db/x".to_owned().into());
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("postgres://"), "{err}");
     }
 
     #[test]

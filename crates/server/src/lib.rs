@@ -52,7 +52,7 @@ mod trust;
 mod wire;
 
 pub use clock::Clock;
-pub use config::ServerConfig;
+pub use config::{Database, ServerConfig};
 pub use error::{ApiError, ServerError};
 pub use routes::{routes, OPENAPI};
 
@@ -71,14 +71,35 @@ pub struct InitOutcome {
     pub owner_token: ServiceAccountToken,
 }
 
-/// Opens the configured store (creating and migrating the database).
-///
-/// # Errors
-///
-/// [`ServerError::Config`] for an unusable database URL, [`ServerError::Database`] when the
-/// database cannot be opened or migrated.
-pub async fn open_store(config: &ServerConfig) -> Result<SqliteStore, ServerError> {
-    SqliteStore::open(&config.database_path()?).await
+/// Opens the configured store as `$store` (a [`SqliteStore`] or a
+/// [`PgStore`](store::postgres::PgStore)) and evaluates `$body` with it: the code after
+/// is generic over [`Store`], and this is the one place that picks the backend.
+/// `$migrate`: whether PostgreSQL pending migrations are applied (SQLite always applies
+/// them: an embedded database has no separate schema owner).
+macro_rules! with_store {
+    ($config:expr, $migrate:expr, |$store:ident| $body:expr) => {
+        match $config.database()? {
+            Database::Sqlite(path) => {
+                let $store = SqliteStore::open(&path).await?;
+                $body
+            }
+            Database::Postgres { url, .. } => {
+                let $store = store::postgres::PgStore::connect(url.expose(), $migrate).await?;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `job` on the configured store and closes it.
+macro_rules! with_store_closed {
+    ($config:expr, $migrate:expr, |$store:ident| $job:expr) => {
+        with_store!($config, $migrate, |$store| {
+            let result = $job;
+            $store.close().await;
+            result
+        })
+    };
 }
 
 /// Creates the schema, the account, its session secret and the owner principal, whose
@@ -92,18 +113,16 @@ pub async fn init(config: &ServerConfig, server_url: &str) -> Result<InitOutcome
     if config.data_dir.exists() {
         data_dir::check_private_dir(&config.data_dir)?;
     }
-    let store = open_store(config).await?;
-    let result = init_store(&store, config, server_url).await;
-    store.close().await;
-    result
+    with_store_closed!(config, true, |store| init_store(&store, config, server_url)
+        .await)
 }
 
-async fn init_store(
-    store: &SqliteStore,
+async fn init_store<S: Store>(
+    store: &S,
     config: &ServerConfig,
     server_url: &str,
 ) -> Result<InitOutcome, ServerError> {
-    let path = config.database_path()?.display().to_string();
+    let path = config.database()?.to_string();
     if store.account().await?.is_some() {
         return Err(ServerError::AlreadyInitialized(path));
     }
@@ -169,11 +188,10 @@ async fn init_store(
 ///
 /// # Errors
 ///
-/// As [`open_store`].
+/// [`ServerError::Config`] for an unusable database URL, [`ServerError::Database`] when the
+/// database cannot be reached, opened or migrated.
 pub async fn is_initialized(config: &ServerConfig) -> Result<bool, ServerError> {
-    let store = open_store(config).await?;
-    let account = store.account().await;
-    store.close().await;
+    let account = with_store_closed!(config, true, |store| store.account().await);
     Ok(account?.is_some())
 }
 
@@ -181,23 +199,23 @@ pub async fn is_initialized(config: &ServerConfig) -> Result<bool, ServerError> 
 ///
 /// # Errors
 ///
-/// As [`open_store`].
+/// [`ServerError::Config`] for an unusable database URL, [`ServerError::Database`] when the
+/// database cannot be reached, opened or migrated.
 pub async fn migrate(config: &ServerConfig) -> Result<usize, ServerError> {
-    let store = open_store(config).await?;
-    store.close().await;
-    Ok(store::sqlite::MIGRATOR.iter().count())
+    with_store_closed!(config, true, |store| ());
+    Ok(match config.database()? {
+        Database::Sqlite(_) => store::sqlite::MIGRATOR.iter().count(),
+        Database::Postgres { .. } => store::postgres::MIGRATOR.iter().count(),
+    })
 }
 
 /// Walks the audit trail of the configured database; see [`audit::verify`].
 ///
 /// # Errors
 ///
-/// As [`open_store`], or when the trail cannot be read.
+/// As [`migrate`], or when the trail cannot be read.
 pub async fn verify_audit(config: &ServerConfig) -> Result<audit::ChainReport, ServerError> {
-    let store = open_store(config).await?;
-    let report = audit::verify(&store).await;
-    store.close().await;
-    report
+    with_store_closed!(config, false, |store| audit::verify(&store).await)
 }
 
 /// Writes an online, consistent copy of the configured SQLite database to the new file
@@ -235,9 +253,9 @@ pub async fn backup(config: &ServerConfig, to: &std::path::Path) -> Result<(), S
 
 /// The session key from its file; a key still in the database (made before the key file
 /// existed) is moved to the file first, then blanked in the database.
-async fn session_key(
+async fn session_key<S: Store>(
     config: &ServerConfig,
-    store: &SqliteStore,
+    store: &S,
     in_database: Zeroizing<Vec<u8>>,
 ) -> Result<Zeroizing<Vec<u8>>, ServerError> {
     let path = data_dir::session_key_path(&config.data_dir);
@@ -273,14 +291,23 @@ async fn session_key(
 }
 
 /// A server running in the background; stop it with [`shutdown`](Self::shutdown).
-#[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
     tls: bool,
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    store: SqliteStore,
-    failures: Arc<rate_limit::AuthFailures>,
+    /// Flushes what is still in memory to the store and closes it, once the server
+    /// stopped.
+    finish: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunningServer {
@@ -317,10 +344,7 @@ impl RunningServer {
     /// [`ServerError::Io`] when the server task failed.
     pub async fn wait(self) -> Result<(), ServerError> {
         let result = self.task.await;
-        self.failures
-            .flush(&self.store, auth::unix_now(), true)
-            .await;
-        self.store.close().await;
+        self.finish.await;
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(source)) => Err(ServerError::Io {
@@ -376,12 +400,19 @@ pub async fn spawn_with_clock(
     if config.data_dir.exists() {
         data_dir::check_private_dir(&config.data_dir)?;
     }
-    let store = open_store(&config).await?;
+    // Starting never changes a PostgreSQL schema: `sesame server migrate` does, with a
+    // role that may (the serving role may lack DDL rights).
+    with_store!(config, false, |store| serve(store, config, clock).await)
+}
+
+async fn serve<S: Store + Clone>(
+    store: S,
+    config: ServerConfig,
+    clock: Clock,
+) -> Result<RunningServer, ServerError> {
     let Some(account) = store.account().await? else {
         store.close().await;
-        return Err(ServerError::NotInitialized(
-            config.database_path()?.display().to_string(),
-        ));
+        return Err(ServerError::NotInitialized(config.database()?.to_string()));
     };
     let session_secret = match session_key(&config, &store, account.session_secret).await {
         Ok(key) => key,
@@ -516,7 +547,9 @@ pub async fn spawn_with_clock(
         tls: tls_on,
         handle,
         task,
-        store,
-        failures,
+        finish: Box::pin(async move {
+            failures.flush(&store, auth::unix_now(), true).await;
+            store.close().await;
+        }),
     })
 }

@@ -39,8 +39,11 @@ pub(crate) enum ServerCommand {
         #[command(flatten)]
         serve: Box<ServeArgs>,
     },
-    /// Apply pending database migrations.
-    #[command(after_help = "Example:\n  sesame server migrate --data-dir ./data")]
+    /// Apply pending database migrations. `start` applies them itself on SQLite; on
+    /// PostgreSQL it only checks that the schema is current, so that the serving role
+    /// needs no right to change the schema: run this with a role that has it.
+    #[command(after_help = "Examples:\n  sesame server migrate --data-dir ./data\n  \
+        SESAME_DATABASE_URL=postgres://sesame_admin@db.internal/sesame sesame server migrate")]
     Migrate {
         #[command(flatten)]
         storage: StorageArgs,
@@ -91,9 +94,13 @@ pub(crate) struct StorageArgs {
     /// Directory of the database and the owner credential [default: sesame-data].
     #[arg(long, env = "SESAME_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Database URL (sqlite://PATH) [default: DATA_DIR/sesame.db].
-    #[arg(long, env = "SESAME_DATABASE_URL")]
-    database_url: Option<String>,
+    /// Database URL: sqlite://PATH, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
+    /// for PostgreSQL, which any number of replicas may share (they also share
+    /// DATA_DIR: the session key and file blobs) [default: DATA_DIR/sesame.db]. Prefer the
+    /// environment variable for a URL with a password: other users of this machine can
+    /// read a process's flags.
+    #[arg(long, env = "SESAME_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<sesame_server::config::SecretText>,
 }
 
 /// How to serve.
@@ -255,7 +262,7 @@ pub(crate) async fn run(command: ServerCommand) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             println!(
                 "database {} is up to date ({count} migrations)",
-                config.database_path().map_err(|e| e.to_string())?.display()
+                config.database().map_err(|e| e.to_string())?
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -316,11 +323,7 @@ async fn init(
         .map_err(|e| e.to_string())?
     {
         return Err(sesame_server::ServerError::AlreadyInitialized(
-            config
-                .database_path()
-                .map_err(|e| e.to_string())?
-                .display()
-                .to_string(),
+            config.database().map_err(|e| e.to_string())?.to_string(),
         )
         .to_string());
     }
