@@ -491,20 +491,25 @@ async fn serve<S: Store + Clone>(
         config,
         clock,
     });
+    // Background work, stopped when the server stops (before the store closes).
     let flusher = app.clone();
-    tokio::spawn(async move {
-        // Finished minutes of failed authentications go to the audit trail soon after
-        // they end; the rest at shutdown.
-        loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            flusher
-                .failures
-                .flush(&flusher.store, auth::unix_now(), false)
-                .await;
-        }
-    });
+    let counter = app.clone();
     let sweeper = app.clone();
-    tokio::spawn(async move { routes::sweep_orphans(&sweeper).await });
+    let background = [
+        tokio::spawn(async move {
+            // Finished minutes of failed authentications go to the audit trail soon after
+            // they end; the rest at shutdown.
+            loop {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                flusher
+                    .failures
+                    .flush(&flusher.store, auth::unix_now(), false)
+                    .await;
+            }
+        }),
+        tokio::spawn(async move { rate_limit::sync(&counter.limiter, &counter.store).await }),
+        tokio::spawn(async move { routes::sweep_orphans(&sweeper).await }),
+    ];
     let smtp_on = app.mailer.is_some();
     let guard = listener::ConnectionGuard::new(
         listener::connection_cap(app.config.max_connections),
@@ -548,6 +553,9 @@ async fn serve<S: Store + Clone>(
         handle,
         task,
         finish: Box::pin(async move {
+            for task in background {
+                task.abort();
+            }
             failures.flush(&store, auth::unix_now(), true).await;
             store.close().await;
         }),

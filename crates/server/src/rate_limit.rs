@@ -1,12 +1,15 @@
 //! Per-principal rate limits: fixed windows (one hour by default), separate read and
-//! write budgets, in memory (each replica counts on its own).
+//! write budgets, counted across every replica that shares the database.
 //!
 //! Every principal gets the server's default budgets unless the owner set its own
 //! (`PUT /v1/principals/{id}/rate-limit`). Those overrides live in the database and are
-//! copied into this limiter at start and after every change, so counting a request takes
-//! one uncontended lock and no database query. A change made through one replica reaches
-//! the others only when they restart: several replicas (the PostgreSQL path) will need to
-//! refresh their copy.
+//! copied into this limiter at start, after every change made through this replica, and
+//! every [`SYNC_INTERVAL`] from the database (so a change made through another replica
+//! applies here within that time). Counting a request takes one uncontended lock and no
+//! database query: each replica counts in memory and, every [`SYNC_INTERVAL`], adds its
+//! new counts to the database's and learns the other replicas' (see [`sync`]). A budget
+//! is therefore shared by all replicas, and a burst can exceed it by at most what the
+//! other replicas admit within one interval.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,12 +30,26 @@ pub(crate) struct Decision {
     pub(crate) allowed: bool,
 }
 
+/// How often a replica shares its counts and reloads the overrides.
+pub(crate) const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A principal's use of its budgets in one window.
 #[derive(Debug, Default, Clone, Copy)]
 struct Usage {
     window: u64,
+    /// Requests this replica admitted.
     reads: u64,
     writes: u64,
+    /// How many of them the database already has.
+    pushed_reads: u64,
+    pushed_writes: u64,
+    /// Requests the other replicas admitted, as of the last sync.
+    others_reads: u64,
+    others_writes: u64,
 }
+
+/// One principal's new counts in a window, to add to the database's.
+pub(crate) type Counts = (Id, u64, u64);
 
 #[derive(Debug, Default)]
 struct State {
@@ -129,26 +146,103 @@ impl RateLimiter {
         if entry.window != window {
             *entry = Usage {
                 window,
-                reads: 0,
-                writes: 0,
+                ..Usage::default()
             };
         }
-        let used = if write {
-            &mut entry.writes
+        let (mine, others) = if write {
+            (&mut entry.writes, entry.others_writes)
         } else {
-            &mut entry.reads
+            (&mut entry.reads, entry.others_reads)
         };
-        let allowed = *used < limit;
+        let allowed = *mine + others < limit;
         if allowed {
-            *used += 1;
+            *mine += 1;
         }
         Decision {
             limit,
             // A budget lowered below what was already used this window has nothing left.
-            remaining: limit.saturating_sub(*used),
+            remaining: limit.saturating_sub(*mine + others),
             reset,
             allowed,
         }
+    }
+
+    /// The counts of window `now / window_seconds` not yet in the database, marked as
+    /// pushed (give them back with [`unpush`](Self::unpush) if the push fails), for every
+    /// principal this replica saw in the window: a zero count still asks for the other
+    /// replicas' totals.
+    fn take_unpushed(&self, now: u64) -> (u64, Vec<Counts>) {
+        let window = now / self.window_seconds;
+        let mut state = self.state();
+        let counts = state
+            .usage
+            .iter_mut()
+            .filter(|(_, u)| u.window == window)
+            .map(|(id, u)| {
+                let new = (*id, u.reads - u.pushed_reads, u.writes - u.pushed_writes);
+                u.pushed_reads = u.reads;
+                u.pushed_writes = u.writes;
+                new
+            })
+            .collect();
+        (window, counts)
+    }
+
+    /// Counts whose push failed: they go with the next one.
+    fn unpush(&self, window: u64, counts: &[Counts]) {
+        let mut state = self.state();
+        for (id, reads, writes) in counts {
+            if let Some(u) = state.usage.get_mut(id).filter(|u| u.window == window) {
+                u.pushed_reads -= reads;
+                u.pushed_writes -= writes;
+            }
+        }
+    }
+
+    /// The database's totals for `counts`' principals: whatever this replica did not
+    /// push is the other replicas'.
+    fn learn(&self, window: u64, counts: &[Counts], totals: &[(u64, u64)]) {
+        let mut state = self.state();
+        for ((id, _, _), (reads, writes)) in counts.iter().zip(totals) {
+            if let Some(u) = state.usage.get_mut(id).filter(|u| u.window == window) {
+                u.others_reads = reads.saturating_sub(u.pushed_reads);
+                u.others_writes = writes.saturating_sub(u.pushed_writes);
+            }
+        }
+    }
+}
+
+/// Every [`SYNC_INTERVAL`], until the store closes: adds this replica's new counts to the
+/// database's and learns the others', and reloads the overrides. A database that only one
+/// process serves (SQLite) shares no counts; the overrides are still reloaded, which keeps
+/// one code path for both backends. Failures are logged and retried at the next tick; the
+/// replica keeps counting on its own meanwhile.
+pub(crate) async fn sync<S: crate::store::Store>(limiter: &RateLimiter, store: &S) {
+    let mut shared = true;
+    let mut ticks = tokio::time::interval(SYNC_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if shared {
+            let (window, counts) = limiter.take_unpushed(crate::auth::unix_now());
+            match store
+                .add_rate_usage(window, limiter.window_seconds, &counts)
+                .await
+            {
+                Ok(Some(totals)) => limiter.learn(window, &counts, &totals),
+                Ok(None) => shared = false,
+                Err(e) => {
+                    limiter.unpush(window, &counts);
+                    tracing::warn!(error = %e, "cannot share rate-limit counts; retrying");
+                }
+            }
+        }
+        let ordered = limiter.lock_updates().await;
+        match store.rate_limits().await {
+            Ok(overrides) => limiter.load(overrides),
+            Err(e) => tracing::warn!(error = %e, "cannot reload rate limits; retrying"),
+        }
+        drop(ordered);
     }
 }
 
@@ -345,6 +439,55 @@ impl AuthFailures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two replicas sharing counts through a database that adds them up (what
+    /// `Store::add_rate_usage` does on PostgreSQL).
+    #[test]
+    fn replicas_share_one_budget() {
+        let (a, b) = (
+            RateLimiter::new(10, 10, 3600),
+            RateLimiter::new(10, 10, 3600),
+        );
+        let p = Id::generate();
+        let t = 7200;
+        let mut database: HashMap<Id, (u64, u64)> = HashMap::new();
+        let mut sync = |limiter: &RateLimiter| {
+            let (window, counts) = limiter.take_unpushed(t);
+            let totals: Vec<_> = counts
+                .iter()
+                .map(|(id, r, w)| {
+                    let total = database.entry(*id).or_default();
+                    *total = (total.0 + r, total.1 + w);
+                    *total
+                })
+                .collect();
+            limiter.learn(window, &counts, &totals);
+        };
+        for _ in 0..6 {
+            assert!(a.check(&p, false, t).allowed);
+        }
+        assert!(b.check(&p, false, t).allowed);
+        sync(&a);
+        sync(&b);
+        // b learned a's 6: 3 left for both together.
+        for _ in 0..3 {
+            assert!(b.check(&p, false, t).allowed);
+        }
+        assert!(!b.check(&p, false, t).allowed);
+        sync(&b);
+        sync(&a);
+        let refused = a.check(&p, false, t);
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 0);
+        // A failed push is given back and goes with the next one.
+        let c = RateLimiter::new(10, 10, 3600);
+        assert!(c.check(&p, true, t).allowed);
+        let (window, counts) = c.take_unpushed(t);
+        assert_eq!(counts, vec![(p, 0, 1)]);
+        c.unpush(window, &counts);
+        assert_eq!(c.take_unpushed(t).1, vec![(p, 0, 1)]);
+        assert_eq!(c.take_unpushed(t).1, vec![(p, 0, 0)]);
+    }
 
     #[test]
     fn budgets_are_separate_and_reset_with_the_window() {

@@ -363,6 +363,21 @@ pub trait Store: Send + Sync + 'static {
         event: &EventRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
+    /// Adds one replica's new request counts (principal, reads, writes) in rate-limit
+    /// window number `window` (of `window_seconds`) to the database's, and returns each
+    /// principal's totals in that window across every replica, in the order of `counts`.
+    /// `None`: this database is served by one process only, so there is nothing to share
+    /// (the default, for SQLite). Older windows may be pruned.
+    fn add_rate_usage(
+        &self,
+        window: u64,
+        window_seconds: u64,
+        counts: &[(Id, u64, u64)],
+    ) -> impl Future<Output = StoreResult<Option<Vec<(u64, u64)>>>> + Send {
+        let _ = (window, window_seconds, counts);
+        async { Ok(None) }
+    }
+
     /// Every principal's own rate limits (those with at least one budget set).
     fn rate_limits(&self)
         -> impl Future<Output = StoreResult<Vec<(Id, RateLimitSettings)>>> + Send;
