@@ -348,9 +348,9 @@ impl ServerConfig {
     pub fn database_path(&self) -> Result<PathBuf, ServerError> {
         match self.database()? {
             Database::Sqlite(path) => Ok(path),
-            other @ Database::Postgres { .. } => Err(ServerError::Config(format!(
-                "{other} is not a SQLite file"
-            ))),
+            other @ Database::Postgres { .. } => {
+                Err(ServerError::Config(format!("{other} is not a SQLite file")))
+            }
         }
     }
 

@@ -25,8 +25,9 @@ const MAX_GROUP: usize = 512;
 type Waiter = oneshot::Sender<StoreResult<()>>;
 
 /// Writes a group of events in one transaction (all or none).
-pub(crate) type CommitGroup =
-    Arc<dyn Fn(Vec<EventRecord>) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send>> + Send + Sync>;
+pub(crate) type CommitGroup = Arc<
+    dyn Fn(Vec<EventRecord>) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send>> + Send + Sync,
+>;
 
 /// The queue of events waiting for the next group commit; cheap to clone.
 #[derive(Clone)]

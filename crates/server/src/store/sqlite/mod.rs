@@ -103,7 +103,6 @@ impl SqliteStore {
             events,
         })
     }
-
 }
 
 fn id_of(row: &SqliteRow, column: &str) -> StoreResult<Id> {

@@ -5,8 +5,8 @@ use sesame_core::id::Id;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 
-use super::access::insert_access;
 use super::access::authorize;
+use super::access::insert_access;
 use super::audit::append;
 use super::shares::revoke_shares;
 use super::{from_ms, id_of, now_ms, opt_id_of, SqliteStore};
