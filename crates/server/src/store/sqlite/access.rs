@@ -250,7 +250,7 @@ pub(super) async fn grant(
         }
     }
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(VaultAccessRecord {
         vault_id: *vault,
         principal_id: *principal,
@@ -277,6 +277,6 @@ pub(super) async fn revoke_grant(
         )));
     }
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }

@@ -47,7 +47,7 @@ pub(super) async fn initialize(
         .await?;
     insert_principal(&mut tx, account, owner, now).await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 

@@ -76,18 +76,22 @@ pub(super) async fn append_event(store: &SqliteStore, event: &EventRecord) -> St
     }
     let mut tx = store.writer.begin().await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
 /// Appends a group of events in one transaction: one durable commit for all of them.
-pub(super) async fn append_group(writer: &SqlitePool, events: &[EventRecord]) -> StoreResult<()> {
+pub(super) async fn append_group(
+    writer: &SqlitePool,
+    wal: &super::wal_sync::WalSync,
+    events: &[EventRecord],
+) -> StoreResult<()> {
     let mut tx = writer.begin().await?;
     for event in events {
         append(&mut tx, event).await?;
     }
     tx.commit().await?;
-    Ok(())
+    wal.sync().await
 }
 
 pub(super) async fn events(
@@ -183,6 +187,6 @@ pub(super) async fn add_audit_checkpoint(
     .execute(&mut *tx)
     .await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(true)
 }

@@ -35,6 +35,6 @@ pub(super) async fn use_auth_nonce(
         return Ok(false);
     }
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(true)
 }

@@ -65,7 +65,7 @@ pub(super) async fn add_blob(
         )));
     }
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -88,6 +88,9 @@ pub(super) async fn forget_blob(store: &SqliteStore, key: &BlobKey) -> StoreResu
         .bind(key.file.as_str())
         .execute(&store.writer)
         .await?;
+    // Durable before the caller deletes the file: a crash must not bring back a record
+    // whose file is gone.
+    store.wal.sync().await?;
     Ok(deleted.rows_affected() == 1)
 }
 

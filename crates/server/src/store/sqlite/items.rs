@@ -86,7 +86,7 @@ pub(super) async fn create_item(
     let record = item_in(&mut tx, vault, &request.id)
         .await?
         .ok_or_else(|| ApiError::internal("created item vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(record)
 }
 
@@ -162,7 +162,7 @@ pub(super) async fn put_item(
     let record = item_in(&mut tx, vault, item)
         .await?
         .ok_or_else(|| ApiError::internal("updated item vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(record)
 }
 
@@ -198,7 +198,7 @@ pub(super) async fn delete_item(
         .await?;
     revoke_shares(&mut tx, "vault_id = ? AND item_id = ?", &[vault, item]).await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -229,7 +229,7 @@ pub(super) async fn changes_since(
     .bind(since.min(i64::MAX as u64) as i64)
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     let mut items = Vec::new();
     let mut deleted = Vec::new();
     for row in &rows {

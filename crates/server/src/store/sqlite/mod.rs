@@ -44,6 +44,7 @@ mod principals;
 mod rate_limits;
 mod shares;
 mod vaults;
+mod wal_sync;
 
 /// The embedded SQLite migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -53,7 +54,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    /// Reads' audit events, group-committed through `writer`.
+    /// Makes the writer's commits durable, many per `fsync`.
+    wal: wal_sync::WalSync,
+    /// Reads' audit events, appended many per transaction through `writer`.
     events: GroupCommit,
 }
 
@@ -77,9 +80,15 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // NORMAL: the writer's commits are made durable by `WalSync`, many per fsync
+        // (see wal_sync.rs). The connection stays open for the life of the store: SQLite
+        // deletes the WAL when its last connection closes, and `WalSync` holds it open.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone().synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(|e| ServerError::Database(format!("cannot open {}: {e}", path.display())))?;
         MIGRATOR.run(&writer).await?;
@@ -92,16 +101,24 @@ impl SqliteStore {
             file.push(suffix);
             crate::data_dir::tighten_file(Path::new(&file))?;
         }
-        let group_writer = writer.clone();
+        let wal = wal_sync::WalSync::open(path)?;
+        let (group_writer, group_wal) = (writer.clone(), wal.clone());
         let events = GroupCommit::start(std::sync::Arc::new(move |events| {
-            let writer = group_writer.clone();
-            Box::pin(async move { audit::append_group(&writer, &events).await })
+            let (writer, wal) = (group_writer.clone(), group_wal.clone());
+            Box::pin(async move { audit::append_group(&writer, &wal, &events).await })
         }));
         Ok(Self {
             writer,
             reader,
+            wal,
             events,
         })
+    }
+
+    /// Commits a write transaction and waits until it is durable.
+    async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> StoreResult<()> {
+        tx.commit().await?;
+        self.wal.sync().await
     }
 }
 

@@ -72,7 +72,7 @@ pub(super) async fn create_principal(
     let principal = principal_in(&mut tx, &new.id)
         .await?
         .ok_or_else(|| ApiError::internal("created principal vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(principal)
 }
 
@@ -156,7 +156,7 @@ pub(super) async fn rotate_principal(
     let principal = principal_in(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::internal("rotated principal vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(principal)
 }
 
@@ -187,7 +187,7 @@ pub(super) async fn revoke_principal(
         .await?;
     revoke_shares(&mut tx, "created_by = ?", &[id]).await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -224,7 +224,7 @@ pub(super) async fn set_principal_rights(
     let principal = principal_in(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::internal("updated principal vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(principal)
 }
 

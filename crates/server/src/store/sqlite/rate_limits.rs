@@ -92,6 +92,6 @@ pub(super) async fn set_rate_limits(
         .await?;
     }
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }

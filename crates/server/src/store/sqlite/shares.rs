@@ -43,7 +43,7 @@ pub(super) async fn set_share_policy(
     .execute(&mut *tx)
     .await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -96,7 +96,7 @@ pub(super) async fn create_share(
     let stored = share_in(&mut tx, &share.id)
         .await?
         .ok_or_else(|| ApiError::internal("created share vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(stored)
 }
 
@@ -124,7 +124,7 @@ pub(super) async fn revoke_share(
     authorize(&mut tx, event).await?;
     revoke_shares(&mut tx, "id = ?", &[id]).await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -142,12 +142,12 @@ pub(super) async fn open_share(
     let (share, row) = match live_share_in(&mut tx, id, access_hash, now, &mut event).await? {
         Lookup::NotFound => {
             append(&mut tx, &event).await?;
-            tx.commit().await?;
+            store.commit(tx).await?;
             return Ok(ShareOpening::NotFound);
         }
         Lookup::Gone(gone) => {
             append(&mut tx, &event).await?;
-            tx.commit().await?;
+            store.commit(tx).await?;
             return Ok(ShareOpening::Gone(gone));
         }
         Lookup::Live(share, row) => (share, row),
@@ -161,7 +161,7 @@ pub(super) async fn open_share(
             }
             .to_owned();
             append(&mut tx, &event).await?;
-            tx.commit().await?;
+            store.commit(tx).await?;
             return Ok(ShareOpening::Refused(refusal));
         }
     }
@@ -183,7 +183,7 @@ pub(super) async fn open_share(
     .execute(&mut *tx)
     .await?;
     append(&mut tx, &event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(ShareOpening::Opened {
         share: ItemShare { views, ..share },
         item,
@@ -211,12 +211,12 @@ pub(super) async fn challenge_share(
     let row = match lookup {
         Lookup::NotFound => {
             append(&mut tx, &event).await?;
-            tx.commit().await?;
+            store.commit(tx).await?;
             return Ok(ChallengeOutcome::NotFound);
         }
         Lookup::Gone(gone) => {
             append(&mut tx, &event).await?;
-            tx.commit().await?;
+            store.commit(tx).await?;
             return Ok(ChallengeOutcome::Gone(gone));
         }
         Lookup::Live(_, row) => row,
@@ -225,7 +225,7 @@ pub(super) async fn challenge_share(
     if recipients.is_empty() {
         event.outcome = "invalid_input".to_owned();
         append(&mut tx, &event).await?;
-        tx.commit().await?;
+        store.commit(tx).await?;
         return Ok(ChallengeOutcome::NotRestricted);
     }
     let longest = challenge.limits.iter().map(|l| l.0).max().unwrap_or(0);
@@ -249,7 +249,7 @@ pub(super) async fn challenge_share(
             let wait_ms = (oldest + window * 1000 - now).max(1000);
             event.outcome = "rate_limited".to_owned();
             append(&mut tx, &event).await?;
-            tx.commit().await?;
+            store.commit(tx).await?;
             return Ok(ChallengeOutcome::RateLimited(
                 (wait_ms as u64).div_ceil(1000),
             ));
@@ -282,7 +282,7 @@ pub(super) async fn challenge_share(
     .await?;
     event.outcome = if recipient { "ok" } else { "permission_denied" }.to_owned();
     append(&mut tx, &event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(ChallengeOutcome::Recorded { recipient })
 }
 

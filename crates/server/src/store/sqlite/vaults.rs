@@ -96,7 +96,7 @@ pub(super) async fn create_vault(
     let record = vault_in(&mut tx, &request.id, creator)
         .await?
         .ok_or_else(|| ApiError::internal("created vault vanished"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(record)
 }
 
@@ -151,7 +151,7 @@ pub(super) async fn update_vault(
     let record = vault_in(&mut tx, vault, principal)
         .await?
         .ok_or_else(|| ApiError::vault_not_found(vault))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(record)
 }
 
@@ -175,7 +175,7 @@ pub(super) async fn delete_vault(
         .await?;
     revoke_shares(&mut tx, "vault_id = ?", &[vault]).await?;
     append(&mut tx, event).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
