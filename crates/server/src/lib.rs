@@ -84,7 +84,7 @@ macro_rules! with_store {
                 $body
             }
             Database::Postgres { url, .. } => {
-                let $store = store::postgres::PgStore::connect(url.expose(), $migrate).await?;
+                let $store = store::postgres::connect(url.expose(), $migrate).await?;
                 $body
             }
         }
@@ -229,16 +229,17 @@ pub async fn verify_audit(config: &ServerConfig) -> Result<audit::ChainReport, S
 /// tools) or an unusable URL, [`ServerError::Io`] when `to` exists or cannot be created,
 /// [`ServerError::Database`] when the copy fails.
 pub async fn backup(config: &ServerConfig, to: &std::path::Path) -> Result<(), ServerError> {
-    let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
-    if config.database_url.as_deref().is_some_and(postgres) {
-        return Err(ServerError::Config(
-            "`sesame server backup` copies a SQLite database; back up PostgreSQL with its own \
-             tools: `pg_dump --format=custom` for a logical backup, or `pg_basebackup` with WAL \
-             archiving for point-in-time recovery"
-                .into(),
-        ));
-    }
-    let path = config.database_path()?;
+    let path = match config.database()? {
+        Database::Sqlite(path) => path,
+        Database::Postgres { .. } => {
+            return Err(ServerError::Config(
+                "`sesame server backup` copies a SQLite database; back up PostgreSQL with its \
+                 own tools: `pg_dump --format=custom` for a logical backup, or \
+                 `pg_basebackup` with WAL archiving for point-in-time recovery"
+                    .into(),
+            ))
+        }
+    };
     if !path.is_file() {
         return Err(ServerError::Config(format!(
             "there is no database at {} to back up",

@@ -489,6 +489,15 @@ impl Store for PgStore {
         rate_limits::rate_limits(self).await
     }
 
+    async fn add_rate_usage(
+        &self,
+        window: u64,
+        window_seconds: u64,
+        counts: &[(Id, u64, u64)],
+    ) -> StoreResult<Option<Vec<(u64, u64)>>> {
+        rate_limits::add_rate_usage(self, window, window_seconds, counts).await
+    }
+
     async fn set_rate_limits(
         &self,
         principal: &Id,

@@ -96,3 +96,61 @@ pub(super) async fn set_rate_limits(
     tx.commit().await?;
     Ok(())
 }
+
+/// Adds one replica's counts to the shared ones and returns the totals (see
+/// [`Store::add_rate_usage`](crate::store::Store::add_rate_usage)).
+pub(super) async fn add_rate_usage(
+    store: &PgStore,
+    window: u64,
+    window_seconds: u64,
+    counts: &[(Id, u64, u64)],
+) -> StoreResult<Option<Vec<(u64, u64)>>> {
+    if counts.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    // Rows in id order, so that two replicas adding to the same principals lock them in
+    // the same order (no deadlock).
+    let mut sorted: Vec<_> = counts.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let ids: Vec<&str> = sorted.iter().map(|c| c.0.as_str()).collect();
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let reads: Vec<i64> = sorted.iter().map(|c| clamp(c.1)).collect();
+    let writes: Vec<i64> = sorted.iter().map(|c| clamp(c.2)).collect();
+    let rows = sqlx::query(
+        "INSERT INTO rate_usage (principal_id, window_seconds, window_number, reads, writes) \
+         SELECT id, $2, $3, r, w FROM UNNEST($1::TEXT[], $4::BIGINT[], $5::BIGINT[]) AS c(id, r, w) \
+         ON CONFLICT (principal_id, window_seconds, window_number) DO UPDATE \
+         SET reads = rate_usage.reads + excluded.reads, \
+             writes = rate_usage.writes + excluded.writes \
+         RETURNING principal_id, reads, writes",
+    )
+    .bind(&ids)
+    .bind(clamp(window_seconds))
+    .bind(clamp(window))
+    .bind(&reads)
+    .bind(&writes)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut totals = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let reads: i64 = row.try_get("reads")?;
+        let writes: i64 = row.try_get("writes")?;
+        totals.insert(
+            id_of(row, "principal_id")?,
+            (reads.max(0) as u64, writes.max(0) as u64),
+        );
+    }
+    // Windows that ended are of no use (the table holds a row per active principal and
+    // window, so this stays a small scan).
+    sqlx::query("DELETE FROM rate_usage WHERE window_seconds = $1 AND window_number < $2")
+        .bind(clamp(window_seconds))
+        .bind(clamp(window))
+        .execute(&store.pool)
+        .await?;
+    Ok(Some(
+        counts
+            .iter()
+            .map(|(id, _, _)| totals.get(id).copied().unwrap_or_default())
+            .collect(),
+    ))
+}

@@ -128,7 +128,7 @@ async fn the_schema_is_checked_unless_migrated() {
     let err = connect(&db.url, false).await.unwrap_err().to_string();
     assert_eq!(
         err,
-        "database error: the database schema is not current (0 of 1 migrations applied): \
+        "database error: the database schema is not current (0 of 2 migrations applied): \
          run `sesame server migrate --database-url …` with a role that may change the \
          schema"
     );
