@@ -304,13 +304,15 @@ async fn used_nonces_are_pruned_once_their_assertion_has_expired() {
     let db = server.database().await;
     // A nonce whose assertion left the skew window long ago, and one still inside it.
     for (nonce, expires_at) in [("old", 1_i64), ("live", now() as i64 + 60)] {
-        sqlx::query("INSERT INTO auth_nonces (principal_id, nonce, expires_at) VALUES (?, ?, ?)")
-            .bind(server.owner.principal_id().as_str())
-            .bind(nonce)
-            .bind(expires_at)
-            .execute(&db)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO auth_nonces (principal_id, nonce, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(server.owner.principal_id().as_str())
+        .bind(nonce)
+        .bind(expires_at)
+        .execute(&db)
+        .await
+        .unwrap();
     }
     server.owner().await;
     let left: Vec<String> = sqlx::query_scalar("SELECT nonce FROM auth_nonces ORDER BY nonce")

@@ -1,10 +1,9 @@
 //! Rate limits and the audit trail over real HTTP.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::start_with;
-use sqlx::Connection as _;
+use common::{start_with, TestServer};
 
 #[tokio::test]
 async fn a_tiny_budget_answers_429_with_headers() {
@@ -123,25 +122,19 @@ async fn the_audit_trail_records_requests_chains_them_and_detects_tampering() {
     assert!(report.intact(), "{report:?}");
     assert!(report.events >= 9);
 
-    // The database refuses edits of the trail; someone with the file can drop the guard,
-    // but verification then names the altered event.
-    let path = server.config.database_path().unwrap();
-    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    // The database refuses edits of the trail; someone with the file (or the database's
+    // owner role) can drop the guard, but verification then names the altered event.
+    let db = server.database().await;
     let refused = sqlx::query("UPDATE audit_events SET outcome = 'ok' WHERE seq = 6")
-        .execute(&mut raw)
+        .execute(&db)
         .await;
     assert!(refused.is_err(), "the append-only trigger refuses updates");
-    sqlx::query("DROP TRIGGER audit_events_no_update")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    drop_guard(&server, &db, "audit_events", "audit_events_no_update").await;
     sqlx::query("UPDATE audit_events SET outcome = 'ok' WHERE seq = 6")
-        .execute(&mut raw)
+        .execute(&db)
         .await
         .unwrap();
-    raw.close().await.unwrap();
+    db.close().await;
     let report = sesame_server::verify_audit(&server.config).await.unwrap();
     let (seq, why) = report.first_broken.clone().unwrap();
     assert_eq!(seq, 6, "{why}");
@@ -155,36 +148,53 @@ async fn deleting_an_event_is_detected() {
     let owner = server.owner().await;
     owner.get("/v1/vaults").await;
     owner.get("/v1/vaults").await;
-    let path = server.config.database_path().unwrap();
-    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query("DROP TRIGGER audit_events_no_delete")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    let db = server.database().await;
+    let refused = sqlx::query("DELETE FROM audit_events WHERE seq = 2")
+        .execute(&db)
+        .await;
+    assert!(refused.is_err(), "the append-only trigger refuses deletes");
+    if server.on_postgres() {
+        // TRUNCATE fires no row trigger: PostgreSQL has a statement trigger for it.
+        let truncated = sqlx::query("TRUNCATE audit_events").execute(&db).await;
+        assert!(
+            truncated.is_err(),
+            "the append-only trigger refuses TRUNCATE"
+        );
+    }
+    drop_guard(&server, &db, "audit_events", "audit_events_no_delete").await;
     sqlx::query("DELETE FROM audit_events WHERE seq = 2")
-        .execute(&mut raw)
+        .execute(&db)
         .await
         .unwrap();
-    raw.close().await.unwrap();
+    db.close().await;
     let report = sesame_server::verify_audit(&server.config).await.unwrap();
     assert_eq!(report.first_broken.unwrap().0, 3);
     server.shutdown().await;
 }
 
-/// Drops the append-only guards, as someone holding the database file can.
-async fn drop_guards(db: &sqlx::SqlitePool) {
-    for trigger in [
-        "audit_events_no_delete",
-        "audit_events_no_update",
-        "audit_head_only_grows",
-        "audit_checkpoints_no_delete",
+/// Drops one append-only guard (`trigger` on `table`), as someone holding the database
+/// file (SQLite) or the database owner's role (PostgreSQL) can.
+async fn drop_guard(server: &TestServer, db: &sqlx::AnyPool, table: &str, trigger: &str) {
+    let sql = if server.on_postgres() {
+        format!("DROP TRIGGER {trigger} ON {table}")
+    } else {
+        format!("DROP TRIGGER {trigger}")
+    };
+    sqlx::query(&sql)
+        .execute(db)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Drops the append-only guards of the trail, its head and its checkpoints.
+async fn drop_guards(server: &TestServer, db: &sqlx::AnyPool) {
+    for (table, trigger) in [
+        ("audit_events", "audit_events_no_delete"),
+        ("audit_events", "audit_events_no_update"),
+        ("audit_head", "audit_head_only_grows"),
+        ("audit_checkpoints", "audit_checkpoints_no_delete"),
     ] {
-        sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}"))
-            .execute(db)
-            .await
-            .unwrap();
+        drop_guard(server, db, table, trigger).await;
     }
 }
 
@@ -196,7 +206,7 @@ async fn deleting_the_newest_events_is_detected_by_the_persisted_head() {
         owner.get("/v1/vaults").await;
     }
     let db = server.database().await;
-    drop_guards(&db).await;
+    drop_guards(&server, &db).await;
     // The chain that remains is a perfectly valid, shorter chain.
     sqlx::query("DELETE FROM audit_events WHERE seq > 3")
         .execute(&db)
@@ -302,7 +312,7 @@ async fn checkpoints_must_be_signed_by_the_owner_over_a_real_event() {
     // Rewriting an event below the checkpoint, re-hashing the rest and the persisted head
     // leaves a valid chain; only the checkpoint shows it.
     let db = server.database().await;
-    drop_guards(&db).await;
+    drop_guards(&server, &db).await;
     let page = owner.get("/v1/events?limit=1000").await;
     let mut events: Vec<sesame_core::api::AuditEvent> =
         serde_json::from_value(page.body["events"].clone()).unwrap();
@@ -312,23 +322,25 @@ async fn checkpoints_must_be_signed_by_the_owner_over_a_real_event() {
         event.prev_hash = prev;
         event.hash = sesame_core::audit::event_hash(event);
         prev = event.hash.clone();
-        sqlx::query("UPDATE audit_events SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?")
-            .bind(&event.outcome)
-            .bind(&event.prev_hash)
-            .bind(&event.hash)
-            .bind(event.seq as i64)
-            .execute(&db)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE audit_events SET outcome = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
+        )
+        .bind(&event.outcome)
+        .bind(&event.prev_hash)
+        .bind(&event.hash)
+        .bind(event.seq as i64)
+        .execute(&db)
+        .await
+        .unwrap();
     }
     // Events appended since the page was read are dropped, and the head rewritten.
     let last = events.last().unwrap();
-    sqlx::query("DELETE FROM audit_events WHERE seq > ?")
+    sqlx::query("DELETE FROM audit_events WHERE seq > $1")
         .bind(last.seq as i64)
         .execute(&db)
         .await
         .unwrap();
-    sqlx::query("UPDATE audit_head SET seq = ?, hash = ?")
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
         .bind(last.seq as i64)
         .bind(&last.hash)
         .execute(&db)

@@ -5,7 +5,6 @@ mod common;
 
 use common::{start_with, Session, TestServer};
 use serde_json::{json, Value};
-use sqlx::Connection as _;
 
 fn path(id: &impl std::fmt::Display) -> String {
     format!("/v1/principals/{id}/rate-limit")
@@ -13,14 +12,14 @@ fn path(id: &impl std::fmt::Display) -> String {
 
 /// Rows of `principal_rate_limits`, read straight from the database.
 async fn stored(server: &TestServer) -> Vec<(String, Option<i64>, Option<i64>)> {
-    let url = format!("sqlite://{}", server.dir.path().join("sesame.db").display());
-    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let rows: Vec<(String, Option<i64>, Option<i64>)> =
-        sqlx::query_as("SELECT principal_id, reads, writes FROM principal_rate_limits")
-            .fetch_all(&mut db)
-            .await
-            .unwrap();
-    db.close().await.unwrap();
+    let db = server.database().await;
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT principal_id, reads, writes FROM principal_rate_limits ORDER BY principal_id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    db.close().await;
     rows
 }
 

@@ -99,7 +99,7 @@ async fn a_one_time_share_is_served_once_to_the_holder_of_its_token() {
     // The ciphertext is gone from the database once the last view was served.
     let pool = server.database().await;
     let (views, stored): (i64, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT views, item FROM shares WHERE id = ?")
+        sqlx::query_as("SELECT views, item FROM shares WHERE id = $1")
             .bind(id.as_str())
             .fetch_one(&pool)
             .await

@@ -1,6 +1,8 @@
 //! TLS: the server serves HTTPS with a configured certificate, and refuses a bad one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::PathBuf;
 
 use sesame_server::{ServerConfig, ServerError};
@@ -11,19 +13,14 @@ fn fixture(name: &str) -> PathBuf {
 
 #[tokio::test]
 async fn serves_https_with_the_configured_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        tls_cert: Some(fixture("test-only-cert.pem")),
-        tls_key: Some(fixture("test-only-key.pem")),
-        ..ServerConfig::default()
-    };
-    sesame_server::init(&config, "https://127.0.0.1:8787")
-        .await
-        .unwrap();
-    let server = sesame_server::spawn(config.clone()).await.unwrap();
-    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let mut server = common::start_with(|c| {
+        c.data_dir = c.data_dir.join("data");
+        c.tls_cert = Some(fixture("test-only-cert.pem"));
+        c.tls_key = Some(fixture("test-only-key.pem"));
+    })
+    .await;
+    let running = server.server.take().unwrap();
+    assert!(running.url().starts_with("https://127.0.0.1:"));
     let cert =
         reqwest::Certificate::from_pem(&std::fs::read(fixture("test-only-cert.pem")).unwrap())
             .unwrap();
@@ -33,19 +30,20 @@ async fn serves_https_with_the_configured_certificate() {
         .build()
         .unwrap();
     let reply = client
-        .get(format!("{}/healthz", server.url()))
+        .get(format!("{}/healthz", running.url()))
         .send()
         .await
         .unwrap();
     assert_eq!(reply.status(), 200);
-    let plain = reqwest::get(format!("http://{}/healthz", server.local_addr())).await;
+    let plain = reqwest::get(format!("http://{}/healthz", running.local_addr())).await;
     assert!(plain.is_err(), "plain HTTP is not served on the TLS port");
-    server.shutdown().await.unwrap();
+    running.shutdown().await.unwrap();
 
     let broken = ServerConfig {
         tls_key: Some(fixture("README.md")),
-        ..config
+        ..server.config.clone()
     };
     let err = sesame_server::spawn(broken).await.unwrap_err();
     assert!(matches!(err, ServerError::Config(_)), "{err}");
+    server.shutdown().await;
 }

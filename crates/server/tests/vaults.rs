@@ -644,6 +644,10 @@ async fn grants_without_reveal_item_password_are_refused_over_raw_http() {
 async fn accounts_from_before_vault_rights_migrate_cleanly() {
     use sesame_server::store::sqlite::MIGRATOR;
     use sqlx::Row as _;
+    if common::on_postgres() {
+        eprintln!("SKIPPED accounts_from_before_vault_rights…: SQLite's migration 0007; PostgreSQL's schema starts with every SQLite migration applied");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();

@@ -1,6 +1,13 @@
-//! A real server on 127.0.0.1:0 over a temporary SQLite database, and helpers that drive
-//! it over HTTP with real tokens and signatures.
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+//! A real server on 127.0.0.1:0 over a temporary database, and helpers that drive it over
+//! HTTP with real tokens and signatures.
+//!
+//! The database is a SQLite file in the server's temporary data directory, or, when
+//! `SESAME_TEST_POSTGRES` holds a PostgreSQL admin URL
+//! (`postgres://postgres@127.0.0.1:54329/postgres`, see `make server-test-pg`), a fresh
+//! PostgreSQL database per server, dropped with it. Tests reach the database through
+//! [`TestServer::database`], an [`sqlx::AnyPool`] on either: their SQL uses `$1`-style
+//! placeholders (which SQLite accepts too) and decodes integers as `i64`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,9 +20,103 @@ use sesame_core::crypto::{
 use sesame_core::id::Id;
 use sesame_core::token::ServiceAccountToken;
 use sesame_server::{RunningServer, ServerConfig};
+use sqlx::Connection as _;
 use tempfile::TempDir;
 
 pub mod smtp_sink;
+
+/// The environment variable holding the PostgreSQL admin URL that selects that backend.
+pub const POSTGRES_ENV: &str = "SESAME_TEST_POSTGRES";
+
+/// The PostgreSQL admin URL when the suite runs on PostgreSQL.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Whether the suite runs on PostgreSQL (`SESAME_TEST_POSTGRES` is set) rather than SQLite.
+pub fn on_postgres() -> bool {
+    postgres_admin_url().is_some()
+}
+
+/// A database of its own on the PostgreSQL cluster, for one [`TestServer`]; dropped with
+/// it ([`PgDatabase::drop_database`], or best-effort on `Drop`).
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+    dropped: bool,
+}
+
+impl PgDatabase {
+    /// Creates `sesame_t_<random>` through the admin URL.
+    pub async fn create(admin_url: &str) -> Self {
+        use rand::Rng as _;
+        let mut rng = rand::rngs::OsRng;
+        let suffix: String = (0..16)
+            .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+            .collect();
+        let name = format!("sesame_t_{suffix}");
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={admin_url}: cannot connect: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        admin.close().await.unwrap();
+        let mut url = url::Url::parse(admin_url)
+            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={admin_url}: not a URL: {e}"));
+        url.set_path(&format!("/{name}"));
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+            dropped: false,
+        }
+    }
+
+    /// Drops the database, closing whatever connections still use it.
+    pub async fn drop_database(&mut self) {
+        if !self.dropped {
+            self.dropped = true;
+            if let Err(e) = drop_pg_database(&self.admin_url, &self.name).await {
+                eprintln!("could not drop test database {}: {e}", self.name);
+            }
+        }
+    }
+}
+
+async fn drop_pg_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await
+}
+
+impl Drop for PgDatabase {
+    /// Best effort, from a thread of its own (no `await` in `drop`): a test that panicked
+    /// or never called [`TestServer::shutdown`] leaves no database behind either.
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        self.dropped = true;
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(drop_pg_database(&admin_url, &name)).err()
+        });
+        if let Ok(Some(e)) = dropper.join() {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
 
 pub struct TestServer {
     pub dir: TempDir,
@@ -27,6 +128,8 @@ pub struct TestServer {
     pub config: ServerConfig,
     /// The server's clock (share expiry); tests move it forward.
     pub clock: sesame_server::Clock,
+    /// The server's PostgreSQL database (`None` on SQLite).
+    pub postgres: Option<PgDatabase>,
 }
 
 pub async fn start() -> TestServer {
@@ -46,6 +149,11 @@ pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer
         data_dir: dir.path().to_path_buf(),
         ..ServerConfig::default()
     };
+    let postgres = match postgres_admin_url() {
+        Some(admin_url) => Some(PgDatabase::create(&admin_url).await),
+        None => None,
+    };
+    config.database_url = postgres.as_ref().map(|db| db.url.clone().into());
     configure(&mut config);
     let init = sesame_server::init(&config, "http://127.0.0.1:8787")
         .await
@@ -63,6 +171,7 @@ pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer
         http: reqwest::Client::new(),
         config,
         clock,
+        postgres,
     }
 }
 
@@ -71,6 +180,10 @@ pub fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -208,17 +321,64 @@ impl TestServer {
         (token, session)
     }
 
-    /// A second connection to the running server's database, to inspect or tamper with it.
-    pub async fn database(&self) -> sqlx::SqlitePool {
-        let path = self.config.database_path().unwrap();
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap()
+    /// Whether this server stores into PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        self.postgres.is_some()
     }
 
+    /// A second connection to the server's database (SQLite file or PostgreSQL database),
+    /// to inspect or tamper with it; also after the server stopped. SQL run on it must
+    /// suit both: `$1` placeholders, integers decoded as `i64`, bytes as `Vec<u8>`.
+    pub async fn database(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match &self.postgres {
+            Some(db) => db.url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.config.database_path().unwrap().display()
+            ),
+        };
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
+    /// PostgreSQL only: every row of every table of the server's database as text (bytes
+    /// as `\x` and hex digits), the counterpart of searching the SQLite files' bytes for
+    /// something that must be stored nowhere.
+    pub async fn postgres_rows(&self) -> Vec<String> {
+        assert!(self.on_postgres(), "postgres_rows on SQLite");
+        let db = self.database().await;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert!(tables.iter().any(|t| t == "audit_events"), "{tables:?}");
+        let mut rows = Vec::new();
+        for table in tables {
+            let text: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM \"{table}\" AS t"))
+                    .fetch_all(&db)
+                    .await
+                    .unwrap();
+            rows.extend(text.into_iter().map(|row| format!("{table}: {row}")));
+        }
+        db.close().await;
+        rows
+    }
+
+    /// Stops the server (if it still runs) and drops its PostgreSQL database.
     pub async fn shutdown(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();
+        }
+        if let Some(db) = &mut self.postgres {
+            db.drop_database().await;
         }
     }
 }
