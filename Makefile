@@ -20,6 +20,7 @@ test: lint ## Run every check and test suite (what CI runs)
 	scripts/install-chromium.sh
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(MAKE) --no-print-directory server-test-pg
 	node --test tests/share_page/
 	tests/codegen/check.sh
 	$(MAKE) --no-print-directory python-test
@@ -28,17 +29,20 @@ test: lint ## Run every check and test suite (what CI runs)
 	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory fuzz-smoke
 
-# The server's HTTP test suite (crates/server/tests) on PostgreSQL: a throwaway cluster
-# (scripts/pg.sh; an absolute directory, which its socket setting needs), each test
-# server in a fresh database of its own. The cluster is stopped and deleted whatever
-# happens; the target's status is the suite's.
+# The server's HTTP test suite (crates/server/tests) on PostgreSQL, then the multi-replica
+# and fault tests (crates/cli/tests/replicas.rs: two replicas, SIGKILL mid-burst, the
+# database restarted under load): a throwaway cluster (scripts/pg.sh, which installs
+# Debian's postgresql when it is missing), each test server in a fresh database of its
+# own. The cluster is stopped and deleted whatever happens; the status is the suites'.
 PG_TEST_DIR := $(CURDIR)/target/pg-test
 PG_TEST_PORT ?= 54329
-server-test-pg: ## The server's HTTP test suite on PostgreSQL (a throwaway cluster)
+server-test-pg: ## The server's HTTP test suite, and the multi-replica and fault tests, on PostgreSQL (a throwaway cluster)
 	@url="$$(scripts/pg.sh start $(PG_TEST_DIR) $(PG_TEST_PORT))" || exit 1; \
 	trap 'scripts/pg.sh stop $(PG_TEST_DIR)' EXIT; trap 'exit 130' INT TERM; \
 	echo "PostgreSQL test cluster: $$url"; \
-	SESAME_TEST_POSTGRES="$$url" $(CARGO) test -p sesame-server --tests
+	SESAME_TEST_POSTGRES="$$url" $(CARGO) test -p sesame-server --tests && \
+	SESAME_TEST_POSTGRES="$$url" SESAME_TEST_POSTGRES_DIR=$(PG_TEST_DIR) \
+		$(CARGO) test -p sesame-cli --test replicas
 
 # Python tools of the test suite (tests/requirements.txt), in a venv under target/.
 PYENV := target/pyenv

@@ -36,6 +36,7 @@ use sesame_core::id::Id;
 use sesame_core::token::{ServiceAccountToken, TokenSecret};
 use zeroize::Zeroizing;
 
+mod access_cache;
 pub mod audit;
 mod auth;
 mod clock;
@@ -489,6 +490,7 @@ async fn serve<S: Store + Clone>(
         sources: rate_limit::SourceLimiter::new(config.rate_limit_unauthenticated),
         failures: failures.clone(),
         metrics: metrics::Metrics::default(),
+        access: access_cache::AccessCache::default(),
         config,
         clock,
     });

@@ -156,6 +156,8 @@ impl<S> axum_server::accept::Accept<TcpStream, S> for ConnectionGuard {
     type Future = Ready<io::Result<(Self::Stream, S)>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        // Answers are written whole; waiting to coalesce them (Nagle) only adds latency.
+        let _ = stream.set_nodelay(true);
         std::future::ready(Ok((self.track(stream), service)))
     }
 }
@@ -171,16 +173,34 @@ pub(crate) struct Tracked<T> {
 }
 
 impl<T> Tracked<T> {
+    /// Records traffic. The idle timer is not moved here (that would be a timer-wheel
+    /// update per read and write): when it fires, [`closed`](Self::closed) re-arms it from
+    /// the last traffic instead.
     fn touch(&mut self) {
         self.slot.last.store(self.guard.now_ms(), Ordering::Relaxed);
-        let deadline = tokio::time::Instant::now() + self.guard.inner.idle;
-        self.idle.as_mut().reset(deadline);
     }
 
     /// Whether the connection must end now: evicted, or no traffic for the idle timeout.
     fn closed(&mut self, cx: &mut Context<'_>) -> bool {
         self.slot.waker.register(cx.waker());
-        self.slot.evicted.load(Ordering::Relaxed) || self.idle.as_mut().poll(cx).is_ready()
+        if self.slot.evicted.load(Ordering::Relaxed) {
+            return true;
+        }
+        while self.idle.as_mut().poll(cx).is_ready() {
+            let quiet = self
+                .guard
+                .now_ms()
+                .saturating_sub(self.slot.last.load(Ordering::Relaxed));
+            let idle = u64::try_from(self.guard.inner.idle.as_millis()).unwrap_or(u64::MAX);
+            if quiet >= idle {
+                return true;
+            }
+            // Traffic since the timer was set: wait for the rest of the timeout from it
+            // (polled again by the loop, which registers the waker).
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(idle - quiet);
+            self.idle.as_mut().reset(deadline);
+        }
+        false
     }
 }
 

@@ -67,6 +67,8 @@ pub(crate) struct RateLimiter {
     /// Held across the database write and the update of `overrides`, so that concurrent
     /// changes land in memory in the order they were committed.
     updates: tokio::sync::Mutex<()>,
+    /// Whether the store shares counts between replicas (until it says it does not).
+    shared: std::sync::atomic::AtomicBool,
 }
 
 impl RateLimiter {
@@ -77,6 +79,7 @@ impl RateLimiter {
             window_seconds: window_seconds.max(1),
             state: Mutex::new(State::default()),
             updates: tokio::sync::Mutex::new(()),
+            shared: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -210,6 +213,52 @@ impl RateLimiter {
             }
         }
     }
+
+    /// [`check`](Self::check), after learning the other replicas' counts first when this
+    /// replica has not counted `principal` in the current window yet: otherwise a replica
+    /// would start each principal's window believing the others had used nothing, until
+    /// its next sync. One query per principal and window; none once the store said it
+    /// shares no counts (SQLite).
+    pub(crate) async fn check_shared<S: crate::store::Store>(
+        &self,
+        store: &S,
+        principal: &Id,
+        write: bool,
+        now: u64,
+    ) -> Decision {
+        let window = now / self.window_seconds;
+        let seen = || {
+            self.state()
+                .usage
+                .get(principal)
+                .is_some_and(|u| u.window == window)
+        };
+        if self.shared.load(std::sync::atomic::Ordering::Relaxed) && !seen() {
+            let first = [(*principal, 0, 0)];
+            match store
+                .add_rate_usage(window, self.window_seconds, &first)
+                .await
+            {
+                Ok(Some(totals)) => {
+                    let mut state = self.state();
+                    let entry = state.usage.entry(*principal).or_default();
+                    if entry.window != window {
+                        *entry = Usage {
+                            window,
+                            ..Usage::default()
+                        };
+                    }
+                    drop(state);
+                    self.learn(window, &first, &totals);
+                }
+                Ok(None) => self
+                    .shared
+                    .store(false, std::sync::atomic::Ordering::Relaxed),
+                Err(e) => tracing::warn!(error = %e, "cannot read shared rate-limit counts"),
+            }
+        }
+        self.check(principal, write, now)
+    }
 }
 
 /// Every [`SYNC_INTERVAL`], until the store closes: adds this replica's new counts to the
@@ -218,19 +267,20 @@ impl RateLimiter {
 /// one code path for both backends. Failures are logged and retried at the next tick; the
 /// replica keeps counting on its own meanwhile.
 pub(crate) async fn sync<S: crate::store::Store>(limiter: &RateLimiter, store: &S) {
-    let mut shared = true;
     let mut ticks = tokio::time::interval(SYNC_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if shared {
+        if limiter.shared.load(std::sync::atomic::Ordering::Relaxed) {
             let (window, counts) = limiter.take_unpushed(crate::auth::unix_now());
             match store
                 .add_rate_usage(window, limiter.window_seconds, &counts)
                 .await
             {
                 Ok(Some(totals)) => limiter.learn(window, &counts, &totals),
-                Ok(None) => shared = false,
+                Ok(None) => limiter
+                    .shared
+                    .store(false, std::sync::atomic::Ordering::Relaxed),
                 Err(e) => {
                     limiter.unpush(window, &counts);
                     tracing::warn!(error = %e, "cannot share rate-limit counts; retrying");

@@ -55,6 +55,8 @@ pub(crate) struct App<S> {
     pub(crate) failures: Arc<crate::rate_limit::AuthFailures>,
     /// What `GET /metrics` serves.
     pub(crate) metrics: crate::metrics::Metrics,
+    /// Principals and permissions as recently read (see `access_cache`).
+    pub(crate) access: crate::access_cache::AccessCache,
 }
 
 /// The source address of a request (from the connection), as rate limits count it.
@@ -227,7 +229,9 @@ pub(crate) async fn require<S: Store>(
     required: u32,
 ) -> Result<u32, ApiError> {
     crate::store::check_grant(
-        app.store.permissions(vault, caller.id()).await?,
+        app.access
+            .permissions(&app.store, vault, caller.id())
+            .await?,
         vault,
         required,
     )
@@ -385,7 +389,7 @@ async fn authenticated<S: Store>(
         )),
         Some(session) => match app.sessions.verify(&session, now) {
             Err(e) => Err(e),
-            Ok(claims) => match app.store.principal(&claims.p).await {
+            Ok(claims) => match app.access.principal(&app.store, &claims.p).await {
                 Err(e) => Err(e),
                 Ok(None) => Err(ApiError::unauthenticated(
                     "the session's principal no longer exists; authenticate again",
@@ -419,7 +423,10 @@ async fn authenticated<S: Store>(
         }
         Err(err) => return err.into_response(),
     };
-    let decision = app.limiter.check(caller.id(), target.write, now);
+    let decision = app
+        .limiter
+        .check_shared(&app.store, caller.id(), target.write, now)
+        .await;
     let mut response = if !decision.allowed {
         let mut response = ApiError::rate_limited(
             format!(
@@ -441,7 +448,12 @@ async fn authenticated<S: Store>(
         err.into_response()
     } else {
         request.extensions_mut().insert(caller.clone());
-        next.run(request).await
+        let response = next.run(request).await;
+        if target.write && crate::access_cache::changes_access(target.action) {
+            // Committed by now: the next request reads the change.
+            app.access.changed();
+        }
+        response
     };
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-limit", header(decision.limit));

@@ -24,9 +24,16 @@ const MAX_GROUP: usize = 512;
 
 type Waiter = oneshot::Sender<StoreResult<()>>;
 
-/// Writes a group of events in one transaction (all or none).
+/// Waits until a committed group is durable.
+pub(crate) type Durable = Pin<Box<dyn Future<Output = StoreResult<()>> + Send>>;
+
+/// Writes a group of events in one transaction (all or none) and returns what to wait
+/// for before the group is durable: the next group's transaction runs while this one
+/// goes to disk (a backend whose commit is durable when it returns gives a ready future).
 pub(crate) type CommitGroup = Arc<
-    dyn Fn(Vec<EventRecord>) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send>> + Send + Sync,
+    dyn Fn(Vec<EventRecord>) -> Pin<Box<dyn Future<Output = StoreResult<Durable>> + Send>>
+        + Send
+        + Sync,
 >;
 
 /// The queue of events waiting for the next group commit; cheap to clone.
@@ -50,10 +57,18 @@ impl GroupCommit {
             let mut group = Vec::new();
             while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
                 let (events, waiters): (Vec<_>, Vec<_>) = group.drain(..).unzip();
-                let result = commit(events).await;
-                for waiter in waiters {
-                    // A caller that went away (its request was cancelled) needs no answer.
-                    let _ = waiter.send(result.clone());
+                let answer = |result: StoreResult<()>| {
+                    for waiter in waiters {
+                        // A caller that went away (its request was cancelled) needs no
+                        // answer.
+                        let _ = waiter.send(result.clone());
+                    }
+                };
+                match commit(events).await {
+                    Ok(durable) => {
+                        tokio::spawn(async move { answer(durable.await) });
+                    }
+                    Err(e) => answer(Err(e)),
                 }
             }
         });

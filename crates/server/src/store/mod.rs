@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 
 use crate::error::ApiError;
 
-mod group_commit;
+pub(crate) mod group_commit;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

@@ -133,7 +133,12 @@ async fn open(url: &str, migrate: bool, patience: Duration) -> Result<PgStore, S
     let group_pool = pool.clone();
     let events = GroupCommit::start(std::sync::Arc::new(move |events| {
         let pool = group_pool.clone();
-        Box::pin(async move { audit::append_group(&pool, &events).await })
+        Box::pin(async move {
+            audit::append_group(&pool, &events).await?;
+            // A PostgreSQL commit is durable when it returns.
+            let durable: crate::store::group_commit::Durable = Box::pin(async { Ok(()) });
+            Ok(durable)
+        })
     }));
     Ok(PgStore { pool, events })
 }
@@ -180,6 +185,10 @@ async fn connect_with_retry(
                 return Ok(PgPoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    // No ping before each use: it doubled every query's round trips. A
+                    // connection the database dropped fails its next query (a 5xx the
+                    // client retries) and is discarded.
+                    .test_before_acquire(false)
                     .connect_lazy_with(options.clone()));
             }
             // sqlx's errors name neither the URL nor the password.

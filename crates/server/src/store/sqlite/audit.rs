@@ -10,61 +10,80 @@ use sqlx::{Row, SqlitePool};
 use super::{from_ms, now_ms, opt_id_of, SqliteStore};
 use crate::store::{EventRecord, StoreResult};
 
-/// Appends `event` to the chain inside the caller's transaction.
-///
-/// The event chains from the persisted head, not from the newest stored row: when the
-/// newest events were deleted, the new one leaves a gap that verification reports instead
-/// of silently continuing the shortened chain.
+/// Appends `event` to the chain inside the caller's transaction; see [`append_all`].
 pub(super) async fn append(conn: &mut SqliteConnection, event: &EventRecord) -> StoreResult<()> {
+    append_all(conn, std::slice::from_ref(event)).await
+}
+
+/// Appends `events`, with consecutive seqs, to the chain inside the caller's transaction:
+/// one read of the head, one multi-row insert and one head update, whatever the number
+/// of events (each statement is a round trip to the connection's thread).
+///
+/// The events chain from the persisted head, not from the newest stored row: when the
+/// newest events were deleted, the new ones leave a gap that verification reports
+/// instead of silently continuing the shortened chain.
+pub(super) async fn append_all(
+    conn: &mut SqliteConnection,
+    events: &[EventRecord],
+) -> StoreResult<()> {
+    let Some(last) = events.len().checked_sub(1) else {
+        return Ok(());
+    };
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_optional(&mut *conn)
         .await?;
-    let (seq, prev_hash) = match head {
+    let (mut seq, mut prev_hash) = match head {
         Some(row) => (
-            row.try_get::<i64, _>("seq")? as u64 + 1,
+            row.try_get::<i64, _>("seq")? as u64,
             row.try_get::<String, _>("hash")?,
         ),
-        None => (1, GENESIS_HASH.to_owned()),
+        None => (0, GENESIS_HASH.to_owned()),
     };
     let time = now_ms();
-    let mut full = AuditEvent {
-        seq,
-        time: from_ms(time),
-        principal_id: event.principal_id,
-        action: event.action.clone(),
-        vault_id: event.vault_id,
-        item_id: event.item_id,
-        outcome: event.outcome.clone(),
-        integration_name: event.integration_name.clone(),
-        integration_version: event.integration_version.clone(),
-        prev_hash,
-        hash: String::new(),
-    };
-    full.hash = event_hash(&full);
-    sqlx::query(
+    let mut chained = Vec::with_capacity(events.len());
+    for event in events {
+        seq += 1;
+        let mut full = AuditEvent {
+            seq,
+            time: from_ms(time),
+            principal_id: event.principal_id,
+            action: event.action.clone(),
+            vault_id: event.vault_id,
+            item_id: event.item_id,
+            outcome: event.outcome.clone(),
+            integration_name: event.integration_name.clone(),
+            integration_version: event.integration_version.clone(),
+            prev_hash,
+            hash: String::new(),
+        };
+        full.hash = event_hash(&full);
+        prev_hash = full.hash.clone();
+        chained.push(full);
+    }
+    let mut insert = sqlx::QueryBuilder::new(
         "INSERT INTO audit_events (seq, time, principal_id, action, vault_id, item_id, outcome, \
-         integration_name, integration_version, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(seq as i64)
-    .bind(time)
-    .bind(full.principal_id.as_ref().map(Id::as_str))
-    .bind(&full.action)
-    .bind(full.vault_id.as_ref().map(Id::as_str))
-    .bind(full.item_id.as_ref().map(Id::as_str))
-    .bind(&full.outcome)
-    .bind(&full.integration_name)
-    .bind(&full.integration_version)
-    .bind(&full.prev_hash)
-    .bind(&full.hash)
-    .execute(&mut *conn)
-    .await?;
+         integration_name, integration_version, prev_hash, hash) ",
+    );
+    insert.push_values(&chained, |mut row, full| {
+        row.push_bind(full.seq as i64)
+            .push_bind(time)
+            .push_bind(full.principal_id.as_ref().map(Id::as_str))
+            .push_bind(&full.action)
+            .push_bind(full.vault_id.as_ref().map(Id::as_str))
+            .push_bind(full.item_id.as_ref().map(Id::as_str))
+            .push_bind(&full.outcome)
+            .push_bind(&full.integration_name)
+            .push_bind(&full.integration_version)
+            .push_bind(&full.prev_hash)
+            .push_bind(&full.hash);
+    });
+    insert.build().execute(&mut *conn).await?;
     sqlx::query(
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )
-    .bind(seq as i64)
-    .bind(&full.hash)
+    .bind(chained[last].seq as i64)
+    .bind(&chained[last].hash)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -80,18 +99,18 @@ pub(super) async fn append_event(store: &SqliteStore, event: &EventRecord) -> St
     Ok(())
 }
 
-/// Appends a group of events in one transaction: one durable commit for all of them.
+/// Appends a group of events in one transaction; the returned future waits until the
+/// commit is durable (see `GroupCommit`).
 pub(super) async fn append_group(
     writer: &SqlitePool,
     wal: &super::wal_sync::WalSync,
     events: &[EventRecord],
-) -> StoreResult<()> {
+) -> StoreResult<crate::store::group_commit::Durable> {
     let mut tx = writer.begin().await?;
-    for event in events {
-        append(&mut tx, event).await?;
-    }
+    append_all(&mut tx, events).await?;
     tx.commit().await?;
-    wal.sync().await
+    let wal = wal.clone();
+    Ok(Box::pin(async move { wal.sync().await }))
 }
 
 pub(super) async fn events(

@@ -88,12 +88,16 @@ impl SqliteStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // A file does not drop connections; a ping before each use would be one more
+            // hop to the connection's thread per query.
+            .test_before_acquire(false)
             .connect_with(options.clone().synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(|e| ServerError::Database(format!("cannot open {}: {e}", path.display())))?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         for suffix in ["", "-wal", "-shm"] {
