@@ -42,8 +42,10 @@ pub(crate) enum ServerCommand {
     /// Apply pending database migrations. `start` applies them itself on SQLite; on
     /// PostgreSQL it only checks that the schema is current, so that the serving role
     /// needs no right to change the schema: run this with a role that has it.
-    #[command(after_help = "Examples:\n  sesame server migrate --data-dir ./data\n  \
-        SESAME_DATABASE_URL=postgres://sesame_admin@db.internal/sesame sesame server migrate")]
+    #[command(
+        after_help = "Examples:\n  sesame server migrate --data-dir ./data\n  \
+        SESAME_DATABASE_URL=postgres://sesame_admin@db.internal/sesame sesame server migrate"
+    )]
     Migrate {
         #[command(flatten)]
         storage: StorageArgs,
