@@ -872,10 +872,7 @@ async fn revoke_through_one_refused_by_the_other() {
         "{}",
         reply.body
     );
-    assert!(
-        took <= bound,
-        "refused only after {took:?}"
-    );
+    assert!(took <= bound, "refused only after {took:?}");
     // So is the client (which tries a new session first), and a new sign-in through B.
     let err = sa_client
         .items()
