@@ -96,9 +96,10 @@ pub(crate) struct StorageArgs {
     /// Directory of the database and the owner credential [default: sesame-data].
     #[arg(long, env = "SESAME_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Database URL: sqlite://PATH, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
-    /// for PostgreSQL, which any number of replicas may share (they also share
-    /// DATA_DIR: the session key and file blobs) [default: DATA_DIR/sesame.db]. Prefer the
+    /// Database URL: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DATABASE
+    /// (password and port optional) for PostgreSQL, which any number of replicas may
+    /// share (they also share DATA_DIR: the session key and file blobs)
+    /// [default: DATA_DIR/sesame.db]. Prefer the
     /// environment variable for a URL with a password: other users of this machine can
     /// read a process's flags.
     #[arg(long, env = "SESAME_DATABASE_URL", hide_env_values = true)]
