@@ -222,10 +222,12 @@ async fn rotating_keys_ends_old_sessions_and_the_new_token_works() {
 
 #[tokio::test]
 async fn sessions_expire() {
-    let server = start_with(|c| c.session_ttl_seconds = 1).await;
+    // Sessions expire on whole seconds: with a 2 s lifetime a session is good for at
+    // least 1 s, however late in a second it was issued (1 s could be a millisecond).
+    let server = start_with(|c| c.session_ttl_seconds = 2).await;
     let owner = server.owner().await;
     assert_eq!(owner.get("/v1/principals/me").await.status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let reply = owner.get("/v1/principals/me").await;
     assert_eq!(reply.status, 401);
     assert!(reply.message().contains("expired"), "{}", reply.message());
